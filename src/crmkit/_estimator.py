@@ -1,0 +1,172 @@
+"""The scikit-learn style base shared by crmkit's estimators and plugins.
+
+Hyperparameters are stored unchanged in ``__init__``; ``fit`` validates them
+against ``_parameter_constraints``; learned state ends in ``_``. Estimators
+persist to JSON through :mod:`crmkit._persist` (never pickle).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+from crmkit._params import Constraint, validate_params
+from crmkit.exceptions import InvalidParameterError, NotFittedError
+
+__all__ = ["BaseEstimator", "check_is_fitted"]
+
+_E = TypeVar("_E", bound="BaseEstimator")
+
+
+class BaseEstimator:
+    """Base class: parameters, validation, ``repr`` and the fitted check.
+
+    Subclasses list their hyperparameters as keyword arguments of
+    ``__init__`` and store each unchanged under the same name.
+
+    Examples
+    --------
+    >>> class Toy(BaseEstimator):
+    ...     def __init__(self, penalizer: float = 0.0) -> None:
+    ...         self.penalizer = penalizer
+    >>> Toy(penalizer=0.1).get_params()
+    {'penalizer': 0.1}
+    """
+
+    _parameter_constraints: ClassVar[Mapping[str, list[Constraint]]] = {}
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        init = cls.__init__
+        if init is object.__init__:
+            return []
+        sig = inspect.signature(init)
+        names = []
+        for p in sig.parameters.values():
+            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            names.append(p.name)
+        return sorted(names)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the hyperparameters, as given to ``__init__``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of nested estimators as ``name__param``.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> class Toy(BaseEstimator):
+        ...     def __init__(self, k: int = 3) -> None:
+        ...         self.k = k
+        >>> Toy().get_params()
+        {'k': 3}
+        """
+        out: dict[str, Any] = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and isinstance(value, BaseEstimator):
+                out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+            out[name] = value
+        return out
+
+    def set_params(self: _E, **params: Any) -> _E:
+        """Set hyperparameters (``name__param`` reaches nested estimators).
+
+        Parameters
+        ----------
+        **params
+            New values.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            For a name that is not a parameter.
+
+        Examples
+        --------
+        >>> class Toy(BaseEstimator):
+        ...     def __init__(self, k: int = 3) -> None:
+        ...         self.k = k
+        >>> Toy().set_params(k=5).k
+        5
+        """
+        valid = set(self._param_names())
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise InvalidParameterError(
+                    f"{type(self).__name__} has no parameter {name!r}; "
+                    f"valid parameters: {sorted(valid)}"
+                )
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def _validate_params(self) -> None:
+        validate_params(
+            type(self).__name__, self.get_params(deep=False), self._parameter_constraints
+        )
+
+    def __repr__(self) -> str:
+        defaults = {
+            p.name: p.default
+            for p in inspect.signature(type(self).__init__).parameters.values()
+            if p.default is not p.empty
+        }
+        shown = []
+        for name, value in self.get_params(deep=False).items():
+            default = defaults.get(name, inspect.Parameter.empty)
+            try:
+                same = bool(value == default)
+            except Exception:
+                same = False
+            if not same:
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def check_is_fitted(obj: object, attributes: str | tuple[str, ...]) -> None:
+    """Raise :class:`NotFittedError` unless ``obj`` has the fitted attributes.
+
+    Parameters
+    ----------
+    obj : object
+        The estimator or plugin.
+    attributes : str or tuple of str
+        Attribute names that exist only after ``fit``.
+
+    Raises
+    ------
+    NotFittedError
+
+    Examples
+    --------
+    >>> class Toy:
+    ...     pass
+    >>> check_is_fitted(Toy(), "params_")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.NotFittedError: This Toy is not fitted yet: call 'fit' before using it.
+    """
+    names = (attributes,) if isinstance(attributes, str) else attributes
+    if not all(hasattr(obj, a) for a in names):
+        raise NotFittedError(
+            f"This {type(obj).__name__} is not fitted yet: call 'fit' before using it."
+        )

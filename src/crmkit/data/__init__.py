@@ -1,0 +1,35 @@
+"""Records to customer view: column mapping, validation, summaries.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from crmkit.data import summarize
+>>> tx = pd.DataFrame({"customer_id": ["a", "a"], "date": ["2024-01-01", "2024-01-08"],
+...                    "amount": [5.0, 7.0]})
+>>> int(summarize(tx, as_of="2024-01-15").loc["a", "frequency"])
+1
+"""
+
+from crmkit.data._columns import (
+    RECORD_KINDS,
+    RECORD_SCHEMAS,
+    TIME_UNITS,
+    VIEW_COLUMNS,
+    ColumnMap,
+    RoleSpec,
+)
+from crmkit.data._container import CustomerData, DroppedRows, ValidationReport
+from crmkit.data._summarize import summarize
+
+__all__ = [
+    "RECORD_KINDS",
+    "RECORD_SCHEMAS",
+    "TIME_UNITS",
+    "VIEW_COLUMNS",
+    "ColumnMap",
+    "CustomerData",
+    "DroppedRows",
+    "RoleSpec",
+    "ValidationReport",
+    "summarize",
+]

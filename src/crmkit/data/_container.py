@@ -1,0 +1,384 @@
+"""``CustomerData``: validated records, the as-of date and the time unit."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from crmkit.data._columns import RECORD_KINDS, TIME_UNITS, ColumnMap
+from crmkit.data._validate import as_timestamp, raise_if, to_pandas, validate_frame
+from crmkit.exceptions import DataWarning, SchemaFailure
+
+__all__ = ["CustomerData", "DroppedRows", "ValidationReport"]
+
+_DATED = {"transactions": "date", "interactions": "date", "feedback": "date",
+          "events": "date", "touches": "date"}
+_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
+@attrs.frozen
+class DroppedRows:
+    """Rows left out of a record kind, and why.
+
+    Parameters
+    ----------
+    kind : str
+        Record kind.
+    reason : str
+        Why they were left out.
+    n_rows : int
+        How many.
+    rows : tuple
+        The first row labels (at most 5).
+
+    Examples
+    --------
+    >>> DroppedRows("transactions", "dated after as_of", 3, (7, 8, 9)).n_rows
+    3
+    """
+
+    kind: str
+    reason: str
+    n_rows: int
+    rows: tuple[Any, ...] = ()
+
+
+@attrs.frozen
+class ValidationReport:
+    """What validation saw: rows received, rows dropped and notes.
+
+    Parameters
+    ----------
+    n_rows : mapping of str to int
+        Rows received per record kind.
+    dropped : tuple of DroppedRows
+        Rows left out, per kind and reason.
+    notes : tuple of str
+        Other observations (duplicates, unknown references ...).
+
+    Examples
+    --------
+    >>> r = ValidationReport({"transactions": 10}, (DroppedRows("transactions", "late", 2),))
+    >>> r.n_dropped
+    2
+    """
+
+    n_rows: Mapping[str, int]
+    dropped: tuple[DroppedRows, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_dropped(self) -> int:
+        """Total rows dropped over all kinds.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> ValidationReport({}).n_dropped
+        0
+        """
+        return sum(d.n_rows for d in self.dropped)
+
+    def __str__(self) -> str:
+        lines = ["rows received: " + ", ".join(f"{k} {v}" for k, v in self.n_rows.items())]
+        lines += [f"dropped {d.n_rows} {d.kind} rows: {d.reason}" for d in self.dropped]
+        lines += list(self.notes)
+        return "\n".join(lines)
+
+
+def _day(ts: pd.Timestamp) -> pd.Timestamp:
+    return ts.normalize()
+
+
+@attrs.frozen(eq=False)
+class CustomerData:
+    """Validated CRM records with an as-of date and a time unit.
+
+    Build it with :meth:`from_frames`; the frames inside use crmkit's
+    canonical column names (see ``crmkit.data.RECORD_SCHEMAS``) and are
+    copies: the caller's frames are never modified.
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame
+        Validated records by kind (``transactions`` always present).
+    as_of : Timestamp
+        The analysis date (a day; records on that day count).
+    time_unit : {"D", "W", "M"}
+        Unit of recency, T and tenure in summaries.
+    report : ValidationReport
+        What validation saw and dropped.
+
+    Attributes
+    ----------
+    transactions : DataFrame
+        Shortcut for ``frames["transactions"]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "amount": [10.0, 5.0, 8.0],
+    ...                    "date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15"])})
+    >>> data = CustomerData.from_frames(transactions=tx, as_of="2024-03-01", time_unit="W")
+    >>> data.n_customers, data.as_of.date()
+    (2, datetime.date(2024, 3, 1))
+    """
+
+    frames: Mapping[str, pd.DataFrame]
+    as_of: pd.Timestamp
+    time_unit: str = "W"
+    report: ValidationReport = attrs.field(factory=lambda: ValidationReport({}))
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        """The validated transactions.
+
+        Returns
+        -------
+        DataFrame
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"], "amount": [1.0]})
+        >>> list(CustomerData.from_frames(transactions=tx).transactions.columns)
+        ['customer_id', 'date', 'amount']
+        """
+        return self.frames["transactions"]
+
+    @property
+    def n_customers(self) -> int:
+        """Number of distinct customers with transactions.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": ["a", "a"], "date": ["2024-01-01"] * 2,
+        ...                    "amount": [1.0, 2.0]})
+        >>> CustomerData.from_frames(transactions=tx).n_customers
+        1
+        """
+        return int(self.transactions["customer_id"].nunique())
+
+    def get(self, kind: str) -> pd.DataFrame | None:
+        """The validated records of ``kind``, or None when not given.
+
+        Parameters
+        ----------
+        kind : str
+            Record kind.
+
+        Returns
+        -------
+        DataFrame or None
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": [1], "date": ["2024-01-01"], "amount": [1.0]})
+        >>> CustomerData.from_frames(transactions=tx).get("feedback") is None
+        True
+        """
+        if kind not in RECORD_KINDS:
+            raise ValueError(f"unknown record kind {kind!r}; kinds: {', '.join(RECORD_KINDS)}")
+        return self.frames.get(kind)
+
+    @classmethod
+    def from_frames(
+        cls,
+        transactions: Any,
+        *,
+        customers: Any = None,
+        contacts: Any = None,
+        interactions: Any = None,
+        feedback: Any = None,
+        events: Any = None,
+        campaigns: Any = None,
+        touches: Any = None,
+        prospects: Any = None,
+        columns: ColumnMap | Mapping[str, str] | None = None,
+        as_of: Any = None,
+        time_unit: str = "W",
+    ) -> CustomerData:
+        """Validate and map the user's records.
+
+        Every problem in every frame is collected and raised as one
+        :class:`~crmkit.exceptions.SchemaError` (column, check, failing
+        values, first row labels). Rows dated after ``as_of`` are dropped,
+        counted in ``report`` and announced with a
+        :class:`~crmkit.exceptions.DataWarning`.
+
+        Parameters
+        ----------
+        transactions : DataFrame
+            Purchases: customer_id, date, amount (+ product, quantity,
+            channel, cost). pandas, polars or DuckDB frames are accepted.
+        customers, contacts, interactions, feedback, events, campaigns, touches, prospects : DataFrame, optional
+            The other record kinds (see ``crmkit.data.RECORD_SCHEMAS``).
+        columns : ColumnMap or mapping, optional
+            The user's column names by role (``{"customer_id": "id"}``).
+        as_of : date-like, optional
+            Analysis date; default the last transaction day.
+        time_unit : {"D", "W", "M"}, default="W"
+            Unit of recency, T and tenure.
+
+        Returns
+        -------
+        CustomerData
+
+        Raises
+        ------
+        SchemaError
+            Listing every problem found.
+        TypeError
+            For arguments of the wrong type.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"id": [1, None], "date": ["2024-01-01", "2024-01-02"],
+        ...                    "amount": [1.0, 2.0]})
+        >>> CustomerData.from_frames(transactions=tx, columns={"customer_id": "id"})
+        Traceback (most recent call last):
+        ...
+        crmkit.exceptions.SchemaError: 1 problem in the input:
+          - transactions['id']: contains null ids (1 row; rows [1])
+        """
+        if time_unit not in TIME_UNITS:
+            raise TypeError(f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}")
+        cmap = columns if isinstance(columns, ColumnMap) else ColumnMap(columns or {})
+        given = {"transactions": transactions, "customers": customers, "contacts": contacts,
+                 "interactions": interactions, "feedback": feedback, "events": events,
+                 "campaigns": campaigns, "touches": touches, "prospects": prospects}
+        if transactions is None:
+            raise TypeError("transactions are required")
+        fails: list[SchemaFailure] = []
+        frames: dict[str, pd.DataFrame] = {}
+        n_rows: dict[str, int] = {}
+        for kind, frame in given.items():
+            if frame is None:
+                continue
+            pdf = to_pandas(frame, kind)
+            n_rows[kind] = len(pdf)
+            frames[kind] = validate_frame(pdf, kind, cmap, fails)
+        raise_if(fails)
+        tx = frames["transactions"]
+        if len(tx) == 0:
+            raise_if([SchemaFailure("transactions", "<frame>", "is empty: no transactions")])
+        if "feedback" in frames:
+            _check_scores(frames["feedback"], fails)
+        raise_if(fails)
+        last_tx = _day(tx["date"].max())
+        as_of_ts = last_tx if as_of is None else _day(as_of_timestamp(as_of))
+        first_tx = tx["date"].min()
+        if as_of_ts < _day(first_tx):
+            raise_if([SchemaFailure(
+                "transactions", "date", f"all transactions are after as_of={as_of_ts.date()} "
+                f"(the first is on {first_tx.date()}): nothing to analyse", len(tx))])
+        dropped: list[DroppedRows] = []
+        cutoff = as_of_ts + pd.Timedelta(days=1)
+        for kind, col in _DATED.items():
+            if kind not in frames:
+                continue
+            f = frames[kind]
+            late = (f[col] >= cutoff).to_numpy()
+            if late.any():
+                dropped.append(DroppedRows(kind, f"dated after as_of={as_of_ts.date()}",
+                                           int(late.sum()), tuple(f.index[late][:5].tolist())))
+                frames[kind] = f.loc[~late]
+        notes: list[str] = []
+        dup = tx.duplicated().to_numpy()
+        if dup.any():
+            notes.append(f"{int(dup.sum())} transaction rows are exact duplicates of another "
+                         "row; they were kept (two identical purchases are possible) — "
+                         "deduplicate first if they are double-counted")
+        report = ValidationReport(n_rows, tuple(dropped), tuple(notes))
+        for d in dropped:
+            warnings.warn(f"crmkit dropped {d.n_rows} {d.kind} rows {d.reason} "
+                          f"(first rows {list(d.rows)})", DataWarning, stacklevel=2)
+        for note in notes:
+            warnings.warn(f"crmkit: {note}", DataWarning, stacklevel=2)
+        return cls(frames=frames, as_of=as_of_ts, time_unit=time_unit, report=report)
+
+    def for_customer(self, customer_id: Any) -> CustomerData:
+        """The records of one customer only (same as_of and time unit).
+
+        Parameters
+        ----------
+        customer_id : int or str
+            The customer.
+
+        Returns
+        -------
+        CustomerData
+
+        Raises
+        ------
+        KeyError
+            When the customer has no transactions (a :class:`LookupError`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": [1, 2], "date": ["2024-01-01"] * 2,
+        ...                    "amount": [1.0, 2.0]})
+        >>> CustomerData.from_frames(transactions=tx).for_customer(2).n_customers
+        1
+        """
+        tx = self.transactions
+        if not (tx["customer_id"] == customer_id).any():
+            raise KeyError(f"customer {customer_id!r} has no transactions in this data")
+        frames = {}
+        for kind, f in self.frames.items():
+            if "customer_id" in f.columns:
+                frames[kind] = f.loc[(f["customer_id"] == customer_id).to_numpy()]
+            else:
+                frames[kind] = f
+        return attrs.evolve(self, frames=frames)
+
+
+def as_of_timestamp(value: Any) -> pd.Timestamp:
+    """Read ``as_of`` (see :func:`crmkit.data._validate.as_timestamp`).
+
+    Parameters
+    ----------
+    value : date-like
+        The date.
+
+    Returns
+    -------
+    Timestamp
+
+    Examples
+    --------
+    >>> as_of_timestamp("2024-01-31").day
+    31
+    """
+    return as_timestamp(value, "as_of")
+
+
+def _check_scores(fb: pd.DataFrame, fails: list[SchemaFailure]) -> None:
+    if "score" not in fb.columns:
+        return
+    kinds = fb["kind"].astype(str).str.lower()
+    score = fb["score"].to_numpy(dtype=np.float64, na_value=np.nan)
+    for kind, (lo, hi) in _SCALES.items():
+        mask = (kinds == kind).to_numpy()
+        bad = mask & (np.isnan(score) | (score < lo) | (score > hi))
+        if bad.any():
+            fails.append(SchemaFailure("feedback", "score", f"{kind} scores must be in "
+                                       f"{lo}..{hi}", int(bad.sum()),
+                                       tuple(fb.index[bad][:5].tolist()),
+                                       tuple(score[bad][:5].tolist())))

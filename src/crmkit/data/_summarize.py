@@ -1,0 +1,183 @@
+"""``summarize``: records to the customer view."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmkit.data._aggregates import record_aggregates
+from crmkit.data._columns import TIME_UNITS, ColumnMap
+from crmkit.data._container import CustomerData
+from crmkit.data._core import distinct_per_customer, purchase_stats
+from crmkit.exceptions import DataWarning
+
+__all__ = ["summarize"]
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _days(dates: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
+    return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
+    tx = data.transactions
+    unit = TIME_UNITS[data.time_unit]
+    codes, uniques = pd.factorize(tx["customer_id"], sort=True)
+    codes = codes.astype(np.int64)
+    n = len(uniques)
+    day = _days(tx["date"])
+    amount = tx["amount"].to_numpy(dtype=np.float64)
+    as_of_day = int((np.datetime64(data.as_of.date(), "D") - _EPOCH).astype(np.int64))
+    s = purchase_stats(codes, day, amount, n, as_of_day)
+    frequency = s["n_periods"] - 1
+    repeat_spend = s["revenue"] - s["first_amount"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0)
+        recency = (s["last_day"] - s["first_day"]) / unit
+        trend_den = s["n_late"] + s["n_early"]
+        trend = np.where(trend_den > 0, (s["n_late"] - s["n_early"]) / np.maximum(trend_den, 1),
+                         0.0)
+        mean_gap = np.where(frequency > 0, recency / np.maximum(frequency, 1), np.nan)
+    T = (as_of_day - s["first_day"]) / unit
+    index = pd.Index(uniques, name="customer_id")
+    cols: dict[str, Any] = {
+        "frequency": frequency.astype(np.int64),
+        "recency": recency,
+        "T": T,
+        "monetary_value": monetary,
+        "n_transactions": s["n_rows"].astype(np.int64),
+        "revenue": s["revenue"],
+    }
+    if "cost" in tx.columns:
+        cost = tx["cost"].to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(cost)
+        margin = np.bincount(codes, weights=amount - np.where(missing, 0.0, cost), minlength=n)
+        unknown = np.bincount(codes[missing], minlength=n) > 0
+        if unknown.any():
+            warnings.warn(f"crmkit: {int(unknown.sum())} customers have transactions without "
+                          "cost; their margin is NaN", DataWarning, stacklevel=3)
+        cols["margin"] = np.where(unknown, np.nan, margin)
+    first = (s["first_day"].astype("datetime64[D]")).astype("datetime64[ns]")
+    last = (s["last_day"].astype("datetime64[D]")).astype("datetime64[ns]")
+    cols["first_purchase"] = first
+    cols["last_purchase"] = last
+    cols["tenure"] = T
+    if "product" in tx.columns:
+        cols["n_products"] = distinct_per_customer(codes, tx["product"], n)
+    cols["purchase_trend"] = trend
+    cols["mean_interpurchase"] = mean_gap
+    cols["days_since_last"] = (as_of_day - s["last_day"]).astype(np.int64)
+    view = pd.DataFrame(cols, index=index)
+    if include_records:
+        extra = record_aggregates(dict(data.frames), index, data.as_of, unit)
+        if "customer_since" in extra.columns:
+            since = extra.pop("customer_since")
+            start = np.minimum(since.fillna(view["first_purchase"]).to_numpy("datetime64[ns]"),
+                               view["first_purchase"].to_numpy("datetime64[ns]"))
+            tenure_days = (np.datetime64(data.as_of.date(), "ns") - start) / np.timedelta64(
+                1, "D")
+            view["tenure"] = tenure_days / unit
+        for col in extra.columns:
+            view[col] = extra[col]
+    return view
+
+
+def summarize(
+    records: Any,
+    *,
+    customer_id: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    product: str | None = None,
+    cost: str | None = None,
+    columns: ColumnMap | Mapping[str, str] | None = None,
+    as_of: Any = None,
+    time_unit: str = "W",
+    include_records: bool = True,
+) -> Any:
+    """Build the customer view: one row per customer, standard column names.
+
+    Parameters
+    ----------
+    records : CustomerData or DataFrame
+        Validated records, or a plain transactions frame (pandas, polars or
+        DuckDB). A non-pandas frame is aggregated inside its own engine and
+        the view comes back as the same kind of frame.
+    customer_id, date, amount : str, default names
+        Column names of a plain transactions frame.
+    product, cost : str, optional
+        Optional columns of a plain transactions frame.
+    columns : ColumnMap or mapping, optional
+        A full column mapping instead of the keywords above.
+    as_of : date-like, optional
+        Analysis date (for a plain frame; default the last transaction day).
+    time_unit : {"D", "W", "M"}, default="W"
+        Unit of recency, T and tenure (for a plain frame).
+    include_records : bool, default=True
+        Add customer attributes and feedback/interaction/contact/event
+        aggregates when those records exist.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (ids kept exactly, sorted), with
+        ``frequency`` (distinct purchase days after the first), ``recency``
+        (first to last purchase day), ``T`` (first purchase day to
+        ``as_of``), ``monetary_value`` (mean spend per repeat purchase day; 0
+        without repeats), ``n_transactions``, ``revenue``, ``margin`` (with a
+        cost column), ``first_purchase``, ``last_purchase``, ``tenure``,
+        ``n_products`` (with a product column), ``purchase_trend`` (in
+        [-1, 1]: repeat purchase days in the later minus the earlier half of
+        ``[first purchase, as_of]``, over their sum), ``mean_interpurchase``
+        (NaN without repeats) and ``days_since_last``; plus aggregates of the
+        other records.
+
+    Raises
+    ------
+    SchemaError
+        For invalid records (every problem listed).
+
+    See Also
+    --------
+    CustomerData.from_frames : validation and column mapping.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"id": [1, 1, 1, 2],
+    ...                    "date": ["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"],
+    ...                    "amount": [10.0, 5.0, 20.0, 7.0]})
+    >>> view = summarize(tx, customer_id="id", as_of="2024-01-29", time_unit="W")
+    >>> view[["frequency", "recency", "T", "monetary_value"]]
+                 frequency  recency    T  monetary_value
+    customer_id
+    1                    1      2.0  4.0            20.0
+    2                    0      0.0  3.0             0.0
+    """
+    if isinstance(records, CustomerData):
+        return _view_from_data(records, include_records)
+    mapping: dict[str, str] = {}
+    if columns is not None:
+        mapping.update(columns.mapping if isinstance(columns, ColumnMap) else dict(columns))
+    for role, name in (("customer_id", customer_id), ("date", date), ("amount", amount),
+                       ("product", product), ("cost", cost)):
+        if name is not None and name != role:
+            mapping.setdefault(f"transactions.{role}", name)
+    if not isinstance(records, pd.DataFrame):
+        from crmkit.data._summarize_nw import is_narwhals_frame, summarize_native
+
+        if is_narwhals_frame(records):
+            return summarize_native(records, ColumnMap(mapping), as_of=as_of,
+                                    time_unit=time_unit)
+        raise TypeError(
+            "summarize expects CustomerData or a transactions data frame (pandas, polars, "
+            f"DuckDB); got {type(records).__name__}"
+        )
+    data = CustomerData.from_frames(transactions=records, columns=ColumnMap(mapping),
+                                    as_of=as_of, time_unit=time_unit)
+    return _view_from_data(data, include_records)

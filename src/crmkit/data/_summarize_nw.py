@@ -1,0 +1,229 @@
+"""``summarize`` for non-pandas frames, written once with narwhals.
+
+The aggregation runs inside the frame's own engine (polars, DuckDB ...): a
+lazy frame in gives a lazy frame out. Only the validation counts and the
+as-of date are computed eagerly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from typing import Any
+
+import narwhals as nw
+
+from crmkit.data._columns import TIME_UNITS, ColumnMap
+from crmkit.data._validate import as_timestamp
+from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
+
+__all__ = ["is_narwhals_frame", "summarize_native"]
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def is_narwhals_frame(obj: Any) -> bool:
+    """Whether narwhals can wrap ``obj`` as a data frame or lazy frame.
+
+    Parameters
+    ----------
+    obj : object
+        Anything.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_narwhals_frame([1, 2])
+    False
+    """
+    try:
+        nw.from_native(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _scalar(frame: Any, expr: Any) -> Any:
+    out = frame.select(expr)
+    if isinstance(out, nw.LazyFrame):
+        out = out.collect()
+    return out.item(0, 0)
+
+
+def _validate(f: Any, cols: dict[str, str | None]) -> None:
+    fails: list[SchemaFailure] = []
+    schema = f.collect_schema()
+    for role in ("customer_id", "date", "amount"):
+        name = cols[role]
+        if name not in schema:
+            fails.append(SchemaFailure("transactions", str(name), f"is missing; columns "
+                                       f"present: {', '.join(list(schema)[:12])}"))
+    if fails:
+        raise SchemaError(fails)
+    cid, date, amount = cols["customer_id"], cols["date"], cols["amount"]
+    if schema[cid] in (nw.Boolean,) or schema[cid].is_float() or schema[cid].is_temporal():
+        fails.append(SchemaFailure("transactions", str(cid),
+                                   f"has dtype {schema[cid]}; ids must be integers or strings"))
+    if not schema[date].is_temporal():
+        fails.append(SchemaFailure("transactions", str(date), f"has dtype {schema[date]}, not "
+                                   "a date/datetime; cast it in your engine first (integers are "
+                                   "never read as epoch nanoseconds)"))
+    if not schema[amount].is_numeric() or schema[amount] == nw.Boolean:
+        fails.append(SchemaFailure("transactions", str(amount),
+                                   f"must be numeric, got {schema[amount]}"))
+    if fails:
+        raise SchemaError(fails)
+    for role in ("customer_id", "date", "amount"):
+        name = cols[role]
+        n_null = int(_scalar(f, nw.col(name).is_null().sum()) or 0)
+        if n_null:
+            what = {"customer_id": "null ids", "date": "missing dates",
+                    "amount": "missing amounts (a missing amount is not 0)"}[role]
+            fails.append(SchemaFailure("transactions", str(name), f"contains {what}", n_null))
+    if schema[amount].is_float():
+        n_bad = int(_scalar(f, (~nw.col(amount).is_finite()).sum()) or 0)
+        if n_bad:
+            fails.append(SchemaFailure("transactions", str(amount),
+                                       "contains NaN or infinite values", n_bad))
+    if fails:
+        raise SchemaError(fails)
+
+
+def summarize_native(
+    frame: Any, columns: ColumnMap, *, as_of: Any = None, time_unit: str = "W"
+) -> Any:
+    """Customer view of a transactions frame of any narwhals-supported engine.
+
+    Same definitions and column names as :func:`crmkit.summarize`
+    (transaction columns only).
+
+    Parameters
+    ----------
+    frame : polars/DuckDB/... frame
+        Transactions.
+    columns : ColumnMap
+        Column names by role.
+    as_of : date-like, optional
+        Analysis day (default: the last transaction day).
+    time_unit : {"D", "W", "M"}, default="W"
+        Unit of recency, T and tenure.
+
+    Returns
+    -------
+    frame
+        Same kind as the input (lazy stays lazy), one row per customer,
+        sorted by ``customer_id``.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, wrong dtypes, nulls, NaN/inf amounts, ``as_of``
+        before all data.
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> tx = pl.DataFrame({"customer_id": [1, 1], "amount": [3.0, 4.0],
+    ...                    "date": [dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 8)]})
+    >>> summarize_native(tx, ColumnMap(), as_of="2024-01-15")["frequency", "T"].row(0)
+    (1, 2.0)
+    """
+    if time_unit not in TIME_UNITS:
+        raise TypeError(f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}")
+    unit = TIME_UNITS[time_unit]
+    f = nw.from_native(frame)
+    cols = {r: columns.column_for("transactions", r) for r in
+            ("customer_id", "date", "amount", "product", "cost")}
+    _validate(f, cols)
+    schema = f.collect_schema()
+    has_product = cols["product"] in schema
+    has_cost = cols["cost"] in schema
+    day_expr = ((nw.col(cols["date"]).dt.truncate("1d") - nw.lit(_EPOCH)).dt.total_seconds()
+                // 86400).cast(nw.Int64)
+    base = f.select(
+        nw.col(cols["customer_id"]).alias("customer_id"),
+        day_expr.alias("day"),
+        nw.col(cols["amount"]).cast(nw.Float64).alias("amount"),
+        *([nw.col(cols["product"]).alias("product")] if has_product else []),
+        *([nw.col(cols["cost"]).cast(nw.Float64).alias("cost")] if has_cost else []),
+    )
+    last_day = int(_scalar(base, nw.col("day").max()))
+    first_day_all = int(_scalar(base, nw.col("day").min()))
+    if as_of is None:
+        as_of_day = last_day
+    else:
+        ts = as_timestamp(as_of, "as_of").normalize()
+        as_of_day = int((ts - as_timestamp(_EPOCH, "epoch")).days)
+    if as_of_day < first_day_all:
+        raise SchemaError([SchemaFailure("transactions", str(cols["date"]),
+                                         "all transactions are after as_of: nothing to "
+                                         "analyse")])
+    n_late = int(_scalar(base, (nw.col("day") > as_of_day).sum()) or 0)
+    if n_late:
+        warnings.warn(f"crmkit dropped {n_late} transactions rows dated after as_of",
+                      DataWarning, stacklevel=3)
+        base = base.filter(nw.col("day") <= as_of_day)
+    periods = (
+        base.group_by("customer_id", "day")
+        .agg(nw.col("amount").sum(), nw.len().alias("n_rows"))
+        .with_columns(first_day=nw.col("day").min().over("customer_id"))
+        .with_columns(
+            repeat_amount=nw.when(nw.col("day") != nw.col("first_day"))
+            .then(nw.col("amount")).otherwise(0.0),
+            late=nw.when((nw.col("day") != nw.col("first_day"))
+                         & (2 * nw.col("day") >= nw.col("first_day") + as_of_day))
+            .then(1).otherwise(0),
+        )
+    )
+    stats = periods.group_by("customer_id").agg(
+        nw.col("first_day").min(),
+        nw.col("day").max().alias("last_day"),
+        nw.len().alias("n_periods"),
+        nw.col("amount").sum().alias("revenue"),
+        nw.col("repeat_amount").sum(),
+        nw.col("n_rows").sum().cast(nw.Int64).alias("n_transactions"),
+        nw.col("late").sum().cast(nw.Int64).alias("n_late"),
+    )
+    extras = []
+    if has_product:
+        extras.append(
+            base.filter(~nw.col("product").is_null())
+            .group_by("customer_id").agg(nw.col("product").n_unique().alias("n_products"))
+        )
+    if has_cost:
+        extras.append(
+            base.with_columns(m=nw.col("amount") - nw.col("cost"))
+            .group_by("customer_id").agg(nw.col("m").sum().alias("margin"))
+        )
+    freq = (nw.col("n_periods") - 1).cast(nw.Int64)
+    n_early = freq - nw.col("n_late")
+    view = stats.with_columns(frequency=freq).with_columns(
+        recency=(nw.col("last_day") - nw.col("first_day")).cast(nw.Float64) / unit,
+        T=(as_of_day - nw.col("first_day")).cast(nw.Float64) / unit,
+        monetary_value=nw.when(nw.col("frequency") > 0)
+        .then(nw.col("repeat_amount") / nw.col("frequency")).otherwise(0.0),
+        purchase_trend=nw.when(nw.col("frequency") > 0)
+        .then((nw.col("n_late") - n_early).cast(nw.Float64) / nw.col("frequency"))
+        .otherwise(0.0),
+        days_since_last=(as_of_day - nw.col("last_day")).cast(nw.Int64),
+        first_purchase=(nw.lit(_EPOCH) + nw.col("first_day").cast(nw.Int64)
+                        * nw.lit(dt.timedelta(days=1))),
+        last_purchase=(nw.lit(_EPOCH) + nw.col("last_day").cast(nw.Int64)
+                       * nw.lit(dt.timedelta(days=1))),
+    )
+    view = view.with_columns(
+        tenure=nw.col("T"),
+        mean_interpurchase=nw.when(nw.col("frequency") > 0)
+        .then(nw.col("recency") / nw.col("frequency")),
+    )
+    for extra in extras:
+        view = view.join(extra, on="customer_id", how="left")
+    order = ["customer_id", "frequency", "recency", "T", "monetary_value", "n_transactions",
+             "revenue", *(["margin"] if has_cost else []), "first_purchase", "last_purchase",
+             "tenure", *(["n_products"] if has_product else []), "purchase_trend",
+             "mean_interpurchase", "days_since_last"]
+    out = view.select(order).sort("customer_id")
+    return out.to_native()

@@ -1,0 +1,351 @@
+"""Lazy validation of record frames: every problem collected, nothing mutated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmkit.data._columns import RECORD_SCHEMAS, ColumnMap, RoleSpec
+from crmkit.exceptions import SchemaError, SchemaFailure
+
+__all__ = ["validate_frame", "to_pandas", "as_timestamp"]
+
+
+def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
+    """Return a pandas DataFrame for a pandas, polars, DuckDB or other narwhals frame.
+
+    Parameters
+    ----------
+    frame : DataFrame-like
+        The user's records.
+    kind : str
+        Record kind, for messages.
+
+    Returns
+    -------
+    DataFrame
+        The same frame (pandas input is returned as is, never modified).
+
+    Raises
+    ------
+    TypeError
+        When the object is not a data frame.
+
+    Examples
+    --------
+    >>> to_pandas([1, 2], "transactions")
+    Traceback (most recent call last):
+    ...
+    TypeError: transactions must be a data frame (pandas, polars, DuckDB ...); got list
+    """
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    try:
+        import narwhals as nw
+
+        native = nw.from_native(frame)
+        if isinstance(native, nw.LazyFrame):
+            native = native.collect()
+        out: pd.DataFrame = native.to_pandas()
+        return out
+    except TypeError:
+        raise TypeError(
+            f"{kind} must be a data frame (pandas, polars, DuckDB ...); got {type(frame).__name__}"
+        ) from None
+
+
+def _first(index: pd.Index, mask: np.ndarray[Any, Any]) -> tuple[Any, ...]:
+    return tuple(index[mask][:5].tolist())
+
+
+def _check_ids(
+    kind: str, col: str, s: pd.Series, spec: RoleSpec, fails: list[SchemaFailure]
+) -> pd.Series | None:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        s = s.astype(cats.dtype)
+    if s.dtype.kind == "b":
+        fails.append(SchemaFailure(kind, col, "is boolean; ids must be integers or strings",
+                                   len(s), tuple(s.index[:5].tolist())))
+        return None
+    if s.dtype.kind == "M" or s.dtype.kind == "m":
+        fails.append(SchemaFailure(kind, col, f"has dtype {s.dtype}; ids must be integers or "
+                                   "strings", len(s), tuple(s.index[:5].tolist())))
+        return None
+    null = s.isna().to_numpy()
+    if null.any():
+        if not spec.nullable:
+            fails.append(SchemaFailure(kind, col, "contains null ids", int(null.sum()),
+                                       _first(s.index, null)))
+            return None
+    if s.dtype.kind == "O" or (isinstance(s.dtype, pd.StringDtype)):
+        vals = s[~null]
+        types = vals.map(lambda v: "str" if isinstance(v, str) else (
+            "int" if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            else type(v).__name__))
+        counts = types.value_counts()
+        if len(counts) > 1:
+            minority = counts.index[-1]
+            bad = (types == minority).to_numpy()
+            desc = ", ".join(f"{n} {t}" for t, n in counts.items())
+            fails.append(SchemaFailure(
+                kind, col, f"mixes id types ({desc}); one customer could be split in two "
+                "(e.g. 7 and '7'); convert all ids to one type", int(bad.sum()),
+                _first(vals.index, bad), tuple(vals[bad][:5].tolist())))
+            return None
+        if len(counts) == 1 and counts.index[0] not in ("str", "int"):
+            fails.append(SchemaFailure(kind, col, f"holds {counts.index[0]} values; ids must "
+                                       "be integers or strings", int(counts.iloc[0]),
+                                       tuple(vals.index[:5].tolist())))
+            return None
+        if len(counts) == 1 and counts.index[0] == "int":
+            return s.astype(np.int64) if not null.any() else s
+    return s
+
+
+def _check_dates(
+    kind: str, col: str, s: pd.Series, spec: RoleSpec, fails: list[SchemaFailure]
+) -> pd.Series | None:
+    if s.dtype.kind in "iuf" or s.dtype.kind == "b":
+        fails.append(SchemaFailure(
+            kind, col, f"holds numbers (dtype {s.dtype}), not dates; integers are not read as "
+            "epoch nanoseconds — convert explicitly, e.g. pd.to_datetime(col, unit='s')",
+            len(s), tuple(s.index[:5].tolist()), tuple(s[:5].tolist())))
+        return None
+    null = s.isna().to_numpy()
+    if s.dtype.kind == "M":
+        out = s
+    elif isinstance(s.dtype, pd.DatetimeTZDtype):
+        out = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    else:
+        vals = s[~null]
+        if len(vals) and vals.dtype == object:
+            kinds = vals.map(lambda v: "aware" if getattr(v, "tzinfo", None) is not None
+                             and v.tzinfo.utcoffset(v) is not None else type(v).__name__)
+            nonstr = kinds[kinds.isin(["int", "float", "bool"])]
+            if len(nonstr):
+                bad = kinds.isin(["int", "float", "bool"]).to_numpy()
+                fails.append(SchemaFailure(kind, col, "holds numbers among dates",
+                                           int(bad.sum()), _first(vals.index, bad),
+                                           tuple(vals[bad][:5].tolist())))
+                return None
+            aware = (kinds == "aware").to_numpy()
+            if aware.any() and not aware.all():
+                fails.append(SchemaFailure(
+                    kind, col, "mixes timezone-aware and naive dates; make them all aware or "
+                    "all naive", int((~aware).sum()), _first(vals.index, ~aware),
+                    tuple(vals[~aware][:5].tolist())))
+                return None
+        try:
+            parsed = pd.to_datetime(s, errors="coerce", format="mixed", utc=False)
+        except (ValueError, TypeError):
+            try:
+                parsed = pd.to_datetime(s, errors="coerce", utc=True)
+            except (ValueError, TypeError) as exc:
+                fails.append(SchemaFailure(kind, col, f"cannot be read as dates ({exc})",
+                                           len(s), tuple(s.index[:5].tolist())))
+                return None
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        unparsed = parsed.isna().to_numpy() & ~null
+        if unparsed.any():
+            fails.append(SchemaFailure(kind, col, "has values that are not dates",
+                                       int(unparsed.sum()), _first(s.index, unparsed),
+                                       tuple(s[unparsed][:5].tolist())))
+            return None
+        out = parsed
+    if null.any() and not spec.nullable:
+        fails.append(SchemaFailure(kind, col, "contains missing dates (NaT/None)",
+                                   int(null.sum()), _first(s.index, null)))
+        return None
+    return out.astype("datetime64[ns]") if out.dtype != "datetime64[ns]" else out
+
+
+def _check_numbers(
+    kind: str, col: str, s: pd.Series, spec: RoleSpec, fails: list[SchemaFailure]
+) -> pd.Series | None:
+    if s.dtype.kind == "b" or not (s.dtype.kind in "iuf"):
+        if s.dtype.kind == "O" or isinstance(s.dtype, pd.StringDtype):
+            sample = s.dropna()[:5].tolist()
+            numeric_text = pd.to_numeric(s.dropna(), errors="coerce").notna().any()
+            hint = (" (numbers stored as text: convert with pd.to_numeric)"
+                    if numeric_text else "")
+            fails.append(SchemaFailure(kind, col, f"must be numeric, got text{hint}", len(s),
+                                       tuple(s.index[:5].tolist()), tuple(sample)))
+        else:
+            fails.append(SchemaFailure(kind, col, f"must be numeric, got dtype {s.dtype}",
+                                       len(s), tuple(s.index[:5].tolist())))
+        return None
+    arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    nan = np.isnan(arr)
+    if nan.any() and not spec.nullable:
+        fails.append(SchemaFailure(kind, col, "contains NaN (a missing amount is not 0)",
+                                   int(nan.sum()), _first(s.index, nan)))
+    inf = np.isinf(arr)
+    if inf.any():
+        fails.append(SchemaFailure(kind, col, "contains infinite values", int(inf.sum()),
+                                   _first(s.index, inf), tuple(arr[inf][:5].tolist())))
+    big = np.abs(np.where(np.isfinite(arr), arr, 0.0)) > 1e15
+    if big.any():
+        fails.append(SchemaFailure(kind, col, "has implausibly large values (> 1e15); sums "
+                                   "would lose precision", int(big.sum()), _first(s.index, big),
+                                   tuple(arr[big][:5].tolist())))
+    return s
+
+
+def _check_bool(
+    kind: str, col: str, s: pd.Series, spec: RoleSpec, fails: list[SchemaFailure]
+) -> pd.Series | None:
+    if s.dtype.kind == "b":
+        return s
+    allowed = {True, False, 0, 1}
+    vals = s.dropna()
+    try:
+        bad = ~vals.isin(list(allowed)).to_numpy()
+    except TypeError:
+        bad = np.ones(len(vals), dtype=bool)
+    if bad.any():
+        fails.append(SchemaFailure(kind, col, "must be boolean (True/False or 0/1)",
+                                   int(bad.sum()), _first(vals.index, bad),
+                                   tuple(vals[bad][:5].tolist())))
+        return None
+    return s.map(lambda v: None if pd.isna(v) else bool(v)).astype("boolean")
+
+
+_CHECKS = {
+    "id": _check_ids,
+    "date": _check_dates,
+    "number": _check_numbers,
+    "bool": _check_bool,
+}
+
+
+def validate_frame(
+    frame: pd.DataFrame, kind: str, columns: ColumnMap, fails: list[SchemaFailure]
+) -> pd.DataFrame:
+    """Check one record frame and return a new frame with canonical column names.
+
+    Problems are appended to ``fails`` (lazy validation); the caller raises
+    one :class:`SchemaError` for all of them. Columns that are not roles are
+    kept under their own names. The input is never modified.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The user's records.
+    kind : str
+        Record kind (a key of ``RECORD_SCHEMAS``).
+    columns : ColumnMap
+        The user's column names.
+    fails : list of SchemaFailure
+        Collector.
+
+    Returns
+    -------
+    DataFrame
+        Validated copy: canonical role names, dates as ``datetime64[ns]``
+        (timezone-aware dates converted to naive UTC), the original index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fails = []
+    >>> df = pd.DataFrame({"id": [1, 2], "date": ["2024-01-01", "x"], "amount": [1.0, 2.0]})
+    >>> _ = validate_frame(df, "transactions", ColumnMap({"customer_id": "id"}), fails)
+    >>> print(fails[0].describe())
+    transactions['date']: has values that are not dates (1 row; rows [1]; values ['x'])
+    """
+    schema: Mapping[str, RoleSpec] = RECORD_SCHEMAS[kind]
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{kind} must be a pandas DataFrame; got {type(frame).__name__}")
+    if frame.columns.duplicated().any():
+        dup = frame.columns[frame.columns.duplicated()].tolist()
+        fails.append(SchemaFailure(kind, str(dup[0]), "appears more than once as a column"))
+        return frame
+    out: dict[str, pd.Series] = {}
+    used: set[str] = set()
+    for role, spec in schema.items():
+        col = columns.column_for(kind, role)
+        if col not in frame.columns:
+            if spec.required:
+                hint = ""
+                if role != col:
+                    hint = f" (mapped from role {role!r})"
+                avail = ", ".join(map(str, frame.columns[:12]))
+                fails.append(SchemaFailure(
+                    kind, col, f"is missing{hint}; columns present: {avail}. Map yours with "
+                    f"columns={{{role!r}: 'your_column'}}"))
+            continue
+        used.add(col)
+        s = frame[col]
+        check = _CHECKS.get(spec.kind)
+        checked = check(kind, col, s, spec, fails) if check else s
+        if checked is not None:
+            out[role] = checked
+    for col in frame.columns:
+        if col not in used and col not in out:
+            out[str(col)] = frame[col]
+    if len(frame) == 0 and not fails:
+        pass
+    return pd.DataFrame(out, index=frame.index)
+
+
+def as_timestamp(value: Any, name: str) -> pd.Timestamp:
+    """Read a date argument such as ``as_of`` into a naive :class:`pandas.Timestamp`.
+
+    Parameters
+    ----------
+    value : str, date, datetime or Timestamp
+        The date.
+    name : str
+        The argument name, for messages.
+
+    Returns
+    -------
+    Timestamp
+        Naive (timezone-aware values are converted to UTC).
+
+    Raises
+    ------
+    TypeError
+        For numbers or other non-dates.
+
+    Examples
+    --------
+    >>> as_timestamp("1997-09-30", "as_of")
+    Timestamp('1997-09-30 00:00:00')
+    """
+    if isinstance(value, (bool, int, float, np.number)):
+        raise TypeError(f"{name} must be a date (e.g. '2024-12-31'), got the number {value!r}")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be a date (e.g. '2024-12-31'); got {value!r}") from exc
+    if ts is pd.NaT:
+        raise TypeError(f"{name} must be a date; got a missing value")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def raise_if(fails: list[SchemaFailure]) -> None:
+    """Raise one :class:`SchemaError` listing ``fails`` if there are any.
+
+    Parameters
+    ----------
+    fails : list of SchemaFailure
+        Collected problems.
+
+    Raises
+    ------
+    SchemaError
+
+    Examples
+    --------
+    >>> raise_if([])
+    """
+    if fails:
+        raise SchemaError(fails)

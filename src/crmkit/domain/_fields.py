@@ -1,0 +1,607 @@
+"""Field validators, converters and row reading shared by the domain classes.
+
+Every problem is raised as a :class:`~crmkit.exceptions.SchemaError` whose one
+failure names the class (as the frame), the field (as the column), what is
+wrong and the offending value, e.g.
+``Transaction['quantity']: must be >= 0 (values [-3.0])``.
+
+The validators accept numpy scalars and pandas timestamps through the standard
+``numbers`` and ``datetime`` hierarchies, but this module imports neither
+numpy nor pandas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
+from typing import Any, TypeVar, cast
+
+import attrs
+
+from crmkit.exceptions import SchemaError, SchemaFailure
+
+__all__ = [
+    "Validator",
+    "fail",
+    "is_missing",
+    "day_of",
+    "id_field",
+    "date_field",
+    "real_field",
+    "int_field",
+    "text_field",
+    "bool_field",
+    "str_tuple",
+    "check_str_tuple",
+    "parse_enum",
+    "to_tuple",
+    "read_row",
+    "jsonable",
+]
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+_E = TypeVar("_E", bound=Enum)
+
+
+def fail(owner: str, field: str, check: str, value: Any = None, *, show: bool = True) -> SchemaError:
+    """Build the error for one bad field value.
+
+    Parameters
+    ----------
+    owner : str
+        The class name, shown as the frame.
+    field : str
+        The field name, shown as the column.
+    check : str
+        What is wrong, in words.
+    value : object, optional
+        The offending value.
+    show : bool, default=True
+        Whether to show ``value`` in the message.
+
+    Returns
+    -------
+    SchemaError
+        To be raised by the caller.
+
+    Examples
+    --------
+    >>> print(fail("Transaction", "quantity", "must be >= 0", -3.0))
+    1 problem in the input:
+      - Transaction['quantity']: must be >= 0 (values [-3.0])
+    """
+    values = (value,) if show else ()
+    return SchemaError([SchemaFailure(owner, field, check, 0, (), values)])
+
+
+def is_missing(value: Any) -> bool:
+    """Whether ``value`` is a missing marker: None, NaN, NaT or ``pandas.NA``.
+
+    Parameters
+    ----------
+    value : object
+        Any value.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_missing(None), is_missing(float("nan")), is_missing(0.0), is_missing("")
+    (True, True, False, False)
+    """
+    if value is None:
+        return True
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return math.isnan(float(value))
+    return False
+
+
+def day_of(value: dt.date) -> dt.date:
+    """The calendar day of a date or datetime (so that the two can be compared).
+
+    Parameters
+    ----------
+    value : date or datetime
+        The moment.
+
+    Returns
+    -------
+    date
+
+    Examples
+    --------
+    >>> day_of(dt.datetime(2024, 5, 1, 13, 30))
+    datetime.date(2024, 5, 1)
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _owner(instance: Any) -> str:
+    return type(instance).__name__
+
+
+def id_field(*, optional: bool = False) -> Validator:
+    """Validator for an identifier: a non-empty str or an int (not a bool).
+
+    Parameters
+    ----------
+    optional : bool, default=False
+        Whether None is allowed.
+
+    Returns
+    -------
+    callable
+        An attrs validator.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class A:
+    ...     x: str = attrs.field(validator=id_field())
+    >>> A("")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - A['x']: must be a non-empty str or an int (values [''])
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        ok = (isinstance(value, str) and value.strip() != "") or (
+            isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        )
+        if not ok:
+            raise fail(_owner(instance), attribute.name, "must be a non-empty str or an int", value)
+
+    return check
+
+
+def date_field(*, optional: bool = False) -> Validator:
+    """Validator for a ``datetime.date`` or ``datetime.datetime`` value.
+
+    Parameters
+    ----------
+    optional : bool, default=False
+        Whether None is allowed.
+
+    Returns
+    -------
+    callable
+        An attrs validator.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class A:
+    ...     when: dt.date = attrs.field(validator=date_field())
+    >>> A("2024-01-01")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - A['when']: must be a datetime.date or datetime.datetime, got str (values ['2024-01-01'])
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, dt.date) or is_missing(value):
+            what = "a missing value" if is_missing(value) else type(value).__name__
+            raise fail(
+                _owner(instance),
+                attribute.name,
+                f"must be a datetime.date or datetime.datetime, got {what}",
+                value,
+            )
+
+    return check
+
+
+def real_field(
+    *,
+    optional: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+) -> Validator:
+    """Validator for a finite real number, optionally within ``[low, high]``.
+
+    Parameters
+    ----------
+    optional : bool, default=False
+        Whether None is allowed.
+    low, high : float, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    callable
+        An attrs validator.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class A:
+    ...     share: float = attrs.field(validator=real_field(low=0, high=1))
+    >>> A(1.5)
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - A['share']: must be within [0, 1] (values [1.5])
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        owner, name = _owner(instance), attribute.name
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise fail(owner, name, f"must be a real number, got {type(value).__name__}", value)
+        if not math.isfinite(float(value)):
+            raise fail(owner, name, "must be finite", value)
+        if low is not None and high is not None and not low <= value <= high:
+            raise fail(owner, name, f"must be within [{low:g}, {high:g}]", value)
+        if low is not None and value < low:
+            raise fail(owner, name, f"must be >= {low:g}", value)
+        if high is not None and value > high:
+            raise fail(owner, name, f"must be <= {high:g}", value)
+
+    return check
+
+
+def int_field(*, low: int | None = None) -> Validator:
+    """Validator for an integer (not a bool), optionally ``>= low``.
+
+    Parameters
+    ----------
+    low : int, optional
+        Inclusive lower bound.
+
+    Returns
+    -------
+    callable
+        An attrs validator.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class A:
+    ...     days: int = attrs.field(validator=int_field(low=1))
+    >>> A(0)
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - A['days']: must be >= 1 (values [0])
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        owner, name = _owner(instance), attribute.name
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise fail(owner, name, f"must be an int, got {type(value).__name__}", value)
+        if low is not None and value < low:
+            raise fail(owner, name, f"must be >= {low}", value)
+
+    return check
+
+
+def text_field(*, optional: bool = True, nonempty: bool = False) -> Validator:
+    """Validator for a str.
+
+    Parameters
+    ----------
+    optional : bool, default=True
+        Whether None is allowed.
+    nonempty : bool, default=False
+        Whether blank strings are refused.
+
+    Returns
+    -------
+    callable
+        An attrs validator.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class A:
+    ...     name: str | None = attrs.field(default=None, validator=text_field())
+    >>> A(3)
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - A['name']: must be a str, got int (values [3])
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        owner, name = _owner(instance), attribute.name
+        if not isinstance(value, str):
+            raise fail(owner, name, f"must be a str, got {type(value).__name__}", value)
+        if nonempty and not value.strip():
+            raise fail(owner, name, "must not be empty", value)
+
+    return check
+
+
+def bool_field(*, optional: bool = False) -> Validator:
+    """Validator for a bool (numpy bools included, 0/1 refused).
+
+    Parameters
+    ----------
+    optional : bool, default=False
+        Whether None (unknown) is allowed.
+
+    Returns
+    -------
+    callable
+        An attrs validator.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class A:
+    ...     flag: bool = attrs.field(validator=bool_field())
+    >>> A(1)
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - A['flag']: must be a bool, got int (values [1])
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not (isinstance(value, bool) or type(value).__name__ == "bool_"):
+            raise fail(
+                _owner(instance),
+                attribute.name,
+                f"must be a bool, got {type(value).__name__}",
+                value,
+            )
+
+    return check
+
+
+def check_str_tuple(owner: str, name: str, value: Any) -> None:
+    """Raise unless ``value`` is a tuple of non-empty strings.
+
+    Parameters
+    ----------
+    owner, name : str
+        Class and field, for the message.
+    value : object
+        The candidate.
+
+    Raises
+    ------
+    SchemaError
+        Naming the field and the first bad item.
+
+    Examples
+    --------
+    >>> check_str_tuple("CarePlan", "activities", ("visit", ""))
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - CarePlan['activities']: items must be non-empty str (values [''])
+    """
+    if not isinstance(value, tuple):
+        raise fail(
+            owner, name, f"must be a list or tuple of str, got {type(value).__name__}", value
+        )
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise fail(owner, name, "items must be non-empty str", item)
+
+
+def str_tuple() -> Validator:
+    """Validator for a tuple of non-empty strings (see :func:`check_str_tuple`).
+
+    Returns
+    -------
+    callable
+        An attrs validator.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class A:
+    ...     tags: tuple[str, ...] = attrs.field(converter=to_tuple, validator=str_tuple())
+    >>> A(["a", "b"]).tags
+    ('a', 'b')
+    """
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        check_str_tuple(_owner(instance), attribute.name, value)
+
+    return check
+
+
+def to_tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    """Freeze a list, tuple or other iterable into a tuple.
+
+    A str (or a non-iterable) is passed on unchanged so that the field's
+    validator rejects it with the field's name, instead of splitting a word
+    into letters.
+
+    Parameters
+    ----------
+    values : iterable
+        The items.
+
+    Returns
+    -------
+    tuple
+
+    Examples
+    --------
+    >>> to_tuple(["a", "b"]), to_tuple("ab")
+    (('a', 'b'), 'ab')
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        return cast(tuple[Any, ...], values)
+    return tuple(values)
+
+
+def parse_enum(enum_cls: type[_E], value: Any, owner: str, name: str) -> _E:
+    """Read an enum member from itself or its value.
+
+    Parameters
+    ----------
+    enum_cls : type
+        The enum.
+    value : object
+        A member or a member's value (case-insensitive for str).
+    owner, name : str
+        Class and field, for the message.
+
+    Returns
+    -------
+    Enum member
+
+    Raises
+    ------
+    SchemaError
+        Listing the allowed values.
+
+    Examples
+    --------
+    >>> from crmkit.domain import InteractionKind
+    >>> parse_enum(InteractionKind, "Visit", "Interaction", "kind")
+    <InteractionKind.VISIT: 'visit'>
+    """
+    if isinstance(value, enum_cls):
+        return value
+    key = value.strip().lower() if isinstance(value, str) else value
+    try:
+        return enum_cls(key)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in enum_cls)
+        raise fail(owner, name, f"must be one of {allowed}", value) from None
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    """Turn a cell of a data-frame row into the plain Python value a field wants."""
+    if is_missing(value):
+        return None
+    tname = type(value).__name__
+    if tname == "datetime64":
+        value = value.astype("datetime64[us]").item()
+    elif hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    elif hasattr(value, "item") and hasattr(value, "dtype"):
+        value = value.item()
+    if kind == "date" and isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            return dt.datetime.fromisoformat(text)
+        except ValueError:
+            return value
+    if kind == "real" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, dt.datetime) and type(value) is not dt.datetime:
+        return dt.datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
+        )
+    return value
+
+
+def read_row(row: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
+    """Read named cells of a row, missing or NaN cells as None.
+
+    Parameters
+    ----------
+    row : mapping or pandas Series
+        One record with canonical column names; other keys are ignored.
+    fields : mapping of str to str
+        ``{column: kind}`` with kind one of ``"id"``, ``"date"``, ``"real"``,
+        ``"text"``, ``"bool"``, ``"enum"``.
+
+    Returns
+    -------
+    dict
+        ``{column: value}`` with numpy scalars and timestamps turned into
+        plain Python values and ISO date strings into dates.
+
+    Examples
+    --------
+    >>> read_row({"date": "2024-03-01", "amount": float("nan"), "x": 1},
+    ...          {"date": "date", "amount": "real", "product": "text"})
+    {'date': datetime.date(2024, 3, 1), 'amount': None, 'product': None}
+    """
+    out: dict[str, Any] = {}
+    for column, kind in fields.items():
+        value = row[column] if column in row else None
+        out[column] = _coerce(value, kind)
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    """Turn a domain value into plain JSON types.
+
+    Enums become their values, dates ISO strings, tuples lists, mappings
+    dicts, numbers plain ``int``/``float``.
+
+    Parameters
+    ----------
+    value : object
+        None, bool, number, str, date, Enum, sequence, mapping or an object
+        with a ``to_dict`` method.
+
+    Returns
+    -------
+    object
+        JSON-serialisable.
+
+    Raises
+    ------
+    TypeError
+        For values that have no JSON form.
+
+    Examples
+    --------
+    >>> jsonable({"since": dt.date(2024, 1, 2), "tags": ("a",), "n": 3})
+    {'since': '2024-01-02', 'tags': ['a'], 'n': 3}
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if type(value).__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v) for v in value]
+    raise TypeError(f"{type(value).__name__} value {value!r} has no JSON form")

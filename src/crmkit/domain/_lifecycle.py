@@ -1,0 +1,414 @@
+"""Lifecycle stages of a customership, customer status and the rules between them.
+
+The four stages follow seed 000 (Mäntyneva): *acquisition* (hankinta: a
+prospect, no customership yet), *onboarding* (haltuunotto: first purchases,
+the new customer is being taken over), *development* (kehittäminen: loyalty
+and purchases are being grown) and *retention* (säilyttäminen: a mature
+customership to be held on to). A lost customer is not a fifth stage but an
+outcome: its :class:`CustomerStatus` becomes ``lapsed``.
+
+Allowed moves (staying where one is is always allowed):
+
+============  ==============================================================
+from          to
+============  ==============================================================
+acquisition   onboarding (the first purchase converts the prospect)
+onboarding    development; retention (see below); lapsed
+development   retention; lapsed
+retention     development (purchases grow again); lapsed
+lapsed        acquisition (win-back: the lost customer is a prospect again)
+============  ==============================================================
+
+* ``retention -> development`` is allowed: a mature customer whose purchases
+  start growing again (new needs, a new product line) is worth developing.
+* ``onboarding -> retention`` skips development. It is allowed because a
+  customer can be taken over at its full potential at once (a contract
+  customer that moves all of its business in one go has nothing left to
+  develop), and because stages assigned from data snapshots can pass through
+  development between two snapshots.
+* Nothing moves back to onboarding, and the only way back to acquisition is
+  lapsing first and being won back.
+* Only customers lapse: a prospect (acquisition) that is lost simply stays a
+  prospect.
+
+In data frames the stage is a string column; a lapsed customer is shown as
+``"lapsed"`` whatever stage it lapsed from (:data:`STAGE_ORDER`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from crmkit.domain._fields import parse_enum
+from crmkit.exceptions import InvalidParameterError, InvalidTransitionError
+
+__all__ = [
+    "LifecycleStage",
+    "CustomerStatus",
+    "LifecycleState",
+    "LAPSED",
+    "STAGE_ORDER",
+    "ALLOWED_TRANSITIONS",
+    "can_transition",
+    "check_transition",
+]
+
+#: The label of lapsed customers in stage columns.
+LAPSED = "lapsed"
+
+#: Stage labels in lifecycle order, for ordered categoricals.
+STAGE_ORDER: tuple[str, ...] = ("acquisition", "onboarding", "development", "retention", LAPSED)
+
+#: For every stage label, the labels it may move to (itself included).
+ALLOWED_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "acquisition": frozenset({"acquisition", "onboarding"}),
+    "onboarding": frozenset({"onboarding", "development", "retention", LAPSED}),
+    "development": frozenset({"development", "retention", LAPSED}),
+    "retention": frozenset({"retention", "development", LAPSED}),
+    LAPSED: frozenset({LAPSED, "acquisition"}),
+}
+
+
+class LifecycleStage(str, Enum):
+    """The four lifecycle stages of a customership.
+
+    Examples
+    --------
+    >>> LifecycleStage("onboarding").can_transition(LifecycleStage.DEVELOPMENT)
+    True
+    >>> LifecycleStage.DEVELOPMENT.transition("onboarding")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidTransitionError: cannot move from 'development' to 'onboarding': ...
+    """
+
+    ACQUISITION = "acquisition"
+    ONBOARDING = "onboarding"
+    DEVELOPMENT = "development"
+    RETENTION = "retention"
+
+    @property
+    def rank(self) -> int:
+        """Position in lifecycle order, 0 for acquisition.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> LifecycleStage.RETENTION.rank
+        3
+        """
+        return STAGE_ORDER.index(self.value)
+
+    @property
+    def is_customer(self) -> bool:
+        """Whether the stage is one of an actual customer (not a prospect).
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> LifecycleStage.ACQUISITION.is_customer, LifecycleStage.ONBOARDING.is_customer
+        (False, True)
+        """
+        return self is not LifecycleStage.ACQUISITION
+
+    def can_transition(self, to: LifecycleStage | str) -> bool:
+        """Whether a customer in this stage may move to stage ``to``.
+
+        Parameters
+        ----------
+        to : LifecycleStage or str
+            The target stage.
+
+        Returns
+        -------
+        bool
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``to`` is not a stage.
+
+        Examples
+        --------
+        >>> LifecycleStage.RETENTION.can_transition("development")
+        True
+        """
+        return can_transition(self, _stage(to))
+
+    def transition(self, to: LifecycleStage | str) -> LifecycleStage:
+        """Move to stage ``to``, checking the lifecycle rules.
+
+        Parameters
+        ----------
+        to : LifecycleStage or str
+            The target stage.
+
+        Returns
+        -------
+        LifecycleStage
+            ``to`` as a stage.
+
+        Raises
+        ------
+        InvalidTransitionError
+            If the move is not allowed; the message lists the allowed moves.
+        InvalidParameterError
+            If ``to`` is not a stage.
+
+        Examples
+        --------
+        >>> LifecycleStage.ACQUISITION.transition("onboarding")
+        <LifecycleStage.ONBOARDING: 'onboarding'>
+        """
+        target = _stage(to)
+        check_transition(self, target)
+        return target
+
+
+class CustomerStatus(str, Enum):
+    """Whether a customership is going on (``active``) or has been lost (``lapsed``).
+
+    Examples
+    --------
+    >>> CustomerStatus("lapsed") is CustomerStatus.LAPSED
+    True
+    """
+
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+
+
+def _stage(value: Any) -> LifecycleStage:
+    if isinstance(value, LifecycleStage):
+        return value
+    try:
+        return LifecycleStage(value)
+    except ValueError:
+        allowed = ", ".join(repr(s.value) for s in LifecycleStage)
+        raise InvalidParameterError(
+            f"{value!r} is not a lifecycle stage; stages: {allowed}"
+        ) from None
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, str) and value in ALLOWED_TRANSITIONS:
+        return value
+    raise InvalidParameterError(
+        f"{value!r} is not a stage label; labels: {', '.join(map(repr, STAGE_ORDER))}"
+    )
+
+
+def can_transition(
+    a: LifecycleStage | CustomerStatus | str, b: LifecycleStage | CustomerStatus | str
+) -> bool:
+    """Whether a customer may move from stage label ``a`` to ``b``.
+
+    Works on the labels of :data:`STAGE_ORDER`, so ``"lapsed"`` (or
+    ``CustomerStatus.LAPSED``) is a valid source and target.
+
+    Parameters
+    ----------
+    a, b : LifecycleStage, CustomerStatus.LAPSED or str
+        From and to.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidParameterError
+        If either is not a stage label (``CustomerStatus.ACTIVE`` is none).
+
+    Examples
+    --------
+    >>> can_transition("onboarding", "retention"), can_transition("retention", "acquisition")
+    (True, False)
+    >>> can_transition("lapsed", "acquisition")
+    True
+    """
+    return _label(b) in ALLOWED_TRANSITIONS[_label(a)]
+
+
+def check_transition(
+    a: LifecycleStage | CustomerStatus | str, b: LifecycleStage | CustomerStatus | str
+) -> None:
+    """Raise unless a customer may move from stage label ``a`` to ``b``.
+
+    Parameters
+    ----------
+    a, b : LifecycleStage, CustomerStatus.LAPSED or str
+        From and to.
+
+    Raises
+    ------
+    InvalidTransitionError
+        Naming both labels, the allowed targets and, for moves back to
+        acquisition, the win-back rule.
+    InvalidParameterError
+        If either is not a stage label.
+
+    Examples
+    --------
+    >>> check_transition("acquisition", "retention")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidTransitionError: cannot move from 'acquisition' to 'retention': \
+from 'acquisition' a customer may move to 'acquisition', 'onboarding'
+    """
+    src, dst = _label(a), _label(b)
+    if dst in ALLOWED_TRANSITIONS[src]:
+        return
+    allowed = ", ".join(repr(s) for s in STAGE_ORDER if s in ALLOWED_TRANSITIONS[src])
+    msg = f"cannot move from {src!r} to {dst!r}: from {src!r} a customer may move to {allowed}"
+    if dst == "acquisition":
+        msg += "; a customer returns to acquisition only after lapsing (win-back)"
+    elif dst == LAPSED:
+        msg += "; only customers lapse, a lost prospect stays in acquisition"
+    elif src == LAPSED:
+        msg += "; a lapsed customer is won back through acquisition first"
+    raise InvalidTransitionError(msg)
+
+
+def _stage_conv(value: LifecycleStage | str) -> LifecycleStage:
+    return parse_enum(LifecycleStage, value, "LifecycleState", "stage")
+
+
+def _status_conv(value: CustomerStatus | str) -> CustomerStatus:
+    return parse_enum(CustomerStatus, value, "LifecycleState", "status")
+
+
+@attrs.frozen(kw_only=True)
+class LifecycleState:
+    """Where a customer is: its stage and whether the customership is active.
+
+    A lapsed customer keeps the stage it lapsed from, so that analyses can
+    tell lost onboarding customers from lost mature ones.
+
+    Parameters
+    ----------
+    stage : LifecycleStage or str
+        The current (or, when lapsed, the last) stage.
+    status : CustomerStatus or str, default=CustomerStatus.ACTIVE
+        Active or lapsed.
+
+    Raises
+    ------
+    InvalidTransitionError
+        For a lapsed prospect (status lapsed with stage acquisition).
+
+    Examples
+    --------
+    >>> s = LifecycleState(stage="retention").lapse()
+    >>> s.label, s.stage.value
+    ('lapsed', 'retention')
+    >>> s.win_back().move_to("onboarding").label
+    'onboarding'
+    """
+
+    stage: LifecycleStage = attrs.field(converter=_stage_conv)
+    status: CustomerStatus = attrs.field(default=CustomerStatus.ACTIVE, converter=_status_conv)
+
+    def __attrs_post_init__(self) -> None:
+        if self.status is CustomerStatus.LAPSED and not self.stage.is_customer:
+            raise InvalidTransitionError(
+                "a prospect (stage 'acquisition') cannot be lapsed; only customers lapse"
+            )
+
+    @property
+    def label(self) -> str:
+        """The stage label used in data frames: the stage, or ``"lapsed"``.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> LifecycleState(stage="development").label
+        'development'
+        """
+        return LAPSED if self.status is CustomerStatus.LAPSED else self.stage.value
+
+    def move_to(self, stage: LifecycleStage | str) -> LifecycleState:
+        """Move an active customer to another stage.
+
+        Parameters
+        ----------
+        stage : LifecycleStage or str
+            The target stage.
+
+        Returns
+        -------
+        LifecycleState
+            A new state.
+
+        Raises
+        ------
+        InvalidTransitionError
+            If the move breaks the rules, or the customer is lapsed (win it
+            back first).
+
+        Examples
+        --------
+        >>> LifecycleState(stage="onboarding").move_to("development").stage
+        <LifecycleStage.DEVELOPMENT: 'development'>
+        """
+        target = _stage(stage)
+        check_transition(self.label, target)
+        return attrs.evolve(self, stage=target)
+
+    def lapse(self) -> LifecycleState:
+        """Mark the customership as lost.
+
+        Returns
+        -------
+        LifecycleState
+            Status lapsed, stage kept.
+
+        Raises
+        ------
+        InvalidTransitionError
+            For a prospect.
+
+        Examples
+        --------
+        >>> LifecycleState(stage="onboarding").lapse().status
+        <CustomerStatus.LAPSED: 'lapsed'>
+        """
+        check_transition(self.label, LAPSED)
+        return attrs.evolve(self, status=CustomerStatus.LAPSED)
+
+    def win_back(self) -> LifecycleState:
+        """Re-enter a lapsed customer through acquisition.
+
+        Returns
+        -------
+        LifecycleState
+            Stage acquisition, status active.
+
+        Raises
+        ------
+        InvalidTransitionError
+            If the customer is active in a customer stage (only lapsed
+            customers are won back; a prospect stays in acquisition).
+
+        Examples
+        --------
+        >>> LifecycleState(stage="retention", status="lapsed").win_back().label
+        'acquisition'
+        """
+        check_transition(self.label, LifecycleStage.ACQUISITION)
+        return LifecycleState(stage=LifecycleStage.ACQUISITION)

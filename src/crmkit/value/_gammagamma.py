@@ -1,0 +1,479 @@
+"""The Gamma-Gamma model of the monetary value of repeat purchases."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.special import digamma, gammaln
+
+from crmkit._params import Interval
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.value._base import ValueModel
+from crmkit.value._inputs import collapse, read_columns
+from crmkit.value._mle import fit_mle
+
+__all__ = ["GammaGamma", "GammaGammaParams"]
+
+FloatArray = npt.NDArray[np.float64]
+SeedLike = int | np.random.Generator | None
+
+
+@attrs.frozen
+class GammaGammaParams:
+    """Parameters of the Gamma-Gamma spend model.
+
+    Parameters
+    ----------
+    p : float
+        Shape of the gamma distribution of one transaction's spend.
+    q : float
+        Shape of the gamma distribution of the customers' rate ``nu``.
+    gamma : float
+        Scale of the gamma distribution of ``nu``.
+
+    Examples
+    --------
+    >>> GammaGammaParams(6.25, 3.74, 15.44).q
+    3.74
+    """
+
+    p: float
+    q: float
+    gamma: float
+
+
+class GammaGamma(ValueModel):
+    """Gamma-Gamma model of the mean spend per repeat purchase.
+
+    A customer's spend per transaction is gamma distributed with shape ``p``
+    and rate ``nu``; ``nu`` varies across customers as a gamma distribution
+    with shape ``q`` and rate ``gamma``. The mean spend per transaction of a
+    customer is then ``p / nu`` and the population mean is
+    ``p * gamma / (q - 1)``. Spend is assumed independent of the purchase
+    process (check it: the correlation between ``frequency`` and
+    ``monetary_value`` among repeat buyers should be small).
+
+    The model is fitted on the repeat buyers only (``frequency > 0``) from
+    the columns ``frequency`` (repeat purchase periods) and
+    ``monetary_value`` (their mean spend, the first purchase left out).
+    Customers without repeats carry no information on repeat spend: they are
+    ignored and counted in ``n_ignored_``. The model needs positive spend:
+    a repeat buyer with ``monetary_value <= 0`` (net refunds, free orders)
+    is refused with a :class:`~crmkit.exceptions.SchemaError` naming the
+    rows; drop or correct such customers before fitting (there is no
+    sensible gamma-distributed version of a zero or negative spend).
+
+    Parameters
+    ----------
+    penalizer : float, default=0.0
+        L2 penalty on the parameters, ``penalizer * (p**2 + q**2 + gamma**2)``.
+
+    Attributes
+    ----------
+    params_ : GammaGammaParams
+        Fitted ``p``, ``q`` and ``gamma``.
+    standard_errors_ : GammaGammaParams
+        Their standard errors (inverse observed information).
+    covariance_ : ndarray of shape (3, 3)
+        Their asymptotic covariance.
+    log_likelihood_ : float
+        Log-likelihood of the repeat buyers' mean spends.
+    n_customers_ : float
+        Total weight of the repeat buyers fitted on.
+    n_ignored_ : float
+        Total weight of the customers without repeat purchases (ignored).
+    converged_ : bool
+        Whether the optimiser converged.
+    n_iter_ : int
+        Optimiser iterations.
+
+    References
+    ----------
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2013). "The Gamma-Gamma Model
+       of Monetary Value". http://brucehardie.com/notes/025/
+    .. [2] Colombo, R. and Jiang, W. (1999). "A stochastic RFM model".
+       Journal of Interactive Marketing 13(3), 2-12.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> truth = GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0)
+    >>> view = truth.sample(3000, frequency=[1, 2, 5], seed=1)
+    >>> model = GammaGamma().fit(view)
+    >>> model.params_  # doctest: +ELLIPSIS
+    GammaGammaParams(p=5.9..., q=3.8..., gamma=14.1...)
+    >>> new = pd.DataFrame({"frequency": [0, 4], "monetary_value": [0.0, 50.0]},
+    ...                    index=pd.Index(["a", "b"], name="customer_id"))
+    >>> model.expected_spend(new).round(2)
+    customer_id
+    a    30.45
+    b    42.91
+    Name: expected_spend, dtype: float64
+    """
+
+    _params_class: ClassVar[type[Any]] = GammaGammaParams
+    _parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
+        "penalizer": [Interval("real", 0, None)],
+    }
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, view: pd.DataFrame | Mapping[str, Any], weights: Any = None) -> GammaGamma:
+        """Fit the model to the repeat buyers of a customer view.
+
+        Parameters
+        ----------
+        view : DataFrame or mapping of str to array-like
+            Columns ``frequency`` (whole numbers >= 0) and ``monetary_value``
+            (mean spend per repeat purchase; > 0 for repeat buyers).
+        weights : array-like of shape (n_customers,), optional
+            Case weights (e.g. how many customers share a row).
+
+        Returns
+        -------
+        GammaGamma
+            ``self``, fitted.
+
+        Raises
+        ------
+        SchemaError
+            Missing, non-numeric, NaN, infinite or negative values, a
+            non-integer ``frequency``, repeat buyers with
+            ``monetary_value <= 0``, or fewer than two repeat buyers.
+        ConvergenceError
+            When the likelihood has no finite maximum (e.g. every repeat
+            buyer spends exactly the same).
+
+        Examples
+        --------
+        >>> view = {"frequency": [1, 2, 0, 3, 1, 2], "monetary_value": [10.0, 12.5, 0.0, 30.0, 8.0, 22.0]}
+        >>> m = GammaGamma().fit(view)
+        >>> m.n_customers_, m.n_ignored_
+        (5.0, 1.0)
+        """
+        self._validate_params()
+        cols, w, index = read_columns(
+            view, ["frequency", "monetary_value"], who="GammaGamma.fit",
+            integer=["frequency"], weights=weights,
+        )
+        x, m = cols["frequency"], cols["monetary_value"]
+        repeat = x > 0
+        bad = repeat & (m <= 0)
+        if bad.any():
+            labels = np.asarray(index, dtype=object)[bad]
+            raise SchemaError([SchemaFailure(
+                "view", "monetary_value",
+                "must be > 0 for repeat buyers (frequency > 0): the Gamma-Gamma model needs "
+                "positive spend; drop or correct customers with zero or net-negative spend",
+                int(bad.sum()), tuple(labels[:5].tolist()), tuple(m[bad][:5].tolist()))])
+        if int(repeat.sum()) < 2:
+            raise SchemaError([SchemaFailure(
+                "view", "frequency",
+                f"has {int(repeat.sum())} repeat buyer(s): the Gamma-Gamma model is fitted on "
+                "customers with frequency > 0 and needs at least two of them")])
+        (xu, mu), wu, _ = collapse([x[repeat], m[repeat]], w[repeat])
+        mbar = float(np.average(mu, weights=wu))
+
+        def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+            ll, grad = _loglik_and_grad(np.exp(theta), xu, mu)
+            return -float(np.dot(wu, ll)), -(grad @ wu) * np.exp(theta)
+
+        result = fit_mle(
+            objective, [1.0, 3.0, 2.0 * mbar], names=["p", "q", "gamma"],
+            penalizer=float(self.penalizer), model="GammaGamma",
+            starts=[[1.0, 1.0, mbar], [10.0, 10.0, 9.0 * mbar]],
+        )
+        self._store_result(result, float(w[repeat].sum()))
+        self.n_ignored_ = float(w[~repeat].sum())
+        return self
+
+    @classmethod
+    def from_params(cls, p: float, q: float, gamma: float) -> GammaGamma:
+        """Build a fitted-state model with the given parameters.
+
+        ``standard_errors_`` and ``covariance_`` are NaN, ``log_likelihood_``
+        is NaN, ``n_customers_`` and ``n_ignored_`` are 0. Use it to simulate
+        or to score with known parameters.
+
+        Parameters
+        ----------
+        p, q, gamma : float
+            Positive, finite parameters.
+
+        Returns
+        -------
+        GammaGamma
+
+        Raises
+        ------
+        InvalidParameterError
+            For a parameter that is not a positive finite number.
+
+        Examples
+        --------
+        >>> GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44).population_mean_spend()
+        35.2...
+        """
+        values = {"p": p, "q": q, "gamma": gamma}
+        for name, value in values.items():
+            if not Interval("real", 0, None, closed="neither").accepts(value) or not (
+                math.isfinite(float(value))
+            ):
+                raise InvalidParameterError(
+                    f"GammaGamma.from_params: {name!r} must be a finite float > 0; got {value!r}"
+                )
+        model = cls()
+        model.params_ = GammaGammaParams(float(p), float(q), float(gamma))
+        model.standard_errors_ = GammaGammaParams(np.nan, np.nan, np.nan)
+        model.covariance_ = np.full((3, 3), np.nan)
+        model.log_likelihood_ = float("nan")
+        model.n_customers_ = 0.0
+        model.n_ignored_ = 0.0
+        model.converged_ = True
+        model.n_iter_ = 0
+        return model
+
+    # ---------------------------------------------------------- predictions
+    def population_mean_spend(self) -> float:
+        """Mean spend per transaction in the population, ``p * gamma / (q - 1)``.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        InvalidParameterError
+            When ``q <= 1``: the mean is then infinite.
+
+        Examples
+        --------
+        >>> round(GammaGamma.from_params(p=2.0, q=3.0, gamma=10.0).population_mean_spend(), 6)
+        10.0
+        """
+        p, q, gamma = self._param_array()
+        if q <= 1:
+            raise InvalidParameterError(
+                f"GammaGamma has q = {q:.4g} <= 1: the population mean spend p*gamma/(q-1) "
+                "is infinite; the fitted spend distribution is too heavy-tailed to predict "
+                "spend (check for extreme monetary values)"
+            )
+        return float(p * gamma / (q - 1.0))
+
+    def expected_spend(self, view: pd.DataFrame | Mapping[str, Any]) -> pd.Series:
+        """Expected mean spend per future transaction, given each customer's history.
+
+        ``E[M | x, m] = p * (gamma + m * x) / (p * x + q - 1)``, a weighted
+        average of the population mean and the customer's own mean; for a
+        customer without repeats it is the population mean
+        ``p * gamma / (q - 1)``. ``monetary_value`` is ignored where
+        ``frequency == 0``; a repeat buyer with ``monetary_value == 0`` gets
+        the posterior mean given that history (finite).
+
+        Parameters
+        ----------
+        view : DataFrame or mapping of str to array-like
+            Columns ``frequency`` and ``monetary_value``.
+
+        Returns
+        -------
+        Series of shape (n_customers,)
+            Named ``expected_spend``, indexed like ``view``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For invalid columns.
+        InvalidParameterError
+            When the posterior mean is infinite (``p * x + q <= 1``; for
+            customers without repeats ``q <= 1``).
+
+        Examples
+        --------
+        >>> m = GammaGamma.from_params(p=2.0, q=3.0, gamma=10.0)
+        >>> m.expected_spend({"frequency": [0, 2], "monetary_value": [0.0, 20.0]}).tolist()
+        [10.0, 16.666666666666668]
+        """
+        p, q, gamma = self._param_array()
+        cols, _, index = read_columns(
+            view, ["frequency", "monetary_value"], who="GammaGamma.expected_spend",
+            integer=["frequency"],
+        )
+        x = cols["frequency"]
+        m = np.where(x > 0, cols["monetary_value"], 0.0)
+        denom = p * x + q - 1.0
+        if np.any(denom <= 0):
+            if np.any((x == 0) & (denom <= 0)):
+                self.population_mean_spend()  # raises the q <= 1 message
+            bad = denom <= 0
+            raise InvalidParameterError(
+                f"GammaGamma (p = {p:.4g}, q = {q:.4g}): the expected spend is infinite for "
+                f"customers with p*frequency + q <= 1 (rows {_first(index, bad)})"
+            )
+        out = p * (gamma + m * x) / denom
+        return _series(out, view, index, "expected_spend")
+
+    def log_likelihood(self, view: pd.DataFrame | Mapping[str, Any]) -> pd.Series:
+        """Log-density of each repeat buyer's mean spend under the fitted model.
+
+        Customers without repeats are not modelled and contribute 0.
+
+        Parameters
+        ----------
+        view : DataFrame or mapping of str to array-like
+            Columns ``frequency`` and ``monetary_value`` (> 0 for repeat buyers).
+
+        Returns
+        -------
+        Series of shape (n_customers,)
+            Named ``log_likelihood``, indexed like ``view``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For invalid columns or non-positive spend of repeat buyers.
+
+        Examples
+        --------
+        >>> m = GammaGamma.from_params(p=2.0, q=3.0, gamma=10.0)
+        >>> m.log_likelihood({"frequency": [0, 1], "monetary_value": [0.0, 10.0]}).round(4).tolist()
+        [0.0, -3.4657]
+        """
+        params = self._param_array()
+        cols, _, index = read_columns(
+            view, ["frequency", "monetary_value"], who="GammaGamma.log_likelihood",
+            integer=["frequency"],
+        )
+        x, m = cols["frequency"], cols["monetary_value"]
+        repeat = x > 0
+        bad = repeat & (m <= 0)
+        if bad.any():
+            raise SchemaError([SchemaFailure(
+                "view", "monetary_value", "must be > 0 for repeat buyers (frequency > 0)",
+                int(bad.sum()), _first(index, bad), tuple(m[bad][:5].tolist()))])
+        out = np.zeros(len(x))
+        if repeat.any():
+            out[repeat] = _loglik_and_grad(params, x[repeat], m[repeat], grad=False)[0]
+        return _series(out, view, index, "log_likelihood")
+
+    def sample(self, n_customers: int, frequency: Any, *, seed: SeedLike = None) -> pd.DataFrame:
+        """Simulate customers' mean repeat spend from the fitted parameters.
+
+        Each customer draws ``nu ~ Gamma(q, rate=gamma)``; the mean of
+        ``frequency`` spends ``~ Gamma(p, rate=nu)`` is drawn exactly as
+        ``Gamma(p * frequency, rate=nu * frequency)``.
+
+        Parameters
+        ----------
+        n_customers : int
+            How many customers (>= 1).
+        frequency : int or array-like of int
+            Repeat purchases per customer (>= 0); an array is cycled over the
+            customers. ``monetary_value`` is 0 where it is 0.
+        seed : int, Generator or None, default=None
+            Random seed.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``frequency`` and ``monetary_value``, index ``customer_id``
+            ``0 .. n_customers - 1``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        InvalidParameterError
+            For a bad ``n_customers`` or ``frequency``.
+
+        Examples
+        --------
+        >>> GammaGamma.from_params(p=2.0, q=3.0, gamma=10.0).sample(3, 2, seed=0).shape
+        (3, 2)
+        """
+        p, q, gamma = self._param_array()
+        if not Interval("int", 1, None).accepts(n_customers):
+            raise InvalidParameterError(
+                f"GammaGamma.sample: 'n_customers' must be an int >= 1; got {n_customers!r}"
+            )
+        freq = np.atleast_1d(np.asarray(frequency))
+        if (
+            freq.ndim != 1 or len(freq) == 0 or freq.dtype.kind not in "iu"
+            or np.any(freq < 0)
+        ):
+            raise InvalidParameterError(
+                "GammaGamma.sample: 'frequency' must be an int >= 0 or a non-empty 1-d array "
+                f"of them; got {frequency!r:.60}"
+            )
+        x = np.resize(freq.astype(np.float64), int(n_customers))
+        rng = np.random.default_rng(seed)
+        nu = rng.gamma(q, 1.0 / gamma, size=len(x))
+        repeat = x > 0
+        m = np.zeros(len(x))
+        m[repeat] = rng.gamma(p * x[repeat], 1.0 / (nu[repeat] * x[repeat]))
+        return pd.DataFrame(
+            {"frequency": x.astype(np.int64), "monetary_value": m},
+            index=pd.RangeIndex(len(x), name="customer_id"),
+        )
+
+    # ------------------------------------------------------------- state
+    def _get_state(self) -> dict[str, Any] | None:
+        state = super()._get_state()
+        if state is not None:
+            state["n_ignored"] = float(self.n_ignored_)
+        return state
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        super()._set_state(state)
+        self.n_ignored_ = float(state.get("n_ignored", 0.0))
+
+
+def _loglik_and_grad(
+    params: FloatArray, x: FloatArray, m: FloatArray, *, grad: bool = True
+) -> tuple[FloatArray, FloatArray]:
+    """Per-row log-density of mean spend ``m`` over ``x`` purchases, and its gradient.
+
+    Returns ``(ll of shape (n,), grad of shape (3, n))`` with the gradient
+    with respect to ``(p, q, gamma)`` on the natural scale.
+    """
+    p, q, gamma = (float(v) for v in params)
+    a = p * x
+    log_den = np.log(gamma + m * x)
+    log_m = np.log(m)
+    log_x = np.log(x)
+    ll = (
+        gammaln(a + q) - gammaln(a) - gammaln(q) + q * math.log(gamma)
+        + (a - 1.0) * log_m + a * log_x - (a + q) * log_den
+    )
+    if not grad:
+        return ll, np.empty((3, 0))
+    psi_aq = digamma(a + q)
+    d_p = x * (psi_aq - digamma(a) + log_m + log_x - log_den)
+    d_q = psi_aq - digamma(q) + math.log(gamma) - log_den
+    d_gamma = q / gamma - (a + q) / (gamma + m * x)
+    return ll, np.vstack([d_p, d_q, d_gamma])
+
+
+def _first(index: tuple[Any, ...], mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
+    return tuple(np.asarray(index, dtype=object)[mask][:5].tolist())
+
+
+def _series(
+    values: FloatArray, view: Any, index: tuple[Any, ...], name: str
+) -> pd.Series:
+    idx = view.index if isinstance(view, pd.DataFrame) else pd.RangeIndex(len(index))
+    return pd.Series(values, index=idx, name=name, dtype=np.float64)

@@ -1,0 +1,225 @@
+"""Reading and checking model inputs from a customer view (before any cast)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmkit.exceptions import SchemaError, SchemaFailure
+
+__all__ = ["read_columns", "collapse"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _labels(index: Sequence[Any], mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
+    return tuple(np.asarray(index, dtype=object)[mask][:5].tolist())
+
+
+def _values(arr: npt.NDArray[Any], mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
+    return tuple(arr[mask][:5].tolist())
+
+
+def read_columns(
+    view: pd.DataFrame | Mapping[str, Any],
+    columns: Sequence[str],
+    *,
+    who: str,
+    integer: Sequence[str] = (),
+    positive: Sequence[str] = (),
+    weights: Any = None,
+    allow_empty: bool = False,
+) -> tuple[dict[str, FloatArray], FloatArray, tuple[Any, ...]]:
+    """Read numeric columns of a customer view as float arrays, checking them first.
+
+    Every column must exist, be numeric (bools and strings are refused, never
+    cast), finite and ``>= 0``; columns in ``integer`` must hold whole
+    numbers; columns in ``positive`` must be ``> 0``; when both ``recency``
+    and ``T`` are read, ``recency <= T`` is checked. All problems are
+    collected into one :class:`SchemaError`.
+
+    Parameters
+    ----------
+    view : DataFrame or mapping of str to array-like
+        The customer view (or plain arrays).
+    columns : sequence of str
+        The columns to read.
+    who : str
+        The caller's name, for messages (e.g. ``"BetaGeo.fit"``).
+    integer : sequence of str, default=()
+        Columns that must hold whole numbers.
+    positive : sequence of str, default=()
+        Columns that must be strictly positive.
+    weights : array-like or None, default=None
+        Optional case weights (finite, ``> 0``), one per row.
+    allow_empty : bool, default=False
+        Whether zero rows are acceptable.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray of shape (n_customers,)
+        float64 copies.
+    weights : ndarray of shape (n_customers,)
+        The weights (ones when not given).
+    index : tuple
+        The row labels (the view's index, or ``range(n)``).
+
+    Raises
+    ------
+    SchemaError
+        Listing every problem with its column and first rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 3.0], "T": [5.0, 2.0]},
+    ...                  index=pd.Index(["a", "b"], name="customer_id"))
+    >>> read_columns(v, ["frequency", "recency", "T"], who="demo")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - view['recency']: is greater than T (1 row; rows ['b']; values [3.0])
+    """
+    failures: list[SchemaFailure] = []
+    index: Any
+    source: Any
+    if isinstance(view, pd.DataFrame):
+        index = view.index
+        n = len(view)
+        source = view
+        present = set(view.columns)
+    elif isinstance(view, Mapping):
+        source = view
+        present = set(view)
+        lengths = {len(np.atleast_1d(np.asarray(v))) for v in view.values()}
+        n = lengths.pop() if len(lengths) == 1 else -1
+        if n < 0:
+            raise SchemaError([SchemaFailure("view", "<frame>", "columns differ in length")])
+        index = range(n)
+    else:
+        raise TypeError(
+            f"{who} expects a customer view (pandas DataFrame) or a mapping of arrays; "
+            f"got {type(view).__name__}"
+        )
+    missing = [c for c in columns if c not in present]
+    for c in missing:
+        failures.append(SchemaFailure("view", c, f"is missing (required by {who})"))
+    if failures:
+        raise SchemaError(failures)
+    if n == 0 and not allow_empty:
+        raise SchemaError(
+            [SchemaFailure("view", "<frame>", f"has no customers; {who} needs at least one")]
+        )
+    out: dict[str, FloatArray] = {}
+    for c in columns:
+        raw = np.asarray(source[c])
+        raw = np.atleast_1d(raw)
+        if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
+            if raw.dtype.kind == "O":
+                bad = np.array(
+                    [not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(
+                        v, (bool, np.bool_)) for v in raw],
+                    dtype=bool,
+                )
+                if not bad.any():
+                    raw = raw.astype(np.float64)
+                else:
+                    failures.append(SchemaFailure(
+                        "view", c, "must be numeric", int(bad.sum()),
+                        _labels(index, bad), _values(raw, bad)))
+                    continue
+            else:
+                failures.append(SchemaFailure(
+                    "view", c, f"must be numeric, got dtype {raw.dtype}", n,
+                    tuple(list(index)[:5]), tuple(raw[:5].tolist())))
+                continue
+        arr = raw.astype(np.float64)
+        nonfinite = ~np.isfinite(arr)
+        if nonfinite.any():
+            failures.append(SchemaFailure("view", c, "has NaN or infinite values",
+                                          int(nonfinite.sum()), _labels(index, nonfinite),
+                                          _values(arr, nonfinite)))
+            out[c] = arr
+            continue
+        neg = arr < 0
+        if neg.any():
+            failures.append(SchemaFailure("view", c, "is negative", int(neg.sum()),
+                                          _labels(index, neg), _values(arr, neg)))
+        if c in integer:
+            frac = arr != np.floor(arr)
+            if frac.any():
+                failures.append(SchemaFailure("view", c, "must hold whole numbers",
+                                              int(frac.sum()), _labels(index, frac),
+                                              _values(arr, frac)))
+        if c in positive:
+            zero = arr <= 0
+            if zero.any():
+                failures.append(SchemaFailure("view", c, "must be > 0", int(zero.sum()),
+                                              _labels(index, zero), _values(arr, zero)))
+        out[c] = arr
+    if "recency" in out and "T" in out and not failures:
+        over = out["recency"] > out["T"] * (1 + 1e-12) + 1e-12
+        if over.any():
+            failures.append(SchemaFailure("view", "recency", "is greater than T",
+                                          int(over.sum()), _labels(index, over),
+                                          _values(out["recency"], over)))
+    if weights is None:
+        w = np.ones(max(n, 0), dtype=np.float64)
+    else:
+        w_raw = np.atleast_1d(np.asarray(weights))
+        if w_raw.dtype.kind not in "iuf" or len(w_raw) != n:
+            failures.append(SchemaFailure("view", "weights",
+                                          f"must be {n} numbers, got {len(w_raw)} of dtype "
+                                          f"{w_raw.dtype}"))
+            w = np.ones(n)
+        else:
+            w = w_raw.astype(np.float64)
+            badw = ~np.isfinite(w) | (w <= 0)
+            if badw.any():
+                failures.append(SchemaFailure("view", "weights", "must be finite and > 0",
+                                              int(badw.sum()), _labels(index, badw),
+                                              _values(w, badw)))
+    if failures:
+        raise SchemaError(failures)
+    return out, w, tuple(index)
+
+
+def collapse(
+    arrays: Sequence[FloatArray], weights: FloatArray
+) -> tuple[list[FloatArray], FloatArray, npt.NDArray[np.intp]]:
+    """Collapse identical rows into weighted unique rows (exact likelihood, fewer rows).
+
+    Parameters
+    ----------
+    arrays : sequence of ndarray of shape (n,)
+        The columns that define identical customers.
+    weights : ndarray of shape (n,)
+        Case weights.
+
+    Returns
+    -------
+    unique : list of ndarray of shape (m,)
+        The distinct rows, column by column.
+    weights : ndarray of shape (m,)
+        Summed weights of each distinct row.
+    inverse : ndarray of shape (n,)
+        For each input row, its distinct row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u, w, inv = collapse([np.array([1.0, 1.0, 2.0])], np.ones(3))
+    >>> u[0].tolist(), w.tolist(), inv.tolist()
+    ([1.0, 2.0], [2.0, 1.0], [0, 0, 1])
+    """
+    if len(arrays[0]) == 0:
+        return [a.copy() for a in arrays], weights.copy(), np.zeros(0, dtype=np.intp)
+    stacked = np.column_stack(arrays)
+    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    w = np.bincount(inverse, weights=weights, minlength=len(uniq)).astype(np.float64)
+    return [uniq[:, j].copy() for j in range(uniq.shape[1])], w, inverse
