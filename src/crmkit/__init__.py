@@ -7,10 +7,23 @@ risk, segment and care model.
 Examples
 --------
 >>> import crmkit
+>>> tx = crmkit.datasets.load_cdnow()
+>>> view = crmkit.summarize(tx, as_of="1997-09-30", time_unit="W")  # doctest: +SKIP
 >>> crmkit.__version__ >= "0"
 True
 """
 
+from crmkit import datasets, exceptions
+from crmkit._persist import load
 from crmkit._version import __version__
+from crmkit.data import ColumnMap, CustomerData, summarize
 
-__all__ = ["__version__"]
+__all__ = [
+    "ColumnMap",
+    "CustomerData",
+    "__version__",
+    "datasets",
+    "exceptions",
+    "load",
+    "summarize",
+]

@@ -276,10 +276,11 @@ def validate_params(
 
     Examples
     --------
-    >>> validate_params("BetaGeo", {"penalizer": -1}, {"penalizer": [Interval("float", 0, None)]})
+    >>> rules = {"penalizer": [Interval("float", 0, None)]}
+    >>> validate_params("BetaGeo", {"penalizer": -1}, rules)
     Traceback (most recent call last):
     ...
-    crmkit.exceptions.InvalidParameterError: The 'penalizer' parameter of BetaGeo must be a float >= 0. Got -1 instead.
+    crmkit.exceptions.InvalidParameterError: The 'penalizer' parameter of BetaGeo must be a ...
     """
     for name, value in params.items():
         options = list(constraints.get(name, ()))

@@ -19,6 +19,7 @@ from crmkit.data._columns import (
     RoleSpec,
 )
 from crmkit.data._container import CustomerData, DroppedRows, ValidationReport
+from crmkit.data._split import calibration_holdout
 from crmkit.data._summarize import summarize
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "DroppedRows",
     "RoleSpec",
     "ValidationReport",
+    "calibration_holdout",
     "summarize",
 ]

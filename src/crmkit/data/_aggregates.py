@@ -9,7 +9,8 @@ __all__ = ["record_aggregates"]
 
 
 def _days_since(dates: pd.Series, as_of: pd.Timestamp) -> pd.Series:
-    return (as_of - dates).dt.days.astype("float64")
+    out: pd.Series = (as_of - dates).dt.days.astype("float64")
+    return out
 
 
 def _feedback(fb: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -33,7 +34,8 @@ def _feedback(fb: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     if len(complaints):
         last = complaints.groupby("customer_id", sort=False)["date"].max()
         out["days_since_complaint"] = _days_since(last, as_of)
-    return out
+    result: pd.DataFrame = out
+    return result
 
 
 def _interactions(ix: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -45,7 +47,8 @@ def _interactions(ix: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         out["n_visits"] = visits.groupby("customer_id", sort=False).size()
     if "seller" in ix.columns:
         out["n_sellers"] = g["seller"].nunique()
-    return out
+    result: pd.DataFrame = out
+    return result
 
 
 def _contacts(ct: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -70,15 +73,17 @@ def _contacts(ct: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         if len(leavers):
             last = leavers.groupby("customer_id", sort=False)["left_date"].max()
             out["days_since_contact_left"] = _days_since(last, as_of)
-    return out
+    result: pd.DataFrame = out
+    return result
 
 
 def _events(ev: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     kind = ev["kind"].astype(str).str.lower()
     moves = ev.loc[kind.isin(["address_change", "address"]).to_numpy()]
     g = moves.groupby("customer_id", sort=False)
-    return pd.DataFrame({"n_address_changes": g.size(),
-                         "days_since_address_change": _days_since(g["date"].max(), as_of)})
+    result: pd.DataFrame = pd.DataFrame({"n_address_changes": g.size(),
+                           "days_since_address_change": _days_since(g["date"].max(), as_of)})
+    return result
 
 
 def record_aggregates(
@@ -143,4 +148,5 @@ def record_aggregates(
             if col.startswith("n_"):
                 values = values.fillna(0).astype(np.int64)
             out[col] = values
-    return out
+    result: pd.DataFrame = out
+    return result

@@ -153,10 +153,16 @@ VIEW_COLUMNS: Mapping[str, str] = {
     "last_purchase": "date of the last purchase",
     "tenure": "time from customer_since (or the first purchase) to as_of, in time units",
     "n_products": "distinct products bought (only with a product column)",
-    "purchase_trend": "(late - early) / (late + early) repeat purchase periods, halves of [first, as_of]",
+    "purchase_trend": (
+        "(late - early) / (late + early) repeat purchase periods, halves of [first, as_of]"
+    ),
     "mean_interpurchase": "recency / frequency (NaN without repeats)",
     "days_since_last": "days from the last purchase to as_of",
 }
+
+
+def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
+    return dict(mapping)
 
 
 @attrs.frozen
@@ -182,7 +188,7 @@ class ColumnMap:
     'date'
     """
 
-    mapping: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    mapping: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
 
     def __attrs_post_init__(self) -> None:
         for key, value in self.mapping.items():

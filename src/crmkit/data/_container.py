@@ -95,7 +95,8 @@ class ValidationReport:
 
 
 def _day(ts: pd.Timestamp) -> pd.Timestamp:
-    return ts.normalize()
+    out: pd.Timestamp = ts.normalize()
+    return out
 
 
 @attrs.frozen(eq=False)
@@ -225,7 +226,9 @@ class CustomerData:
         transactions : DataFrame
             Purchases: customer_id, date, amount (+ product, quantity,
             channel, cost). pandas, polars or DuckDB frames are accepted.
-        customers, contacts, interactions, feedback, events, campaigns, touches, prospects : DataFrame, optional
+        customers, contacts, interactions, feedback, events : DataFrame, optional
+            The other record kinds (see ``crmkit.data.RECORD_SCHEMAS``).
+        campaigns, touches, prospects : DataFrame, optional
             The other record kinds (see ``crmkit.data.RECORD_SCHEMAS``).
         columns : ColumnMap or mapping, optional
             The user's column names by role (``{"customer_id": "id"}``).
@@ -299,11 +302,11 @@ class CustomerData:
                                            int(late.sum()), tuple(f.index[late][:5].tolist())))
                 frames[kind] = f.loc[~late]
         notes: list[str] = []
-        dup = tx.duplicated().to_numpy()
-        if dup.any():
-            notes.append(f"{int(dup.sum())} transaction rows are exact duplicates of another "
-                         "row; they were kept (two identical purchases are possible) — "
-                         "deduplicate first if they are double-counted")
+        n_dup = _duplicates(frames["transactions"])
+        if n_dup:
+            notes.append(f"{n_dup} transaction rows repeat another row's customer, timestamp "
+                         "and amount; they were kept (two identical purchases are possible) "
+                         "— deduplicate first if they are double-counted")
         report = ValidationReport(n_rows, tuple(dropped), tuple(notes))
         for d in dropped:
             warnings.warn(f"crmkit dropped {d.n_rows} {d.kind} rows {d.reason} "
@@ -367,6 +370,15 @@ def as_of_timestamp(value: Any) -> pd.Timestamp:
     31
     """
     return as_timestamp(value, "as_of")
+
+
+def _duplicates(tx: pd.DataFrame) -> int:
+    from crmkit.data._core import count_duplicates
+
+    codes, _ = pd.factorize(tx["customer_id"])
+    stamp = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return count_duplicates(codes.astype(np.int64), stamp,
+                            tx["amount"].to_numpy(dtype=np.float64))
 
 
 def _check_scores(fb: pd.DataFrame, fails: list[SchemaFailure]) -> None:

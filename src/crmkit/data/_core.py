@@ -105,6 +105,49 @@ def purchase_stats(
     }
 
 
+def count_duplicates(codes: IntArray, stamp_ns: IntArray, amount: FloatArray) -> int:
+    """Rows that repeat an earlier row's customer, exact timestamp and amount.
+
+    A 64-bit mix of the three values is sorted; rows whose mix equals their
+    neighbour's are then compared exactly, so hash collisions never count.
+
+    Parameters
+    ----------
+    codes : ndarray of int64, shape (n_rows,)
+        Customer codes.
+    stamp_ns : ndarray of int64, shape (n_rows,)
+        Timestamps in nanoseconds.
+    amount : ndarray of float64, shape (n_rows,)
+        Amounts.
+
+    Returns
+    -------
+    int
+        Number of rows that duplicate another (a pair counts once).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> count_duplicates(np.array([0, 0, 1]), np.array([5, 5, 5]), np.array([1.0, 1.0, 1.0]))
+    1
+    """
+    if len(codes) < 2:
+        return 0
+    with np.errstate(over="ignore"):
+        mix = (codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+               ^ stamp_ns.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+               ^ amount.view(np.uint64) * np.uint64(0x165667B19E3779F9))
+    order = np.argsort(mix, kind="stable")
+    ms = mix[order]
+    same = np.flatnonzero(ms[1:] == ms[:-1])
+    if len(same) == 0:
+        return 0
+    a, b = order[same], order[same + 1]
+    exact = (codes[a] == codes[b]) & (stamp_ns[a] == stamp_ns[b]) & (
+        amount[a].view(np.uint64) == amount[b].view(np.uint64))
+    return int(exact.sum())
+
+
 def distinct_per_customer(codes: IntArray, values: pd.Series, n_customers: int) -> IntArray:
     """Number of distinct non-null ``values`` per customer code.
 

@@ -21,7 +21,8 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def _days(dates: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
-    return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    ns = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return ns // 86_400_000_000_000
 
 
 def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
@@ -72,7 +73,7 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     cols["purchase_trend"] = trend
     cols["mean_interpurchase"] = mean_gap
     cols["days_since_last"] = (as_of_day - s["last_day"]).astype(np.int64)
-    view = pd.DataFrame(cols, index=index)
+    view: pd.DataFrame = pd.DataFrame(cols, index=index)
     if include_records:
         extra = record_aggregates(dict(data.frames), index, data.as_of, unit)
         if "customer_since" in extra.columns:

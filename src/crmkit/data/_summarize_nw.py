@@ -53,7 +53,7 @@ def _scalar(frame: Any, expr: Any) -> Any:
     return out.item(0, 0)
 
 
-def _validate(f: Any, cols: dict[str, str | None]) -> None:
+def _validate(f: Any, cols: dict[str, str]) -> None:
     fails: list[SchemaFailure] = []
     schema = f.collect_schema()
     for role in ("customer_id", "date", "amount"):
@@ -221,6 +221,8 @@ def summarize_native(
     )
     for extra in extras:
         view = view.join(extra, on="customer_id", how="left")
+    if has_product:
+        view = view.with_columns(nw.col("n_products").fill_null(0).cast(nw.Int64))
     order = ["customer_id", "frequency", "recency", "T", "monetary_value", "n_transactions",
              "revenue", *(["margin"] if has_cost else []), "first_purchase", "last_purchase",
              "tenure", *(["n_products"] if has_product else []), "purchase_trend",

@@ -116,10 +116,10 @@ def _check_dates(
             len(s), tuple(s.index[:5].tolist()), tuple(s[:5].tolist())))
         return None
     null = s.isna().to_numpy()
-    if s.dtype.kind == "M":
-        out = s
-    elif isinstance(s.dtype, pd.DatetimeTZDtype):
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif s.dtype.kind == "M":
+        out = s
     else:
         vals = s[~null]
         if len(vals) and vals.dtype == object:
@@ -161,13 +161,14 @@ def _check_dates(
         fails.append(SchemaFailure(kind, col, "contains missing dates (NaT/None)",
                                    int(null.sum()), _first(s.index, null)))
         return None
-    return out.astype("datetime64[ns]") if out.dtype != "datetime64[ns]" else out
+    result: pd.Series = out.astype("datetime64[ns]") if out.dtype != "datetime64[ns]" else out
+    return result
 
 
 def _check_numbers(
     kind: str, col: str, s: pd.Series, spec: RoleSpec, fails: list[SchemaFailure]
 ) -> pd.Series | None:
-    if s.dtype.kind == "b" or not (s.dtype.kind in "iuf"):
+    if s.dtype.kind == "b" or s.dtype.kind not in "iuf":
         if s.dtype.kind == "O" or isinstance(s.dtype, pd.StringDtype):
             sample = s.dropna()[:5].tolist()
             numeric_text = pd.to_numeric(s.dropna(), errors="coerce").notna().any()
@@ -201,7 +202,7 @@ def _check_bool(
 ) -> pd.Series | None:
     if s.dtype.kind == "b":
         return s
-    allowed = {True, False, 0, 1}
+    allowed = {True, False}
     vals = s.dropna()
     try:
         bad = ~vals.isin(list(allowed)).to_numpy()
@@ -290,7 +291,8 @@ def validate_frame(
             out[str(col)] = frame[col]
     if len(frame) == 0 and not fails:
         pass
-    return pd.DataFrame(out, index=frame.index)
+    result: pd.DataFrame = pd.DataFrame(out, index=frame.index)
+    return result
 
 
 def as_timestamp(value: Any, name: str) -> pd.Timestamp:
@@ -321,10 +323,10 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
     if isinstance(value, (bool, int, float, np.number)):
         raise TypeError(f"{name} must be a date (e.g. '2024-12-31'), got the number {value!r}")
     try:
-        ts = pd.Timestamp(value)
+        ts: pd.Timestamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise TypeError(f"{name} must be a date (e.g. '2024-12-31'); got {value!r}") from exc
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise TypeError(f"{name} must be a date; got a missing value")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)

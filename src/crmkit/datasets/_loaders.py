@@ -47,7 +47,7 @@ def load_cdnow() -> pd.DataFrame:
             names=["customer_id", "sample_id", "date", "quantity", "amount"],
             dtype={"customer_id": str, "sample_id": str, "date": str},
         )
-    out = pd.DataFrame(
+    out: pd.DataFrame = pd.DataFrame(
         {
             "customer_id": raw["customer_id"].astype(str),
             "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
@@ -83,5 +83,5 @@ def load_donations() -> pd.DataFrame:
     (11104, ['frequency', 'recency', 'periods', 'weights'])
     """
     with resources.files("crmkit.datasets").joinpath("data/donations.csv").open("r") as fh:
-        out = pd.read_csv(fh).astype("int64")
+        out: pd.DataFrame = pd.read_csv(fh).astype("int64")
     return out

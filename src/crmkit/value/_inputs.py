@@ -33,6 +33,7 @@ def read_columns(
     positive: Sequence[str] = (),
     weights: Any = None,
     allow_empty: bool = False,
+    index_labels: bool = True,
 ) -> tuple[dict[str, FloatArray], FloatArray, tuple[Any, ...]]:
     """Read numeric columns of a customer view as float arrays, checking them first.
 
@@ -58,6 +59,10 @@ def read_columns(
         Optional case weights (finite, ``> 0``), one per row.
     allow_empty : bool, default=False
         Whether zero rows are acceptable.
+    index_labels : bool, default=True
+        Whether to return the row labels; ``False`` returns ``()`` instead
+        (saves turning a large index into a tuple when the caller keeps the
+        view's own index).
 
     Returns
     -------
@@ -66,7 +71,8 @@ def read_columns(
     weights : ndarray of shape (n_customers,)
         The weights (ones when not given).
     index : tuple
-        The row labels (the view's index, or ``range(n)``).
+        The row labels (the view's index, or ``range(n)``); ``()`` when
+        ``index_labels`` is False.
 
     Raises
     ------
@@ -185,7 +191,7 @@ def read_columns(
                                               _values(w, badw)))
     if failures:
         raise SchemaError(failures)
-    return out, w, tuple(index)
+    return out, w, (tuple(index) if index_labels else ())
 
 
 def collapse(

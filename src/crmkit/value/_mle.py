@@ -229,7 +229,8 @@ def fit_mle(
     >>> x = np.array([1.0, 2.0, 3.0])
     >>> def obj(theta):  # exponential data, rate = exp(theta)
     ...     lam = np.exp(theta[0])
-    ...     return float(-(len(x) * np.log(lam) - lam * x.sum())), np.array([-(len(x) - lam * x.sum())])
+    ...     f = -(len(x) * np.log(lam) - lam * x.sum())
+    ...     return float(f), np.array([-(len(x) - lam * x.sum())])
     >>> res = fit_mle(obj, [1.0], names=["rate"])
     >>> round(float(res.params[0]), 6)
     0.5
