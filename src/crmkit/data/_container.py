@@ -375,7 +375,11 @@ def as_of_timestamp(value: Any) -> pd.Timestamp:
 def _duplicates(tx: pd.DataFrame) -> int:
     from crmkit.data._core import count_duplicates
 
-    codes, _ = pd.factorize(tx["customer_id"])
+    ids = tx["customer_id"]
+    if ids.dtype.kind in "iu":
+        codes = ids.to_numpy(dtype=np.int64)
+    else:
+        codes, _ = pd.factorize(ids)
     stamp = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     return count_duplicates(codes.astype(np.int64), stamp,
                             tx["amount"].to_numpy(dtype=np.float64))

@@ -137,15 +137,15 @@ def count_duplicates(codes: IntArray, stamp_ns: IntArray, amount: FloatArray) ->
         mix = (codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
                ^ stamp_ns.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
                ^ amount.view(np.uint64) * np.uint64(0x165667B19E3779F9))
-    order = np.argsort(mix, kind="stable")
-    ms = mix[order]
-    same = np.flatnonzero(ms[1:] == ms[:-1])
-    if len(same) == 0:
+    ms = np.sort(mix)
+    repeated = ms[1:][ms[1:] == ms[:-1]]
+    if len(repeated) == 0:
         return 0
-    a, b = order[same], order[same + 1]
-    exact = (codes[a] == codes[b]) & (stamp_ns[a] == stamp_ns[b]) & (
-        amount[a].view(np.uint64) == amount[b].view(np.uint64))
-    return int(exact.sum())
+    # verify the few candidate rows exactly (a hash collision never counts)
+    rows = np.flatnonzero(np.isin(mix, np.unique(repeated)))
+    table = pd.DataFrame({"c": codes[rows], "t": stamp_ns[rows],
+                          "a": amount[rows].view(np.uint64)})
+    return int(table.duplicated().sum())
 
 
 def distinct_per_customer(codes: IntArray, values: pd.Series, n_customers: int) -> IntArray:
