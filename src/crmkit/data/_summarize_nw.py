@@ -1,8 +1,15 @@
 """``summarize`` for non-pandas frames, written once with narwhals.
 
-The aggregation runs inside the frame's own engine (polars, DuckDB ...): a
-lazy frame in gives a lazy frame out. Only the validation counts and the
-as-of date are computed eagerly.
+The aggregation runs inside the frame's own engine (polars, DuckDB, Dask,
+PySpark ...): a lazy frame in gives a lazy frame out. Only the validation
+counts and the first/last day are computed eagerly, in one pass.
+
+Every expression is backend-neutral: a day number comes from the calendar
+year and day of the year (no timestamp arithmetic, which Spark lacks through
+narwhals), a customer's first day is joined back instead of taken with a
+window, aggregations inside ``group_by`` are plain column aggregations (as
+Dask requires) and boolean counts are cast to integers before summing (as
+Spark requires).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
 __all__ = ["is_narwhals_frame", "summarize_native"]
 
 _EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # days from 0001-01-01 (day 1) to 1970-01-01
 
 
 def is_narwhals_frame(obj: Any) -> bool:
@@ -46,14 +54,27 @@ def is_narwhals_frame(obj: Any) -> bool:
     return True
 
 
-def _scalar(frame: Any, expr: Any) -> Any:
-    out = frame.select(expr)
+def _row(frame: Any, exprs: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate scalar aggregations in one pass (one job on Spark/Dask)."""
+    out = frame.select(**exprs)
     if isinstance(out, nw.LazyFrame):
         out = out.collect()
-    return out.item(0, 0)
+    return dict(zip(exprs, out.row(0), strict=True))
 
 
-def _validate(f: Any, cols: dict[str, str]) -> None:
+def _count(mask: Any) -> Any:
+    # Spark cannot sum booleans: count as integers
+    return mask.cast(nw.Int64).sum()
+
+
+def _day_number(date: Any) -> Any:
+    """Days since 1970-01-01 of a date/datetime, from its year and day of year."""
+    y = date.dt.year().cast(nw.Int64) - 1
+    return (365 * y + y // 4 - y // 100 + y // 400 + date.dt.ordinal_day().cast(nw.Int64)
+            - _EPOCH_ORDINAL).cast(nw.Int64)
+
+
+def _validate_dtypes(f: Any, cols: dict[str, str]) -> None:
     fails: list[SchemaFailure] = []
     schema = f.collect_schema()
     for role in ("customer_id", "date", "amount"):
@@ -76,18 +97,21 @@ def _validate(f: Any, cols: dict[str, str]) -> None:
                                    f"must be numeric, got {schema[amount]}"))
     if fails:
         raise SchemaError(fails)
+
+
+def _validate_values(counts: dict[str, Any], cols: dict[str, str]) -> None:
+    fails: list[SchemaFailure] = []
     for role in ("customer_id", "date", "amount"):
         name = cols[role]
-        n_null = int(_scalar(f, nw.col(name).is_null().sum()) or 0)
+        n_null = int(counts[f"null_{role}"] or 0)
         if n_null:
             what = {"customer_id": "null ids", "date": "missing dates",
                     "amount": "missing amounts (a missing amount is not 0)"}[role]
             fails.append(SchemaFailure("transactions", str(name), f"contains {what}", n_null))
-    if schema[amount].is_float():
-        n_bad = int(_scalar(f, (~nw.col(amount).is_finite()).sum()) or 0)
-        if n_bad:
-            fails.append(SchemaFailure("transactions", str(amount),
-                                       "contains NaN or infinite values", n_bad))
+    n_bad = int(counts.get("nonfinite") or 0)
+    if n_bad:
+        fails.append(SchemaFailure("transactions", str(cols["amount"]),
+                                   "contains NaN or infinite values", n_bad))
     if fails:
         raise SchemaError(fails)
 
@@ -102,8 +126,8 @@ def summarize_native(
 
     Parameters
     ----------
-    frame : polars/DuckDB/... frame
-        Transactions.
+    frame : polars, DuckDB, Dask or PySpark frame
+        Transactions (any frame narwhals supports).
     columns : ColumnMap
         Column names by role.
     as_of : date-like, optional
@@ -137,39 +161,51 @@ def summarize_native(
     f = nw.from_native(frame)
     cols = {r: columns.column_for("transactions", r) for r in
             ("customer_id", "date", "amount", "product", "cost")}
-    _validate(f, cols)
+    _validate_dtypes(f, cols)
     schema = f.collect_schema()
     has_product = cols["product"] in schema
     has_cost = cols["cost"] in schema
-    day_expr = ((nw.col(cols["date"]).dt.truncate("1d") - nw.lit(_EPOCH)).dt.total_seconds()
-                // 86400).cast(nw.Int64)
     base = f.select(
         nw.col(cols["customer_id"]).alias("customer_id"),
-        day_expr.alias("day"),
+        _day_number(nw.col(cols["date"])).alias("day"),
+        nw.col(cols["date"]).alias("ts"),
         nw.col(cols["amount"]).cast(nw.Float64).alias("amount"),
         *([nw.col(cols["product"]).alias("product")] if has_product else []),
         *([nw.col(cols["cost"]).cast(nw.Float64).alias("cost")] if has_cost else []),
     )
-    last_day = int(_scalar(base, nw.col("day").max()))
-    first_day_all = int(_scalar(base, nw.col("day").min()))
-    if as_of is None:
-        as_of_day = last_day
-    else:
+    as_of_day: int | None = None
+    if as_of is not None:
         ts = as_timestamp(as_of, "as_of").normalize()
         as_of_day = int((ts - as_timestamp(_EPOCH, "epoch")).days)
-    if as_of_day < first_day_all:
+    checks: dict[str, Any] = {
+        f"null_{role}": _count(nw.col(cols[role]).is_null())
+        for role in ("customer_id", "date", "amount")
+    }
+    if schema[cols["amount"]].is_float():
+        checks["nonfinite"] = _count(~nw.col(cols["amount"]).is_finite())
+    checks["first_day"] = _day_number(nw.col(cols["date"])).min()
+    checks["last_day"] = _day_number(nw.col(cols["date"])).max()
+    if as_of_day is not None:
+        checks["n_late"] = _count(_day_number(nw.col(cols["date"])) > as_of_day)
+    counts = _row(f, checks)
+    _validate_values(counts, cols)
+    if as_of_day is None:
+        as_of_day = int(counts["last_day"])
+    if as_of_day < int(counts["first_day"]):
         raise SchemaError([SchemaFailure("transactions", str(cols["date"]),
                                          "all transactions are after as_of: nothing to "
                                          "analyse")])
-    n_late = int(_scalar(base, (nw.col("day") > as_of_day).sum()) or 0)
+    n_late = int(counts.get("n_late") or 0)
     if n_late:
         warnings.warn(f"crmkit dropped {n_late} transactions rows dated after as_of",
                       DataWarning, stacklevel=3)
         base = base.filter(nw.col("day") <= as_of_day)
+    firsts = base.group_by("customer_id").agg(nw.col("day").min().alias("first_day"))
     periods = (
         base.group_by("customer_id", "day")
-        .agg(nw.col("amount").sum(), nw.len().alias("n_rows"))
-        .with_columns(first_day=nw.col("day").min().over("customer_id"))
+        .agg(nw.col("amount").sum(), nw.len().alias("n_rows"),
+             nw.col("ts").min().alias("ts_min"), nw.col("ts").max().alias("ts_max"))
+        .join(firsts, on="customer_id", how="inner")
         .with_columns(
             repeat_amount=nw.when(nw.col("day") != nw.col("first_day"))
             .then(nw.col("amount")).otherwise(0.0),
@@ -184,8 +220,10 @@ def summarize_native(
         nw.len().alias("n_periods"),
         nw.col("amount").sum().alias("revenue"),
         nw.col("repeat_amount").sum(),
-        nw.col("n_rows").sum().cast(nw.Int64).alias("n_transactions"),
-        nw.col("late").sum().cast(nw.Int64).alias("n_late"),
+        nw.col("n_rows").sum().alias("n_transactions"),
+        nw.col("late").sum().alias("n_late"),
+        nw.col("ts_min").min(),
+        nw.col("ts_max").max(),
     )
     extras = []
     if has_product:
@@ -200,7 +238,11 @@ def summarize_native(
         )
     freq = (nw.col("n_periods") - 1).cast(nw.Int64)
     n_early = freq - nw.col("n_late")
-    view = stats.with_columns(frequency=freq).with_columns(
+    view = stats.with_columns(
+        frequency=freq,
+        n_transactions=nw.col("n_transactions").cast(nw.Int64),
+        n_late=nw.col("n_late").cast(nw.Int64),
+    ).with_columns(
         recency=(nw.col("last_day") - nw.col("first_day")).cast(nw.Float64) / unit,
         T=(as_of_day - nw.col("first_day")).cast(nw.Float64) / unit,
         monetary_value=nw.when(nw.col("frequency") > 0)
@@ -209,10 +251,9 @@ def summarize_native(
         .then((nw.col("n_late") - n_early).cast(nw.Float64) / nw.col("frequency"))
         .otherwise(0.0),
         days_since_last=(as_of_day - nw.col("last_day")).cast(nw.Int64),
-        first_purchase=(nw.lit(_EPOCH) + nw.col("first_day").cast(nw.Int64)
-                        * nw.lit(dt.timedelta(days=1))),
-        last_purchase=(nw.lit(_EPOCH) + nw.col("last_day").cast(nw.Int64)
-                       * nw.lit(dt.timedelta(days=1))),
+        # the first/last transaction's timestamp truncated to its day is that day
+        first_purchase=nw.col("ts_min").dt.truncate("1d").cast(nw.Datetime("us")),
+        last_purchase=nw.col("ts_max").dt.truncate("1d").cast(nw.Datetime("us")),
     )
     view = view.with_columns(
         tenure=nw.col("T"),

@@ -81,8 +81,15 @@ def _check_ids(
             fails.append(SchemaFailure(kind, col, "contains null ids", int(null.sum()),
                                        _first(s.index, null)))
             return None
-    if s.dtype.kind == "O" or (isinstance(s.dtype, pd.StringDtype)):
+    if isinstance(s.dtype, pd.StringDtype):
+        return s
+    if s.dtype.kind == "O":
         vals = s[~null]
+        inferred = pd.api.types.infer_dtype(vals, skipna=True)
+        if inferred == "string":
+            return s
+        if inferred == "integer":
+            return s.astype(np.int64) if not null.any() else s
         types = vals.map(lambda v: "str" if isinstance(v, str) else (
             "int" if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
             else type(v).__name__))

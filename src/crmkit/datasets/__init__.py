@@ -8,5 +8,6 @@ Examples
 """
 
 from crmkit.datasets._loaders import CDNOW_CALIBRATION_END, load_cdnow, load_donations
+from crmkit.datasets._synthetic import SyntheticCRM, make_crm
 
-__all__ = ["CDNOW_CALIBRATION_END", "load_cdnow", "load_donations"]
+__all__ = ["CDNOW_CALIBRATION_END", "SyntheticCRM", "load_cdnow", "load_donations", "make_crm"]

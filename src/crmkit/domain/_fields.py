@@ -1,4 +1,4 @@
-"""Field validators, converters and row reading shared by the domain classes.
+"""Field validators and converters shared by the domain classes.
 
 Every problem is raised as a :class:`~crmkit.exceptions.SchemaError` whose one
 failure names the class (as the frame), the field (as the column), what is
@@ -14,20 +14,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any, TypeVar, cast
 
 import attrs
 
+from crmkit.domain._values import (
+    day_of,
+    is_bool,
+    is_integer,
+    is_missing,
+    is_number,
+    jsonable,
+    read_row,
+)
 from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = [
     "Validator",
     "fail",
-    "is_missing",
-    "day_of",
     "id_field",
     "date_field",
     "real_field",
@@ -38,15 +44,23 @@ __all__ = [
     "check_str_tuple",
     "parse_enum",
     "to_tuple",
-    "read_row",
+    # re-exported from _values for the domain modules
+    "day_of",
+    "is_bool",
+    "is_integer",
+    "is_missing",
+    "is_number",
     "jsonable",
+    "read_row",
 ]
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 _E = TypeVar("_E", bound=Enum)
 
 
-def fail(owner: str, field: str, check: str, value: Any = None, *, show: bool = True) -> SchemaError:
+def fail(
+    owner: str, field: str, check: str, value: Any = None, *, show: bool = True
+) -> SchemaError:
     """Build the error for one bad field value.
 
     Parameters
@@ -75,54 +89,6 @@ def fail(owner: str, field: str, check: str, value: Any = None, *, show: bool = 
     """
     values = (value,) if show else ()
     return SchemaError([SchemaFailure(owner, field, check, 0, (), values)])
-
-
-def is_missing(value: Any) -> bool:
-    """Whether ``value`` is a missing marker: None, NaN, NaT or ``pandas.NA``.
-
-    Parameters
-    ----------
-    value : object
-        Any value.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> is_missing(None), is_missing(float("nan")), is_missing(0.0), is_missing("")
-    (True, True, False, False)
-    """
-    if value is None:
-        return True
-    if type(value).__name__ in ("NAType", "NaTType"):
-        return True
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return math.isnan(float(value))
-    return False
-
-
-def day_of(value: dt.date) -> dt.date:
-    """The calendar day of a date or datetime (so that the two can be compared).
-
-    Parameters
-    ----------
-    value : date or datetime
-        The moment.
-
-    Returns
-    -------
-    date
-
-    Examples
-    --------
-    >>> day_of(dt.datetime(2024, 5, 1, 13, 30))
-    datetime.date(2024, 5, 1)
-    """
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value
 
 
 def _owner(instance: Any) -> str:
@@ -158,9 +124,7 @@ def id_field(*, optional: bool = False) -> Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
-        ok = (isinstance(value, str) and value.strip() != "") or (
-            isinstance(value, numbers.Integral) and not isinstance(value, bool)
-        )
+        ok = (isinstance(value, str) and value.strip() != "") or is_integer(value)
         if not ok:
             raise fail(_owner(instance), attribute.name, "must be a non-empty str or an int", value)
 
@@ -245,7 +209,7 @@ def real_field(
         if value is None and optional:
             return
         owner, name = _owner(instance), attribute.name
-        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        if not is_number(value):
             raise fail(owner, name, f"must be a real number, got {type(value).__name__}", value)
         if not math.isfinite(float(value)):
             raise fail(owner, name, "must be finite", value)
@@ -287,7 +251,7 @@ def int_field(*, low: int | None = None) -> Validator:
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         owner, name = _owner(instance), attribute.name
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        if not is_integer(value):
             raise fail(owner, name, f"must be an int, got {type(value).__name__}", value)
         if low is not None and value < low:
             raise fail(owner, name, f"must be >= {low}", value)
@@ -364,7 +328,7 @@ def bool_field(*, optional: bool = False) -> Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
-        if not (isinstance(value, bool) or type(value).__name__ == "bool_"):
+        if not is_bool(value):
             raise fail(
                 _owner(instance),
                 attribute.name,
@@ -492,116 +456,3 @@ def parse_enum(enum_cls: type[_E], value: Any, owner: str, name: str) -> _E:
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in enum_cls)
         raise fail(owner, name, f"must be one of {allowed}", value) from None
-
-
-def _coerce(value: Any, kind: str) -> Any:
-    """Turn a cell of a data-frame row into the plain Python value a field wants."""
-    if is_missing(value):
-        return None
-    tname = type(value).__name__
-    if tname == "datetime64":
-        value = value.astype("datetime64[us]").item()
-    elif hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    elif hasattr(value, "item") and hasattr(value, "dtype"):
-        value = value.item()
-    if kind == "date" and isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                return dt.date.fromisoformat(text)
-            return dt.datetime.fromisoformat(text)
-        except ValueError:
-            return value
-    if kind == "real" and isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, dt.datetime) and type(value) is not dt.datetime:
-        return dt.datetime(
-            value.year,
-            value.month,
-            value.day,
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond,
-            value.tzinfo,
-        )
-    return value
-
-
-def read_row(row: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
-    """Read named cells of a row, missing or NaN cells as None.
-
-    Parameters
-    ----------
-    row : mapping or pandas Series
-        One record with canonical column names; other keys are ignored.
-    fields : mapping of str to str
-        ``{column: kind}`` with kind one of ``"id"``, ``"date"``, ``"real"``,
-        ``"text"``, ``"bool"``, ``"enum"``.
-
-    Returns
-    -------
-    dict
-        ``{column: value}`` with numpy scalars and timestamps turned into
-        plain Python values and ISO date strings into dates.
-
-    Examples
-    --------
-    >>> read_row({"date": "2024-03-01", "amount": float("nan"), "x": 1},
-    ...          {"date": "date", "amount": "real", "product": "text"})
-    {'date': datetime.date(2024, 3, 1), 'amount': None, 'product': None}
-    """
-    out: dict[str, Any] = {}
-    for column, kind in fields.items():
-        value = row[column] if column in row else None
-        out[column] = _coerce(value, kind)
-    return out
-
-
-def jsonable(value: Any) -> Any:
-    """Turn a domain value into plain JSON types.
-
-    Enums become their values, dates ISO strings, tuples lists, mappings
-    dicts, numbers plain ``int``/``float``.
-
-    Parameters
-    ----------
-    value : object
-        None, bool, number, str, date, Enum, sequence, mapping or an object
-        with a ``to_dict`` method.
-
-    Returns
-    -------
-    object
-        JSON-serialisable.
-
-    Raises
-    ------
-    TypeError
-        For values that have no JSON form.
-
-    Examples
-    --------
-    >>> jsonable({"since": dt.date(2024, 1, 2), "tags": ("a",), "n": 3})
-    {'since': '2024-01-02', 'tags': ['a'], 'n': 3}
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, Enum):
-        return jsonable(value.value)
-    if type(value).__name__ == "bool_":
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "to_dict") and callable(value.to_dict):
-        return value.to_dict()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return [jsonable(v) for v in value]
-    raise TypeError(f"{type(value).__name__} value {value!r} has no JSON form")

@@ -85,9 +85,7 @@ class Customer:
     region: str | None = attrs.field(default=None, validator=text_field())
     address: str | None = attrs.field(default=None, validator=text_field())
     key_account: bool | None = attrs.field(default=None, validator=bool_field(optional=True))
-    customer_since: dt.date | None = attrs.field(
-        default=None, validator=date_field(optional=True)
-    )
+    customer_since: dt.date | None = attrs.field(default=None, validator=date_field(optional=True))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Customer):

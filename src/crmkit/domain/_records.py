@@ -361,9 +361,7 @@ class Feedback:
     kind: FeedbackKind = attrs.field(converter=_feedback_kind)
     score: float | None = attrs.field(default=None, validator=real_field(optional=True))
     text: str | None = attrs.field(default=None, validator=text_field())
-    resolved_date: dt.date | None = attrs.field(
-        default=None, validator=date_field(optional=True)
-    )
+    resolved_date: dt.date | None = attrs.field(default=None, validator=date_field(optional=True))
 
     def __attrs_post_init__(self) -> None:
         scale = SCORE_SCALES.get(self.kind.value)
@@ -379,9 +377,7 @@ class Feedback:
                     self.score,
                 )
         elif self.score is not None:
-            raise fail(
-                "Feedback", "score", f"must be None for a {self.kind.value}", self.score
-            )
+            raise fail("Feedback", "score", f"must be None for a {self.kind.value}", self.score)
         if self.resolved_date is not None and day_of(self.resolved_date) < day_of(self.date):
             raise fail(
                 "Feedback",

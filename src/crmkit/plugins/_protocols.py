@@ -158,7 +158,7 @@ class Segmenter(Plugin, Protocol):
         >>> from crmkit.testing import make_customer_view
         >>> view = make_customer_view(20)
         >>> DecileSegmenter().fit(view).assign(view).dtype
-        CategoricalDtype(categories=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], ordered=True, ...)
+        CategoricalDtype(categories=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], ordered=False, ...)
         """
         ...
 
@@ -217,7 +217,8 @@ class ChurnDetector(Plugin, Protocol):
 
         Examples
         --------
-        See :class:`ChurnDetector`.
+        >>> callable(getattr(ChurnDetector, 'fit'))  # see :class:`ChurnDetector`
+        True
         """
         ...
 
@@ -236,7 +237,8 @@ class ChurnDetector(Plugin, Protocol):
 
         Examples
         --------
-        See :class:`ChurnDetector`.
+        >>> callable(getattr(ChurnDetector, 'score'))  # see :class:`ChurnDetector`
+        True
         """
         ...
 
@@ -277,7 +279,8 @@ class CareModel(Plugin, Protocol):
 
         Examples
         --------
-        See :class:`CareModel`.
+        >>> callable(getattr(CareModel, 'fit'))  # see :class:`CareModel`
+        True
         """
         ...
 
@@ -296,7 +299,8 @@ class CareModel(Plugin, Protocol):
 
         Examples
         --------
-        See :class:`CareModel`.
+        >>> callable(getattr(CareModel, 'plan'))  # see :class:`CareModel`
+        True
         """
         ...
 
@@ -336,7 +340,8 @@ class Stager(Plugin, Protocol):
 
         Examples
         --------
-        See :class:`Stager`.
+        >>> callable(getattr(Stager, 'fit'))  # see :class:`Stager`
+        True
         """
         ...
 
@@ -355,6 +360,7 @@ class Stager(Plugin, Protocol):
 
         Examples
         --------
-        See :class:`Stager`.
+        >>> callable(getattr(Stager, 'stage'))  # see :class:`Stager`
+        True
         """
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import threading
@@ -94,7 +95,7 @@ class PluginRegistry:
     >>> reg.get("segmenters", "quintiles")
     Traceback (most recent call last):
     ...
-    crmkit.exceptions.PluginNotFoundError: no segmenters plugin named 'quintiles'; available: quartiles
+    crmkit.exceptions.PluginNotFoundError: no segmenters plugin named 'quintiles'; ...
     """
 
     def __init__(self, *, builtins: bool = False, entry_points: bool = False) -> None:
@@ -121,7 +122,7 @@ class PluginRegistry:
                     for name, target in table.items():
                         self._entries[kind].setdefault(
                             name,
-                            _Entry("built-in", target, lambda t=target: _import_target(t)),
+                            _Entry("built-in", target, functools.partial(_import_target, target)),
                         )
             if self._pending_entry_points:
                 self._pending_entry_points = False
@@ -144,12 +145,10 @@ class PluginRegistry:
                     )
                 continue
             self._entries[kind][ep.name] = _Entry(
-                origin, ep.value, lambda e=ep: _load_entry_point(e)
+                origin, ep.value, functools.partial(_load_entry_point, ep)
             )
 
-    def register(
-        self, kind: str, name: str, factory: Factory, *, replace: bool = False
-    ) -> None:
+    def register(self, kind: str, name: str, factory: Factory, *, replace: bool = False) -> None:
         """Add a plugin factory (usually the plugin class) under ``name``.
 
         Parameters
@@ -178,7 +177,7 @@ class PluginRegistry:
         >>> reg.register("segmenters", "rfm", RFMSegmenter)
         Traceback (most recent call last):
         ...
-        crmkit.exceptions.InvalidParameterError: segmenters plugin 'rfm' is already registered (built-in crmkit.segmentation:RFMSegmenter); pass replace=True to replace it
+        crmkit.exceptions.InvalidParameterError: segmenters plugin 'rfm' is already registered ...
         """
         _check_kind(kind)
         if not isinstance(name, str) or not name:
@@ -197,8 +196,10 @@ class PluginRegistry:
                 )
             target = getattr(factory, "__qualname__", repr(factory))
             self._entries[kind][name] = _Entry(
-                "registered", f"{getattr(factory, '__module__', '?')}:{target}",
-                lambda: factory, factory,
+                "registered",
+                f"{getattr(factory, '__module__', '?')}:{target}",
+                lambda: factory,
+                factory,
             )
 
     def available(self, kind: str) -> tuple[str, ...]:
@@ -261,9 +262,7 @@ class PluginRegistry:
             entry = self._entries[kind].get(name)
             if entry is None:
                 names = ", ".join(sorted(self._entries[kind])) or "(none)"
-                raise PluginNotFoundError(
-                    f"no {kind} plugin named {name!r}; available: {names}"
-                )
+                raise PluginNotFoundError(f"no {kind} plugin named {name!r}; available: {names}")
             return entry
 
     def get(self, kind: str, name: str, /, **params: Any) -> Any:
@@ -312,8 +311,7 @@ class PluginRegistry:
             plugin = factory(**params)
         except TypeError as exc:
             raise InvalidParameterError(
-                f"cannot create {kind} plugin {name!r} with parameters "
-                f"{sorted(params)}: {exc}"
+                f"cannot create {kind} plugin {name!r} with parameters {sorted(params)}: {exc}"
             ) from exc
         protocol = _PROTOCOLS[kind]
         if not isinstance(plugin, protocol):

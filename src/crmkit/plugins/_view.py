@@ -21,12 +21,15 @@ def _first(labels: pd.Index, mask: np.ndarray) -> tuple[object, ...]:
 def _check_numeric(
     view: pd.DataFrame, column: str, nullable: bool, owner: str
 ) -> list[SchemaFailure]:
-    series = view[column]
-    if isinstance(series, pd.DataFrame):
+    selected: object = view[column]
+    if not isinstance(selected, pd.Series):
         return [SchemaFailure("view", column, "appears more than once")]
+    series = selected
     if not pd.api.types.is_numeric_dtype(series.dtype):
         return [
-            SchemaFailure("view", column, f"is not numeric (dtype {series.dtype}); {owner} needs numbers")
+            SchemaFailure(
+                "view", column, f"is not numeric (dtype {series.dtype}); {owner} needs numbers"
+            )
         ]
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     bad_nan = np.isnan(values)

@@ -106,14 +106,20 @@ class GammaGamma(ValueModel):
     >>> truth = GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0)
     >>> view = truth.sample(3000, frequency=[1, 2, 5], seed=1)
     >>> model = GammaGamma().fit(view)
-    >>> model.params_  # doctest: +ELLIPSIS
-    GammaGammaParams(p=5.9..., q=3.8..., gamma=14.1...)
+    >>> model.summary().round(2)
+               estimate    se  lower_95  upper_95
+    parameter
+    p              7.73  1.00      5.77      9.68
+    q              3.73  0.15      3.44      4.02
+    gamma         10.72  1.77      7.24     14.20
+    >>> round(model.population_mean_spend(), 2), truth.population_mean_spend()
+    (30.3, 30.0)
     >>> new = pd.DataFrame({"frequency": [0, 4], "monetary_value": [0.0, 50.0]},
     ...                    index=pd.Index(["a", "b"], name="customer_id"))
     >>> model.expected_spend(new).round(2)
     customer_id
-    a    30.45
-    b    42.91
+    a    30.3
+    b    48.4
     Name: expected_spend, dtype: float64
     """
 
@@ -154,31 +160,50 @@ class GammaGamma(ValueModel):
 
         Examples
         --------
-        >>> view = {"frequency": [1, 2, 0, 3, 1, 2], "monetary_value": [10.0, 12.5, 0.0, 30.0, 8.0, 22.0]}
+        >>> view = {"frequency": [1, 2, 0, 3, 1, 2],
+        ...         "monetary_value": [10.0, 12.5, 0.0, 30.0, 8.0, 22.0]}
         >>> m = GammaGamma().fit(view)
         >>> m.n_customers_, m.n_ignored_
         (5.0, 1.0)
         """
         self._validate_params()
         cols, w, index = read_columns(
-            view, ["frequency", "monetary_value"], who="GammaGamma.fit",
-            integer=["frequency"], weights=weights,
+            view,
+            ["frequency", "monetary_value"],
+            who="GammaGamma.fit",
+            integer=["frequency"],
+            weights=weights,
         )
         x, m = cols["frequency"], cols["monetary_value"]
         repeat = x > 0
         bad = repeat & (m <= 0)
         if bad.any():
             labels = np.asarray(index, dtype=object)[bad]
-            raise SchemaError([SchemaFailure(
-                "view", "monetary_value",
-                "must be > 0 for repeat buyers (frequency > 0): the Gamma-Gamma model needs "
-                "positive spend; drop or correct customers with zero or net-negative spend",
-                int(bad.sum()), tuple(labels[:5].tolist()), tuple(m[bad][:5].tolist()))])
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        "view",
+                        "monetary_value",
+                        "must be > 0 for repeat buyers (frequency > 0): the Gamma-Gamma "
+                        "model needs positive spend; drop or correct customers with zero or "
+                        "net-negative spend",
+                        int(bad.sum()),
+                        tuple(labels[:5].tolist()),
+                        tuple(m[bad][:5].tolist()),
+                    )
+                ]
+            )
         if int(repeat.sum()) < 2:
-            raise SchemaError([SchemaFailure(
-                "view", "frequency",
-                f"has {int(repeat.sum())} repeat buyer(s): the Gamma-Gamma model is fitted on "
-                "customers with frequency > 0 and needs at least two of them")])
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        "view",
+                        "frequency",
+                        f"has {int(repeat.sum())} repeat buyer(s): the Gamma-Gamma model is "
+                        "fitted on customers with frequency > 0 and needs at least two of them",
+                    )
+                ]
+            )
         (xu, mu), wu, _ = collapse([x[repeat], m[repeat]], w[repeat])
         mbar = float(np.average(mu, weights=wu))
 
@@ -187,8 +212,11 @@ class GammaGamma(ValueModel):
             return -float(np.dot(wu, ll)), -(grad @ wu) * np.exp(theta)
 
         result = fit_mle(
-            objective, [1.0, 3.0, 2.0 * mbar], names=["p", "q", "gamma"],
-            penalizer=float(self.penalizer), model="GammaGamma",
+            objective,
+            [1.0, 3.0, 2.0 * mbar],
+            names=["p", "q", "gamma"],
+            penalizer=float(self.penalizer),
+            model="GammaGamma",
             starts=[[1.0, 1.0, mbar], [10.0, 10.0, 9.0 * mbar]],
         )
         self._store_result(result, float(w[repeat].sum()))
@@ -308,7 +336,9 @@ class GammaGamma(ValueModel):
         """
         p, q, gamma = self._param_array()
         cols, _, index = read_columns(
-            view, ["frequency", "monetary_value"], who="GammaGamma.expected_spend",
+            view,
+            ["frequency", "monetary_value"],
+            who="GammaGamma.expected_spend",
             integer=["frequency"],
         )
         x = cols["frequency"]
@@ -351,20 +381,31 @@ class GammaGamma(ValueModel):
         --------
         >>> m = GammaGamma.from_params(p=2.0, q=3.0, gamma=10.0)
         >>> m.log_likelihood({"frequency": [0, 1], "monetary_value": [0.0, 10.0]}).round(4).tolist()
-        [0.0, -3.4657]
+        [0.0, -3.2834]
         """
         params = self._param_array()
         cols, _, index = read_columns(
-            view, ["frequency", "monetary_value"], who="GammaGamma.log_likelihood",
+            view,
+            ["frequency", "monetary_value"],
+            who="GammaGamma.log_likelihood",
             integer=["frequency"],
         )
         x, m = cols["frequency"], cols["monetary_value"]
         repeat = x > 0
         bad = repeat & (m <= 0)
         if bad.any():
-            raise SchemaError([SchemaFailure(
-                "view", "monetary_value", "must be > 0 for repeat buyers (frequency > 0)",
-                int(bad.sum()), _first(index, bad), tuple(m[bad][:5].tolist()))])
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        "view",
+                        "monetary_value",
+                        "must be > 0 for repeat buyers (frequency > 0)",
+                        int(bad.sum()),
+                        _first(index, bad),
+                        tuple(m[bad][:5].tolist()),
+                    )
+                ]
+            )
         out = np.zeros(len(x))
         if repeat.any():
             out[repeat] = _loglik_and_grad(params, x[repeat], m[repeat], grad=False)[0]
@@ -411,10 +452,7 @@ class GammaGamma(ValueModel):
                 f"GammaGamma.sample: 'n_customers' must be an int >= 1; got {n_customers!r}"
             )
         freq = np.atleast_1d(np.asarray(frequency))
-        if (
-            freq.ndim != 1 or len(freq) == 0 or freq.dtype.kind not in "iu"
-            or np.any(freq < 0)
-        ):
+        if freq.ndim != 1 or len(freq) == 0 or freq.dtype.kind not in "iu" or np.any(freq < 0):
             raise InvalidParameterError(
                 "GammaGamma.sample: 'frequency' must be an int >= 0 or a non-empty 1-d array "
                 f"of them; got {frequency!r:.60}"
@@ -425,10 +463,11 @@ class GammaGamma(ValueModel):
         repeat = x > 0
         m = np.zeros(len(x))
         m[repeat] = rng.gamma(p * x[repeat], 1.0 / (nu[repeat] * x[repeat]))
-        return pd.DataFrame(
+        out: pd.DataFrame = pd.DataFrame(
             {"frequency": x.astype(np.int64), "monetary_value": m},
             index=pd.RangeIndex(len(x), name="customer_id"),
         )
+        return out
 
     # ------------------------------------------------------------- state
     def _get_state(self) -> dict[str, Any] | None:
@@ -456,8 +495,13 @@ def _loglik_and_grad(
     log_m = np.log(m)
     log_x = np.log(x)
     ll = (
-        gammaln(a + q) - gammaln(a) - gammaln(q) + q * math.log(gamma)
-        + (a - 1.0) * log_m + a * log_x - (a + q) * log_den
+        gammaln(a + q)
+        - gammaln(a)
+        - gammaln(q)
+        + q * math.log(gamma)
+        + (a - 1.0) * log_m
+        + a * log_x
+        - (a + q) * log_den
     )
     if not grad:
         return ll, np.empty((3, 0))
@@ -472,8 +516,7 @@ def _first(index: tuple[Any, ...], mask: npt.NDArray[np.bool_]) -> tuple[Any, ..
     return tuple(np.asarray(index, dtype=object)[mask][:5].tolist())
 
 
-def _series(
-    values: FloatArray, view: Any, index: tuple[Any, ...], name: str
-) -> pd.Series:
+def _series(values: FloatArray, view: Any, index: tuple[Any, ...], name: str) -> pd.Series:
     idx = view.index if isinstance(view, pd.DataFrame) else pd.RangeIndex(len(index))
-    return pd.Series(values, index=idx, name=name, dtype=np.float64)
+    out: pd.Series = pd.Series(values, index=idx, name=name, dtype=np.float64)
+    return out

@@ -109,6 +109,13 @@ def hessian_standard_errors(objective: Objective, params: FloatArray) -> FloatAr
 
 
 def _observed_information(objective: Objective, params: FloatArray) -> FloatArray:
+    # an objective may carry its analytic Hessian (natural parameters)
+    analytic = getattr(objective, "hessian", None)
+    if callable(analytic):
+        given = np.asarray(analytic(np.log(params)), dtype=np.float64)
+        sym: FloatArray = 0.5 * (given + given.T)
+        return sym
+
     def grad_natural(p: FloatArray) -> FloatArray:
         _, g = objective(np.log(p))
         return np.asarray(g, dtype=np.float64) / p

@@ -1,0 +1,596 @@
+"""A synthetic but realistic B2B CRM with known ground truth: :func:`make_crm`.
+
+The latent process
+------------------
+Customer ``i`` makes its first purchase at ``t0_i`` (spread from ``start`` to
+two weeks before ``as_of``; 30 % in the first quarter). While alive it buys
+as a Poisson process with rate ``lambda_i ~ Gamma(r, alpha)`` per time unit,
+and it dies after an exponential lifetime with rate ``mu_i ~ Gamma(s, beta)``
+(the Pareto/NBD of Schmittlein, Morrison & Colombo 1987). Defaults: ``r =
+1.2``, ``alpha = 3.0`` per week (mean 0.4 purchases a week), ``s = 1.5``,
+``beta = 250`` per week (mean dropout rate 0.006 a week); ``alpha`` and
+``beta`` are rescaled for other time units. The value of a purchase occasion
+is ``Gamma(p, nu_i)`` with ``nu_i = nu0_i / (size multiplier x industry
+multiplier)``, ``nu0_i ~ Gamma(q, gamma)`` (the Gamma-Gamma spend model of
+Fader & Hardie 2013; defaults ``p = 4``, ``q = 3``, ``gamma = 200``), split
+over 1 + Poisson order lines by a Dirichlet(2, ..., 2) (lines of at least 1.00).
+
+Firmographics hang on the latent rates through Gaussian copulas, so the
+marginals stay exactly Gamma: larger firms have higher ``lambda``; customers
+with a lower ``mu`` buy from more product groups and are more satisfied.
+
+Early-warning signals (seed 000) are planted in the 120 days before
+``min(death, as_of)`` (at least 7 days after ``t0``): every customer who dies
+before ``holdout_end`` gets each signal with the first probability of
+``SIGNALS``, everybody else with the second (noise). ``falling_purchases``
+thins the purchases of a dying customer linearly down to 15 % of its rate at
+death (from ``min(death - 150, as_of - 60)`` days); for a survivor it is a dip
+to 30 % from the window start to 60 days after ``as_of``.
+
+Campaign ``K1`` (a cross-sell offer) makes a treated customer who is alive
+buy once more in its window with probability ``campaign_uplift``; campaign
+``K2`` (a newsletter) has no effect. Touched customers are drawn among the
+customers acquired 4 weeks before a campaign and split 50/50 at random.
+
+References
+----------
+Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). Counting your
+customers: who are they and what will they do next? Management Science 33(1).
+Fader, P. S. & Hardie, B. G. S. (2013). The Gamma-Gamma model of monetary
+value.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.special import ndtri
+
+from crmkit._params import Interval, Options, validate_params
+from crmkit.data._columns import TIME_UNITS
+from crmkit.datasets._synth_records import (
+    SIGNALS,
+    World,
+    address_text,
+    categorical,
+    make_prospects,
+    make_records,
+    poisson_events,
+    to_dates,
+)
+from crmkit.exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from crmkit.data import CustomerData
+
+__all__ = ["make_crm", "SyntheticCRM"]
+
+F = npt.NDArray[np.float64]
+I = npt.NDArray[np.int64]  # noqa: E741
+
+INDUSTRIES = ("manufacturing", "retail", "construction", "ict", "healthcare", "logistics",
+              "hospitality", "public_sector")  # fmt: skip
+INDUSTRY_SHARE = np.array([0.22, 0.16, 0.14, 0.12, 0.10, 0.10, 0.08, 0.08])
+INDUSTRY_SPEND = np.array([1.3, 0.9, 1.1, 1.2, 1.0, 1.0, 0.7, 0.8])
+SIZES = ("micro", "small", "medium", "large")
+SIZE_SHARE = np.array([0.40, 0.30, 0.20, 0.10])
+SIZE_SPEND = np.array([1.0, 2.0, 4.5, 10.0])
+SIZE_LINES = np.array([0.3, 0.5, 0.8, 1.2])
+REGIONS = ("Uusimaa", "Pirkanmaa", "Varsinais-Suomi", "Pohjois-Pohjanmaa", "Keski-Suomi",
+           "Satakunta")  # fmt: skip
+REGION_SHARE = np.array([0.36, 0.16, 0.14, 0.12, 0.12, 0.10])
+CITIES = np.array(["Helsinki", "Tampere", "Turku", "Oulu", "Jyväskylä", "Pori"], dtype=object)
+GROUPS = ("equipment", "consumables", "software", "services", "furniture")
+PRODUCTS = ("printer", "laptop", "monitor", "scanner", "paper", "toner", "ink", "labels",
+            "office_suite", "security_suite", "erp_license", "backup_service", "installation",
+            "maintenance", "training", "support_contract", "desk", "chair", "storage",
+            "lighting")  # fmt: skip
+PRICES = np.array([450, 900, 250, 300, 25, 80, 40, 15, 150, 120, 600, 90, 200, 350, 400, 500,
+                   320, 180, 220, 90], dtype=np.float64)  # fmt: skip
+LINKED = np.array([3, 0, 3, 2, 1])  # the group each group is co-bought with
+COST_RATIO = np.array([0.75, 0.6, 0.3, 0.45, 0.65])
+CHANNELS = ("field_sales", "web_shop", "phone", "edi")
+CHANNEL_PREF = np.array([[0.1, 0.6, 0.3, 0.0], [0.2, 0.5, 0.25, 0.05], [0.4, 0.3, 0.1, 0.2],
+                         [0.5, 0.1, 0.05, 0.35]])  # fmt: skip
+#: Industry preference over the product groups (fixed: the same market for every seed).
+GROUP_PREF = np.random.default_rng(20240601).dirichlet(np.full(len(GROUPS), 0.9), len(INDUSTRIES))
+CAMPAIGNS = (  # id, name, days before the as-of day, length in days, action, cost per touch
+    ("K1", "Cross-sell offer", 140, 21, "offer", 12.0),
+    ("K2", "Newsletter", 70, 14, "newsletter", 0.3),
+)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SyntheticCRM:
+    """A generated CRM: record frames, dates and the ground truth behind them.
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame
+        Records of the full period, holdout included, by record kind, with
+        the canonical column names (read-only mapping).
+    as_of, holdout_end : Timestamp
+        End of the calibration and of the holdout period (both inclusive).
+    time_unit : {"D", "W", "M"}
+        Unit of ``lambda`` and ``mu`` in ``truth``.
+    truth : DataFrame
+        Per customer (index ``customer_id``): ``lambda``, ``mu``,
+        ``lifetime`` (time units), ``death_date`` (NaT after
+        ``holdout_end``), ``alive_at_as_of``, ``churned`` (alive at as_of,
+        dead by holdout_end), ``nu``, ``mean_spend``, ``satisfaction``,
+        ``n_groups``, ``holdout_purchases`` (purchase days), ``holdout_revenue``,
+        ``signal_<name>`` for each of ``SIGNALS``, ``n_signals``,
+        ``first_address``.
+    campaign_truth : DataFrame
+        Per campaign (index ``campaign_id``): ``uplift_parameter``,
+        ``true_uplift`` (expected conversion probability of the touched
+        customers if treated minus if not; conversion = a purchase within the
+        campaign dates), ``expected_conversion_control``,
+        ``expected_conversion_treatment``, ``n_treatment``, ``n_control``,
+        ``has_effect``.
+    prospect_truth : DataFrame
+        Per prospect: ``good_fit``, ``fit_score`` and the date each pipeline
+        stage was reached (``reached_<stage>``, NaT if never).
+    params : mapping
+        The parameters used (``alpha`` and ``beta`` in ``time_unit``).
+
+    Notes
+    -----
+    Compares by identity (it holds data frames).
+
+    Attributes
+    ----------
+    data : CustomerData
+        The frames cut at ``as_of`` as a validated container.
+
+    Examples
+    --------
+    >>> crm = make_crm(60, seed=1)
+    >>> sorted(crm.frames)[:3], crm.truth.index.name
+    (['campaigns', 'contacts', 'customers'], 'customer_id')
+    """
+
+    frames: Mapping[str, pd.DataFrame]
+    as_of: pd.Timestamp
+    holdout_end: pd.Timestamp
+    time_unit: str
+    truth: pd.DataFrame
+    campaign_truth: pd.DataFrame
+    prospect_truth: pd.DataFrame
+    params: Mapping[str, Any]
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    def calibration_frames(self) -> dict[str, pd.DataFrame]:
+        """The frames as they looked on ``as_of``: nothing dated after it.
+
+        Rows dated later are dropped; contacts' leaving dates and
+        resolutions after ``as_of`` become NaT; addresses and prospects'
+        pipeline stages are those of ``as_of``.
+
+        Returns
+        -------
+        dict of str to DataFrame
+            New frames; ``frames`` is not changed.
+
+        Examples
+        --------
+        >>> crm = make_crm(60, seed=1)
+        >>> cut = crm.calibration_frames()
+        >>> bool(cut["transactions"]["date"].max() <= crm.as_of)
+        True
+        """
+        return _cut(self, self.as_of)
+
+    @property
+    def data(self) -> CustomerData:
+        """The :class:`crmkit.data.CustomerData` of the frames cut at ``as_of`` (cached).
+
+        Returns
+        -------
+        CustomerData
+
+        Examples
+        --------
+        >>> crm = make_crm(60, seed=1)
+        >>> crm.data.as_of == crm.as_of
+        True
+        """
+        if "data" not in self._cache:
+            from crmkit.data import CustomerData
+
+            cut = self.calibration_frames()
+            self._cache["data"] = CustomerData.from_frames(
+                cut["transactions"],
+                customers=cut["customers"],
+                contacts=cut["contacts"],
+                interactions=cut["interactions"],
+                feedback=cut["feedback"],
+                events=cut["events"],
+                campaigns=cut["campaigns"],
+                touches=cut["touches"],
+                prospects=cut["prospects"],
+                as_of=self.as_of,
+                time_unit=self.time_unit,
+            )
+        data: CustomerData = self._cache["data"]
+        return data
+
+
+def _cut(crm: SyntheticCRM, when: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    f = crm.frames
+    date_col = {"transactions": "date", "interactions": "date", "feedback": "date",
+                "events": "date", "touches": "date", "campaigns": "start",
+                "contacts": "active_from", "customers": "customer_since",
+                "prospects": "created"}  # fmt: skip
+    out = {kind: df.loc[df[date_col[kind]] <= when].copy() for kind, df in f.items()}
+    out["contacts"]["left_date"] = out["contacts"]["left_date"].where(
+        out["contacts"]["left_date"] <= when
+    )
+    fb = out["feedback"]
+    fb["resolved_date"] = fb["resolved_date"].where(fb["resolved_date"] <= when)
+    moves = out["events"].loc[out["events"]["kind"] == "address_change"]
+    latest = moves.groupby("customer_id")["detail"].last()
+    cust = out["customers"]
+    first = crm.truth["first_address"].reindex(cust["customer_id"]).to_numpy()
+    moved = latest.reindex(cust["customer_id"]).to_numpy()
+    cust["address"] = pd.array(np.where(pd.isna(moved), first, moved), dtype="str")
+    reached = crm.prospect_truth.reindex(out["prospects"]["prospect_id"])
+    stage = pd.Series("identified", index=reached.index, dtype=object)
+    for name in ("marketing", "offer", "negotiation", "order"):
+        stage = stage.where(~(reached[f"reached_{name}"] <= when), name)
+    out["prospects"]["stage"] = pd.Categorical(
+        stage.to_numpy(), categories=out["prospects"]["stage"].cat.categories
+    )
+    return {kind: df.reset_index(drop=True) for kind, df in out.items()}
+
+
+def _ts(value: Any, name: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"{name} must be a date, e.g. '2025-06-30'; got {value!r}"
+        ) from exc
+    if ts is pd.NaT or isinstance(value, (int, float)):
+        raise InvalidParameterError(f"{name} must be a date, e.g. '2025-06-30'; got {value!r}")
+    out: pd.Timestamp = ts.normalize()
+    return out
+
+
+def _copula_classes(rng: np.random.Generator, score: F, weight: float, shares: F) -> I:
+    """Classes with the given shares, ordered by ``weight * score + noise``."""
+    latent = weight * score + np.sqrt(1.0 - weight**2) * rng.standard_normal(len(score))
+    cuts = np.quantile(latent, np.cumsum(shares)[:-1]) if len(score) else np.zeros(0)
+    return np.asarray(np.searchsorted(cuts, latent), dtype=np.int64)
+
+
+def _normal_scores(x: F) -> F:
+    ranks = np.argsort(np.argsort(x))
+    return np.asarray(ndtri((ranks + 0.5) / max(len(x), 1)), dtype=np.float64)
+
+
+def _product_weights(rng: np.random.Generator, industry: I, breadth: I) -> F:
+    n = len(industry)
+    keys = np.log(GROUP_PREF[industry]) + rng.gumbel(size=(n, len(GROUPS)))
+    order = np.argsort(-keys, axis=1)
+    chosen = np.zeros((n, len(GROUPS)))
+    for k in range(3):
+        take = breadth > k
+        chosen[np.flatnonzero(take), order[take, k]] = 1.0
+    linked = np.zeros_like(chosen)
+    for g in range(len(GROUPS)):
+        linked[:, LINKED[g]] = np.maximum(linked[:, LINKED[g]], chosen[:, g])
+    group_w = chosen + 0.15 * linked * (1.0 - chosen)
+    w = np.repeat(group_w, 4, axis=1) * rng.gamma(0.7, 1.0, (n, len(PRODUCTS)))
+    w += 1e-12
+    return np.asarray(w / w.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def _sample_products(rng: np.random.Generator, weights: F, owner: I) -> I:
+    """One product per line from its owner's weights: a search in the stacked CDFs.
+
+    Fast when ``owner`` comes in runs sorted by customer (searches stay local).
+    """
+    n, k = weights.shape
+    cum = np.cumsum(weights, axis=1)
+    cum[:, -1] = 1.0
+    flat = (cum + np.arange(n)[:, None]).ravel()
+    found = np.searchsorted(flat, owner + rng.random(len(owner)), side="right") - owner * k
+    return np.asarray(np.clip(found, 0, k - 1), dtype=np.int64)
+
+
+def _lines(
+    rng: np.random.Generator, owner: I, day: I, nu: F, extra_lines: F, weights: F, p: float
+) -> tuple[I, I, F]:
+    """Order lines of purchase occasions, sorted by (day, customer).
+
+    ``owner`` must come in a few runs sorted by customer (that keeps the
+    product search fast); the lines are generated in that order and then
+    put in date order by moving whole occasions, without sorting the lines.
+
+    Returns the occasion index, product and amount of every line.
+    """
+    value = rng.gamma(p, 1.0 / nu)
+    n_lines = 1 + rng.poisson(extra_lines)
+    occ = np.repeat(np.arange(len(owner)), n_lines)
+    product = _sample_products(rng, weights, owner[occ])
+    share = rng.gamma(2.0, 1.0, len(occ))
+    share /= np.bincount(occ, weights=share, minlength=len(owner))[occ]
+    amount = np.maximum(np.round(value[occ] * share, 2), 1.0)
+    order = np.argsort(day * max(len(weights), 1) + owner, kind="stable")
+    first_line = np.cumsum(n_lines) - n_lines
+    k = n_lines[order]
+    moved = np.repeat(first_line[order] - (np.cumsum(k) - k), k) + np.arange(len(occ))
+    return occ[moved], product[moved], amount[moved]
+
+
+def _rate_multiplier(w: World, decay_from: F, owner: I, t: F) -> F:
+    """Multiplier of the purchase rate from the ``falling_purchases`` signal."""
+    out = np.ones(len(t))
+    sub = np.flatnonzero(~np.isnan(decay_from[owner]))
+    o, ts = owner[sub], t[sub]
+    d, death = decay_from[o], w.death[o]
+    ramp = 0.15 + 0.85 * np.clip((death - ts) / np.maximum(death - d, 1.0), 0.0, 1.0)
+    dip = np.where(ts < w.cal_end + 60.0, 0.3, 1.0)
+    out[sub] = np.where(ts >= d, np.where(death <= w.end, ramp, dip), 1.0)
+    return out
+
+
+def _campaigns(
+    w: World, decay_from: F, uplift: float
+) -> tuple[I, F, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rng = w.child()
+    owners, times, touches, rows, truth = [], [], [], [], []
+    for cid, name, before, length, action, cost in CAMPAIGNS:
+        effect = uplift if cid == "K1" else 0.0
+        sd = float(np.floor(w.cal_end) - before)
+        touched = np.flatnonzero((w.t0 < sd - 28.0) & (rng.random(w.n) < 0.6))
+        treat = rng.random(len(touched)) < 0.5
+        grid = sd + 0.5 + np.arange(length)
+        tt = np.broadcast_to(grid, (len(touched), length))
+        own = np.repeat(touched, length)
+        alive = tt < w.death[touched, None]
+        mult = _rate_multiplier(w, decay_from, own, tt.ravel()).reshape(tt.shape)
+        p0 = 1.0 - np.exp(-(w.lam_day[touched, None] * mult * alive).sum(axis=1))
+        a = np.clip((w.death[touched] - sd) / length, 0.0, 1.0)
+        p1 = 1.0 - (1.0 - p0) * (1.0 - effect * a)
+        tc = sd + rng.random(len(touched)) * length
+        buys = treat & (rng.random(len(touched)) < effect) & (tc < w.death[touched])
+        owners.append(touched[buys])
+        times.append(tc[buys])
+        day = np.where(treat, sd + rng.integers(0, 3, len(touched)), sd)
+        touches.append(pd.DataFrame({
+            "campaign_id": cid, "customer_id": w.ids[touched],
+            "date": to_dates(w.start, day.astype(np.float64)),
+            "group": np.where(treat, "treatment", "control"), "action": action,
+            "cost": np.where(treat, cost, 0.0)}))  # fmt: skip
+        n_t = int(treat.sum())
+        first_last = to_dates(w.start, np.array([sd, sd + length - 1]))
+        rows.append({"campaign_id": cid, "name": name, "start": first_last[0],
+                     "end": first_last[1], "goal_conversions": float(np.ceil(0.3 * n_t)),
+                     "goal_revenue": 300.0 * n_t, "cost": cost * n_t})  # fmt: skip
+        truth.append({"campaign_id": cid, "name": name, "uplift_parameter": effect,
+                      "true_uplift": float(np.mean(p1 - p0)) if len(touched) else 0.0,
+                      "expected_conversion_control": float(np.mean(p0)) if len(touched) else 0.0,
+                      "expected_conversion_treatment": float(np.mean(p1)) if len(touched) else 0.0,
+                      "n_treatment": n_t, "n_control": len(touched) - n_t,
+                      "has_effect": effect > 0})  # fmt: skip
+    tdf = pd.concat(touches, ignore_index=True)
+    tdf["group"] = pd.Categorical(tdf["group"], categories=["treatment", "control"])
+    tdf["action"] = pd.Categorical(tdf["action"], categories=[c[4] for c in CAMPAIGNS])
+    tdf["campaign_id"] = tdf["campaign_id"].astype("str")
+    cdf = pd.DataFrame(rows).astype({"campaign_id": "str", "name": "str"})
+    cdf["start"] = cdf["start"].astype("datetime64[ns]")
+    cdf["end"] = cdf["end"].astype("datetime64[ns]")
+    return (np.concatenate(owners), np.concatenate(times), cdf, tdf,
+            pd.DataFrame(truth).set_index("campaign_id"))  # fmt: skip
+
+
+def make_crm(
+    n_customers: int = 2000,
+    *,
+    seed: int = 0,
+    start: Any = "2023-01-01",
+    as_of: Any = "2025-06-30",
+    holdout_end: Any = "2025-12-31",
+    n_prospects: int | None = None,
+    time_unit: str = "W",
+    r: float = 1.2,
+    alpha: float | None = None,
+    s: float = 1.5,
+    beta: float | None = None,
+    p: float = 4.0,
+    q: float = 3.0,
+    gamma: float = 200.0,
+    campaign_uplift: float = 0.25,
+) -> SyntheticCRM:
+    """Generate a synthetic B2B CRM with known ground truth.
+
+    See the module notes for the latent process. The same arguments always
+    give identical frames.
+
+    Parameters
+    ----------
+    n_customers : int, default=2000
+        Customers (all acquired before ``as_of``).
+    seed : int, default=0
+        Random seed.
+    start, as_of, holdout_end : date-like
+        First day of the data, end of calibration, end of the holdout
+        (``as_of`` at least 180 days after ``start``).
+    n_prospects : int, optional
+        Prospects; default ``n_customers // 2``.
+    time_unit : {"D", "W", "M"}, default="W"
+        Unit of the rates ``lambda`` and ``mu``.
+    r, s : float, default=1.2, 1.5
+        Gamma shapes of the purchase and dropout rates.
+    alpha, beta : float, optional
+        Gamma rates of the purchase and dropout rates, per ``time_unit``;
+        default 3.0 and 250.0 per week, rescaled.
+    p, q, gamma : float, default=4.0, 3.0, 200.0
+        Gamma-Gamma spend parameters (``gamma`` in money units).
+    campaign_uplift : float, default=0.25
+        Probability that campaign K1 makes an alive treated customer buy.
+
+    Returns
+    -------
+    SyntheticCRM
+
+    Raises
+    ------
+    InvalidParameterError
+        For a bad parameter or date order.
+
+    Examples
+    --------
+    >>> crm = make_crm(200, seed=3)
+    >>> len(crm.frames["customers"]), crm.truth["churned"].dtype
+    (200, dtype('bool'))
+    """
+    pos = [Interval("float", 0, None, closed="neither")]
+    validate_params("make_crm", {
+        "n_customers": n_customers, "seed": seed, "n_prospects": n_prospects,
+        "time_unit": time_unit, "r": r, "alpha": alpha, "s": s, "beta": beta, "p": p, "q": q,
+        "gamma": gamma, "campaign_uplift": campaign_uplift,
+    }, {
+        "n_customers": [Interval("int", 1, None)], "seed": [Interval("int", 0, None)],
+        "n_prospects": [Interval("int", 0, None), None],
+        "time_unit": [Options(frozenset(TIME_UNITS))], "r": pos, "alpha": [*pos, None],
+        "s": pos, "beta": [*pos, None], "p": pos, "q": [Interval("float", 1, None, "neither")],
+        "gamma": pos, "campaign_uplift": [Interval("float", 0, 1)],
+    })  # fmt: skip
+    t_start, t_as_of, t_end = (
+        _ts(start, "start"),
+        _ts(as_of, "as_of"),
+        _ts(holdout_end, "holdout_end"),
+    )
+    if (t_as_of - t_start).days < 180 or t_end <= t_as_of:
+        raise InvalidParameterError(
+            "make_crm needs start + 180 days <= as_of < holdout_end; got "
+            f"start={t_start.date()}, as_of={t_as_of.date()}, holdout_end={t_end.date()}"
+        )
+    unit = TIME_UNITS[time_unit]
+    alpha = 3.0 * 7.0 / unit if alpha is None else float(alpha)
+    beta = 250.0 * 7.0 / unit if beta is None else float(beta)
+    n = n_customers
+    ss = np.random.SeedSequence(seed)
+    g_latent, g_firm, g_signal, g_buy, g_world = (np.random.default_rng(x) for x in ss.spawn(5))
+    cal_end = float((t_as_of - t_start).days + 1)
+    end = float((t_end - t_start).days + 1)
+
+    lam = g_latent.gamma(r, 1.0 / alpha, n)
+    mu = g_latent.gamma(s, 1.0 / beta, n)
+    nu = g_latent.gamma(q, 1.0 / gamma, n)
+    early = g_latent.random(n) < 0.3
+    day0 = np.floor(g_latent.random(n) * np.where(early, 90.0, cal_end - 14.0))
+    t0 = day0 + g_latent.random(n)
+    lifetime = g_latent.exponential(1.0, n) / mu
+    death = t0 + lifetime * unit
+
+    z_lam, z_mu = _normal_scores(lam), _normal_scores(mu)
+    size = _copula_classes(g_firm, z_lam, 0.6, SIZE_SHARE)
+    breadth = 1 + _copula_classes(g_firm, -z_mu, 0.6, np.array([0.45, 0.35, 0.20]))
+    satisfaction = -0.5 * z_mu + np.sqrt(0.75) * g_firm.standard_normal(n)
+    industry = g_firm.choice(len(INDUSTRIES), n, p=INDUSTRY_SHARE)
+    region = g_firm.choice(len(REGIONS), n, p=REGION_SHARE)
+    nu = nu / (SIZE_SPEND[size] * INDUSTRY_SPEND[industry])
+    mean_spend = p / nu
+    value_rate = lam * mean_spend
+    key = value_rate >= np.quantile(value_rate, 0.95) if n else np.zeros(0, dtype=bool)
+
+    dying = death <= end
+    win_end = np.minimum(death, cal_end)
+    win_start = np.maximum(t0 + 7.0, win_end - 120.0)
+    valid = win_end - win_start >= 7.0
+    signals = {name: valid & (g_signal.random(n) < np.where(dying, pd_, p_base))
+               for name, (pd_, p_base) in SIGNALS.items()}  # fmt: skip
+    fall = signals["falling_purchases"]
+    decay_from = np.where(dying, np.maximum(t0, np.minimum(death - 150.0, cal_end - 60.0)),
+                          win_start)  # fmt: skip
+    decay_from = np.where(fall, decay_from, np.nan)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    w = World(rng=g_world, n=n, ids=ids, t0=t0, death=death, lam_day=lam / unit, size=size,
+              key=key, satisfaction=satisfaction, cal_end=cal_end, end=end, win_start=win_start,
+              win_end=win_end, signals=signals,
+              start=np.datetime64(t_start.date(), "ns"))  # fmt: skip
+
+    # Purchase occasions: the first, Poisson repeats (thinned by falling purchases), campaigns.
+    owner, t = poisson_events(g_buy, w.lam_day, t0, w.alive_until())
+    keep = g_buy.random(len(t)) < _rate_multiplier(w, decay_from, owner, t)
+    c_owner, c_t, campaigns, touches, campaign_truth = _campaigns(w, decay_from, campaign_uplift)
+    owner = np.concatenate([np.arange(n, dtype=np.int64), owner[keep], c_owner])
+    day = np.floor(np.concatenate([t0, t[keep], c_t])).astype(np.int64)
+    weights = _product_weights(g_firm, industry, breadth)
+    pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[size], axis=1)).sum(1)
+    occ, product, amount = _lines(g_buy, owner, day, nu[owner], SIZE_LINES[size][owner], weights, p)
+    cum_pref = np.cumsum(CHANNEL_PREF[size[owner]], axis=1)
+    random_channel = np.minimum((g_buy.random(len(owner))[:, None] > cum_pref).sum(axis=1), 3)
+    usual = g_buy.random(len(owner)) < 0.8
+    channel = np.where(usual, pref_channel[owner], random_channel)[occ]
+    line_owner = owner[occ]
+    group = product // 4
+    transactions = pd.DataFrame({
+        "customer_id": ids[line_owner],
+        "date": to_dates(w.start, day[occ].astype(np.float64)),
+        "amount": amount,
+        "product": categorical(product, PRODUCTS),
+        "quantity": np.maximum(1.0, np.round(amount / PRICES[product])),
+        "channel": categorical(channel, CHANNELS),
+        "cost": np.round(amount * COST_RATIO[group] * g_buy.uniform(0.9, 1.1, len(occ)), 2),
+    })  # fmt: skip
+
+    city = CITIES[region]
+    records = make_records(w, city)
+    first_address = address_text(g_firm, city)
+    moves = records["events"].loc[records["events"]["kind"] == "address_change"]
+    latest = moves.groupby("customer_id")["detail"].last().reindex(ids)
+    names = (np.array(["Nordic", "Aurora", "Kivi", "Lakeside", "Polar", "Saimaa", "Boreal",
+                       "Koivu", "Arctic", "Meri"], dtype=object)[g_firm.integers(0, 10, n)]
+             + " " + np.array([i.split("_")[0].capitalize() for i in INDUSTRIES],
+                              dtype=object)[industry]
+             + np.where(size == 3, " Oyj", " Oy").astype(object))  # fmt: skip
+    customers = pd.DataFrame({
+        "customer_id": ids, "name": pd.array(names, dtype="str"),
+        "industry": categorical(industry, INDUSTRIES),
+        "size_class": categorical(size, SIZES, ordered=True),
+        "region": categorical(region, REGIONS),
+        "address": pd.array(latest.fillna(pd.Series(first_address, index=ids)).to_numpy(),
+                            dtype="str"),
+        "key_account": key, "customer_since": to_dates(w.start, day0),
+    })  # fmt: skip
+
+    occ_day = day
+    hold = occ_day >= cal_end
+    hold_days = pd.DataFrame({"o": owner[hold], "d": occ_day[hold]}).drop_duplicates()
+    truth = pd.DataFrame({
+        "lambda": lam, "mu": mu, "lifetime": lifetime,
+        "death_date": to_dates(w.start, np.where(dying, death, np.nan)),
+        "alive_at_as_of": death > cal_end, "churned": (death > cal_end) & dying,
+        "nu": nu, "mean_spend": mean_spend, "satisfaction": satisfaction, "n_groups": breadth,
+        "holdout_purchases": np.bincount(hold_days["o"].to_numpy(), minlength=n),
+        "holdout_revenue": np.round(np.bincount(line_owner, weights=amount * (day[occ] >= cal_end),
+                                                minlength=n), 2),
+        **{f"signal_{k}": v for k, v in signals.items()},
+        "n_signals": np.sum(list(signals.values()), axis=0).astype(np.int64) if n else 0,
+        "first_address": pd.array(first_address, dtype="str"),
+    }, index=pd.Index(ids, name="customer_id"))  # fmt: skip
+
+    n_pros = n // 2 if n_prospects is None else n_prospects
+    prospects, prospect_truth = make_prospects(
+        w.child(), n_pros, industry, size, value_rate, INDUSTRIES, SIZES, REGIONS, end, w.start
+    )
+    frames = {"transactions": transactions, "customers": customers, **records,
+              "campaigns": campaigns, "touches": touches, "prospects": prospects}  # fmt: skip
+    params = {"r": r, "alpha": alpha, "s": s, "beta": beta, "p": p, "q": q, "gamma": gamma,
+              "campaign_uplift": campaign_uplift, "time_unit": time_unit, "seed": seed,
+              "signals": dict(SIGNALS)}  # fmt: skip
+    return SyntheticCRM(frames=types.MappingProxyType(frames), as_of=t_as_of, holdout_end=t_end,
+                        time_unit=time_unit, truth=truth, campaign_truth=campaign_truth,
+                        prospect_truth=prospect_truth,
+                        params=types.MappingProxyType(params))  # fmt: skip

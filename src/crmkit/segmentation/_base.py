@@ -1,0 +1,207 @@
+"""Shared machinery of crmkit's segmenters: validation, labels, quantile cuts."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from crmkit._estimator import check_is_fitted
+from crmkit._params import Constraint, Predicate
+from crmkit.plugins._base import PluginBase
+from crmkit.plugins._view import validate_view
+
+__all__ = ["SegmenterBase", "quantile_edges", "bin_index", "OUTPUT_NAME_CONSTRAINT"]
+
+#: Constraint of every segmenter's ``output_name`` parameter.
+OUTPUT_NAME_CONSTRAINT: list[Constraint] = [
+    Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")
+]
+
+
+def quantile_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Inner cut points splitting ``values`` into ``n_bins`` equal-frequency bins.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float, shape (n_customers,)
+        Finite values, at least one.
+    n_bins : int
+        Number of bins (>= 1).
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n_bins - 1,)
+        The quantiles at ``1/n_bins, ..., (n_bins-1)/n_bins`` (linear
+        interpolation, as :func:`pandas.qcut` uses). They may coincide when
+        values tie.
+
+    Examples
+    --------
+    >>> quantile_edges(np.arange(1.0, 11.0), 2)
+    array([5.5])
+    """
+    levels = np.arange(1, n_bins, dtype=np.float64) / n_bins
+    return np.asarray(np.quantile(values, levels), dtype=np.float64)
+
+
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """0-based bin of each value; bins are right-closed like :func:`pandas.qcut`.
+
+    A value equal to a cut point goes to the lower bin, so equal values always
+    share a bin; when ties make cut points coincide, the bins between them
+    stay empty rather than splitting equal customers.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float
+        Values to bin (outside the fitted range they go to the first or last
+        bin).
+    edges : numpy.ndarray of float, shape (n_bins - 1,)
+        Sorted inner cut points, from :func:`quantile_edges`.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Bin numbers in ``0 .. n_bins - 1``.
+
+    Examples
+    --------
+    >>> bin_index(np.array([1.0, 5.5, 6.0, 99.0]), np.array([5.5]))
+    array([0, 0, 1, 1])
+    """
+    if len(edges) > 32:
+        return np.searchsorted(edges, values, side="left").astype(np.intp)
+    # a few cut points: counting the edges below each value is faster than a
+    # binary search per value, and gives the same bins
+    out = np.zeros(len(values), dtype=np.intp)
+    for edge in edges:
+        out += values > edge
+    return out
+
+
+class SegmenterBase(PluginBase):
+    """Base of crmkit's segmenters: ``assign``/``describe`` around ``_codes``.
+
+    Subclasses define ``__init__`` (with an ``output_name`` parameter),
+    ``requires``, ``fit`` (setting ``categories_``), ``_codes`` (category
+    codes of each customer) and ``_describe``; ``_get_state``/``_set_state``
+    persist the fitted state.
+
+    Examples
+    --------
+    >>> from crmkit.segmentation import DecileSegmenter
+    >>> issubclass(DecileSegmenter, SegmenterBase)
+    True
+    """
+
+    output_name: str
+    categories_: tuple[Any, ...]
+    #: Numeric columns that may hold missing values.
+    _nullable: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def provides(self) -> tuple[str, ...]:
+        """The single output column: ``(output_name,)``.
+
+        Returns
+        -------
+        tuple of str
+
+        Examples
+        --------
+        >>> from crmkit.segmentation import RFMSegmenter
+        >>> RFMSegmenter(output_name="rfm_segment").provides
+        ('rfm_segment',)
+        """
+        return (self.output_name,)
+
+    def _numeric(self) -> tuple[str, ...]:
+        return self.requires
+
+    def _check_view(self, view: object, min_customers: int) -> pd.DataFrame:
+        return validate_view(
+            view,
+            type(self).__name__,
+            required=self.requires,
+            numeric=self._numeric(),
+            nullable=self._nullable,
+            min_customers=min_customers,
+        )
+
+    def _codes(self, view: pd.DataFrame) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover
+
+    def _describe(self) -> pd.DataFrame:
+        raise NotImplementedError  # pragma: no cover
+
+    def _series(self, codes: np.ndarray, index: pd.Index) -> pd.Series:
+        categories = pd.Index(list(self.categories_))
+        labels = pd.Categorical.from_codes(codes, categories=categories)
+        result: pd.Series = pd.Series(labels, index=index, name=self.output_name)
+        return result
+
+    def assign(self, view: pd.DataFrame) -> pd.Series:
+        """Label every customer of ``view`` with its segment.
+
+        Parameters
+        ----------
+        view : pandas.DataFrame
+            Customer view (indexed by customer id) with the ``requires``
+            columns.
+
+        Returns
+        -------
+        pandas.Series
+            Categorical with the fitted categories, index ``view.index``,
+            name ``output_name``; never missing.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            When a required column is missing or holds invalid values.
+
+        Examples
+        --------
+        >>> from crmkit.segmentation import DecileSegmenter
+        >>> from crmkit.testing import make_customer_view
+        >>> view = make_customer_view(30)
+        >>> DecileSegmenter(n_groups=3).fit(view).assign(view).value_counts().sort_index()
+        segment
+        1    10
+        2    10
+        3    10
+        Name: count, dtype: int64
+        """
+        check_is_fitted(self, "categories_")
+        view = self._check_view(view, min_customers=0)
+        return self._series(self._codes(view), view.index)
+
+    def describe(self) -> pd.DataFrame:
+        """Summarise the fitted segments (sizes, rules, centroids ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per segment, indexed by the segment labels.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+
+        Examples
+        --------
+        >>> from crmkit.segmentation import DecileSegmenter
+        >>> from crmkit.testing import make_customer_view
+        >>> DecileSegmenter(n_groups=2).fit(make_customer_view(10)).describe()["n_customers"]
+        segment
+        1    5
+        2    5
+        Name: n_customers, dtype: int64
+        """
+        check_is_fitted(self, "categories_")
+        return self._describe()

@@ -1,0 +1,376 @@
+"""RFM segmentation: recency, frequency and monetary scores and named segments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from crmkit._estimator import check_is_fitted
+from crmkit._params import Constraint, Interval, Predicate
+from crmkit.exceptions import InvalidParameterError
+from crmkit.segmentation._base import (
+    OUTPUT_NAME_CONSTRAINT,
+    SegmenterBase,
+    bin_index,
+    quantile_edges,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["RFM_RULES", "RFMSegmenter"]
+
+Rule = tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]
+
+#: The default rule table for 5 bins: (segment, (R lo, R hi), (F lo, F hi),
+#: (M lo, M hi)), score ranges inclusive, 5 = best. The first matching rule
+#: wins; together the rules cover all 125 cells.
+RFM_RULES: tuple[Rule, ...] = (
+    ("champions", (4, 5), (4, 5), (4, 5)),
+    ("can't lose", (1, 2), (4, 5), (4, 5)),
+    ("loyal", (3, 5), (4, 5), (1, 5)),
+    ("at risk", (1, 2), (3, 5), (1, 5)),
+    ("potential loyalists", (4, 5), (2, 3), (1, 5)),
+    ("new", (5, 5), (1, 1), (1, 5)),
+    ("promising", (4, 4), (1, 1), (1, 5)),
+    ("need attention", (3, 3), (2, 3), (1, 5)),
+    ("about to sleep", (3, 3), (1, 1), (1, 5)),
+    ("hibernating", (2, 2), (1, 2), (1, 5)),
+    ("lost", (1, 1), (1, 2), (1, 5)),
+)
+
+_DIMENSIONS = ("R", "F", "M")
+
+
+def _is_column_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and bool(value))
+
+
+def _range(rule_name: str, dim: str, value: Any, bins: int) -> tuple[int, int]:
+    ok = (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    )
+    if not ok or not 1 <= int(value[0]) <= int(value[1]) <= bins:
+        raise InvalidParameterError(
+            f"The 'rules' parameter of RFMSegmenter: rule {rule_name!r} has {dim} range "
+            f"{value!r}; a range is (low, high) with 1 <= low <= high <= bins={bins}"
+            + (
+                "; the default rules are written for bins=5, pass your own rules"
+                if bins != 5
+                else ""
+            )
+        )
+    return int(value[0]), int(value[1])
+
+
+def compile_rules(rules: Sequence[Any], bins: int) -> tuple[tuple[str, ...], np.ndarray]:
+    """Turn a rule table into segment names and a cell -> segment lookup.
+
+    Parameters
+    ----------
+    rules : sequence of (name, (r_lo, r_hi), (f_lo, f_hi), (m_lo, m_hi))
+        Inclusive score ranges; the first matching rule wins.
+    bins : int
+        Number of score levels.
+
+    Returns
+    -------
+    names : tuple of str
+        Segment names in order of first appearance.
+    table : numpy.ndarray of int, shape (bins, bins, bins)
+        Code of the segment of each (R-1, F-1, M-1) cell.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a malformed rule or a cell no rule covers.
+
+    Examples
+    --------
+    >>> names, table = compile_rules(RFM_RULES, 5)
+    >>> names[table[4, 4, 4]], names[table[0, 0, 0]]
+    ('champions', 'lost')
+    """
+    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence) or not rules:
+        raise InvalidParameterError(
+            "The 'rules' parameter of RFMSegmenter must be a non-empty sequence of "
+            f"(name, r_range, f_range, m_range); got {rules!r:.60}"
+        )
+    names: dict[str, int] = {}
+    table = np.full((bins, bins, bins), -1, dtype=np.intp)
+    for rule in rules:
+        if not isinstance(rule, (tuple, list)) or len(rule) != 4 or not isinstance(rule[0], str):
+            raise InvalidParameterError(
+                "The 'rules' parameter of RFMSegmenter: each rule is "
+                f"(name, r_range, f_range, m_range); got {rule!r:.60}"
+            )
+        name = rule[0]
+        (r0, r1), (f0, f1), (m0, m1) = (
+            _range(name, dim, value, bins) for dim, value in zip(_DIMENSIONS, rule[1:], strict=True)
+        )
+        code = names.setdefault(name, len(names))
+        block = table[r0 - 1 : r1, f0 - 1 : f1, m0 - 1 : m1]
+        block[block < 0] = code
+    uncovered = np.argwhere(table < 0)
+    if uncovered.size:
+        r, f, m = (int(v) + 1 for v in uncovered[0])
+        raise InvalidParameterError(
+            f"The 'rules' parameter of RFMSegmenter leaves {len(uncovered)} cells without a "
+            f"segment, e.g. R={r}, F={f}, M={m}; add a rule covering them"
+        )
+    return tuple(names), table
+
+
+class RFMSegmenter(SegmenterBase):
+    """Recency, frequency and monetary scores by quantile, and named segments.
+
+    Each dimension is scored 1 (worst) to ``bins`` (best) by equal-frequency
+    cut points learned in ``fit`` and applied in ``assign``. R is scored on
+    the time since the last purchase (lower is better): ``days_since_last``
+    by default, or ``T - recency`` when ``recency_column`` is None. F and M
+    are scored on ``frequency_column`` and ``monetary_column`` (higher is
+    better). Bins are right-closed as in :func:`pandas.qcut`: a value on a cut
+    point takes the lower bin, so equal values always share a score (ties are
+    never split, and scores between coinciding cut points stay unused). The
+    (R, F, M) cell maps to a named segment through a rule table.
+
+    Parameters
+    ----------
+    bins : int, default=5
+        Score levels per dimension (2 to 9).
+    recency_column : str or None, default="days_since_last"
+        Time since the last purchase; None computes ``T - recency``.
+    frequency_column : str, default="frequency"
+        Purchase frequency column.
+    monetary_column : str, default="revenue"
+        Spend column.
+    rules : sequence of (name, (r_lo, r_hi), (f_lo, f_hi), (m_lo, m_hi)) or None, default=None
+        The segment rule table (inclusive score ranges, first match wins,
+        every cell must be covered). None uses :data:`RFM_RULES`: champions,
+        can't lose, loyal, at risk, potential loyalists, new, promising, need
+        attention, about to sleep, hibernating, lost (written for 5 bins).
+    output_name : str, default="segment"
+        Name of the output Series.
+
+    Attributes
+    ----------
+    cut_points_ : dict of str to numpy.ndarray
+        ``{"R": ..., "F": ..., "M": ...}``: the inner cut points (shape
+        ``(bins - 1,)``) of time since last purchase, frequency and spend.
+    categories_ : tuple of str
+        Segment names, in rule-table order.
+    cell_segments_ : numpy.ndarray of int, shape (bins, bins, bins)
+        Segment code of each (R-1, F-1, M-1) cell.
+    counts_ : numpy.ndarray of int
+        Customers per segment in the fitting view.
+
+    References
+    ----------
+    .. [1] Hughes, A. M. (1994). Strategic Database Marketing. Probus.
+
+    Examples
+    --------
+    >>> from crmkit.testing import make_customer_view
+    >>> view = make_customer_view(200, seed=1)
+    >>> rfm = RFMSegmenter().fit(view)
+    >>> rfm.scores(view).columns.tolist()
+    ['r_score', 'f_score', 'm_score', 'rfm_cell', 'segment']
+    >>> rfm.assign(view).notna().all()
+    np.True_
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "bins": [Interval("int", 2, 9)],
+        "recency_column": [Predicate(_is_column_or_none, "a non-empty str or None")],
+        "frequency_column": [Predicate(_is_column_or_none, "a non-empty str")],
+        "monetary_column": [Predicate(_is_column_or_none, "a non-empty str")],
+        "rules": [None, Predicate(lambda v: isinstance(v, (tuple, list)), "a tuple or list")],
+        "output_name": OUTPUT_NAME_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        *,
+        bins: int = 5,
+        recency_column: str | None = "days_since_last",
+        frequency_column: str = "frequency",
+        monetary_column: str = "revenue",
+        rules: Sequence[Rule] | None = None,
+        output_name: str = "segment",
+    ) -> None:
+        self.bins = bins
+        self.recency_column = recency_column
+        self.frequency_column = frequency_column
+        self.monetary_column = monetary_column
+        self.rules = rules
+        self.output_name = output_name
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The recency (or ``T`` and ``recency``), frequency and spend columns.
+
+        Returns
+        -------
+        tuple of str
+
+        Examples
+        --------
+        >>> RFMSegmenter(recency_column=None).requires
+        ('T', 'recency', 'frequency', 'revenue')
+        """
+        recency = ("T", "recency") if self.recency_column is None else (self.recency_column,)
+        return (*recency, self.frequency_column, self.monetary_column)
+
+    def _values(self, view: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def col(name: str) -> np.ndarray:
+            return view[name].to_numpy(dtype=np.float64)
+
+        if self.recency_column is None:
+            since = col("T") - col("recency")
+        else:
+            since = col(self.recency_column)
+        return since, col(self.frequency_column), col(self.monetary_column)
+
+    def _scores(self, view: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        since, freq, money = self._values(view)
+        cuts = self.cut_points_
+        r = self.bins - bin_index(since, cuts["R"])
+        f = bin_index(freq, cuts["F"]) + 1
+        m = bin_index(money, cuts["M"]) + 1
+        return r, f, m
+
+    def fit(self, view: pd.DataFrame) -> Self:
+        """Learn the score cut points from a customer view.
+
+        Parameters
+        ----------
+        view : pandas.DataFrame
+            Customer view with the ``requires`` columns (at least one row).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            For invalid parameters or a rule table that leaves cells uncovered.
+        SchemaError
+            For missing columns, non-numeric, missing or infinite values.
+
+        Examples
+        --------
+        >>> from crmkit.testing import make_customer_view
+        >>> RFMSegmenter(bins=3, rules=[("all", (1, 3), (1, 3), (1, 3))]).fit(
+        ...     make_customer_view(30)).cut_points_["F"].shape
+        (2,)
+        """
+        self._validate_params()
+        rules = RFM_RULES if self.rules is None else self.rules
+        names, table = compile_rules(rules, self.bins)
+        view = self._check_view(view, min_customers=1)
+        since, freq, money = self._values(view)
+        self.cut_points_ = {
+            "R": quantile_edges(since, self.bins),
+            "F": quantile_edges(freq, self.bins),
+            "M": quantile_edges(money, self.bins),
+        }
+        self.cell_segments_ = table
+        self.categories_ = names
+        codes = self._codes(view)
+        self.counts_ = np.bincount(codes, minlength=len(names)).astype(np.int64)
+        return self
+
+    def _codes(self, view: pd.DataFrame) -> np.ndarray:
+        r, f, m = self._scores(view)
+        return np.asarray(self.cell_segments_[r - 1, f - 1, m - 1], dtype=np.intp)
+
+    def scores(self, view: pd.DataFrame) -> pd.DataFrame:
+        """R, F and M scores, the RFM cell and the segment of each customer.
+
+        Parameters
+        ----------
+        view : pandas.DataFrame
+            Customer view with the ``requires`` columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``view``: ``r_score``, ``f_score``, ``m_score``
+            (int, 1 .. bins, higher is better), ``rfm_cell`` (str such as
+            ``"545"``) and the segment (named ``output_name``).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            When a required column is missing or invalid.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> view = pd.DataFrame(
+        ...     {"days_since_last": [5.0, 300.0], "frequency": [9, 0], "revenue": [900.0, 10.0]},
+        ...     index=pd.Index(["a", "b"], name="customer_id"))
+        >>> RFMSegmenter().fit(view).scores(view)
+                     r_score  f_score  m_score rfm_cell    segment
+        customer_id
+        a                  5        5        5      555  champions
+        b                  1        1        1      111       lost
+        """
+        check_is_fitted(self, "categories_")
+        view = self._check_view(view, min_customers=0)
+        r, f, m = self._scores(view)
+        codes = np.asarray(self.cell_segments_[r - 1, f - 1, m - 1], dtype=np.intp)
+        cell = (r * 100 + f * 10 + m).astype(str)
+        result: pd.DataFrame = pd.DataFrame(
+            {
+                "r_score": r.astype(np.int64),
+                "f_score": f.astype(np.int64),
+                "m_score": m.astype(np.int64),
+                "rfm_cell": pd.array(cell, dtype="str"),
+                self.output_name: self._series(codes, view.index).array,
+            },
+            index=view.index,
+        )
+        return result
+
+    def _describe(self) -> pd.DataFrame:
+        rules = RFM_RULES if self.rules is None else self.rules
+        texts: dict[str, list[str]] = {name: [] for name in self.categories_}
+        for name, r, f, m in rules:
+            texts[name].append(f"R {r[0]}-{r[1]}, F {f[0]}-{f[1]}, M {m[0]}-{m[1]}")
+        total = int(self.counts_.sum())
+        result: pd.DataFrame = pd.DataFrame(
+            {
+                "rule": [" or ".join(texts[name]) for name in self.categories_],
+                "n_customers": self.counts_,
+                "customer_share": self.counts_ / total,
+            },
+            index=pd.Index(list(self.categories_), name=self.output_name),
+        )
+        return result
+
+    def _get_state(self) -> dict[str, Any] | None:
+        if not hasattr(self, "categories_"):
+            return None
+        return {
+            "cut_points": dict(self.cut_points_),
+            "categories": self.categories_,
+            "cell_segments": self.cell_segments_,
+            "counts": self.counts_,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.cut_points_ = {
+            k: np.asarray(v, dtype=np.float64) for k, v in state["cut_points"].items()
+        }
+        self.categories_ = tuple(str(c) for c in state["categories"])
+        self.cell_segments_ = np.asarray(state["cell_segments"], dtype=np.intp)
+        self.counts_ = np.asarray(state["counts"], dtype=np.int64)

@@ -1,0 +1,318 @@
+"""Customer lifetime value from a purchase model and a spend model, and value to date."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmkit._params import Interval, Options, Predicate, validate_params
+from crmkit.data._columns import TIME_UNITS
+from crmkit.exceptions import CrmkitError, SchemaError, SchemaFailure
+
+__all__ = ["PurchaseModelLike", "SpendModelLike", "clv", "historic_value"]
+
+FloatArray = npt.NDArray[np.float64]
+_DAYS_PER_YEAR = 365.25
+
+
+@runtime_checkable
+class PurchaseModelLike(Protocol):
+    """What :func:`clv` needs from a purchase model (BetaGeo, ParetoNBD ...).
+
+    Examples
+    --------
+    >>> from crmkit.value._gammagamma import GammaGamma
+    >>> isinstance(GammaGamma(), PurchaseModelLike)
+    False
+    """
+
+    def conditional_expected_purchases(self, view: Any, t: Any) -> pd.Series:
+        """Expected purchases of each customer in the next ``t`` time units."""
+
+    def expected_purchases(self, t: Any) -> Any:
+        """Expected purchases of a new customer in its first ``t`` time units."""
+
+
+@runtime_checkable
+class SpendModelLike(Protocol):
+    """What :func:`clv` needs from a spend model (GammaGamma).
+
+    Examples
+    --------
+    >>> from crmkit.value._gammagamma import GammaGamma
+    >>> isinstance(GammaGamma(), SpendModelLike)
+    True
+    """
+
+    def expected_spend(self, view: Any) -> pd.Series:
+        """Expected spend per future transaction of each customer."""
+
+
+def _finite_real(low_open: bool) -> Predicate:
+    def check(v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            return False
+        return float(v) > 0 if low_open else float(v) >= 0
+
+    return Predicate(check, "a finite float > 0" if low_open else "a finite float >= 0")
+
+
+_CONSTRAINTS: dict[str, list[Any]] = {
+    "horizon": [_finite_real(True)],
+    "discount_rate": [_finite_real(False)],
+    "time_unit": [Options(frozenset(TIME_UNITS))],
+    "steps": [None, Interval("int", 1, None)],
+    "margin": [Interval("real", 0, 1, closed="right")],
+}
+
+
+def _grid(
+    horizon: float, discount_rate: float, time_unit: str, steps: int | None
+) -> tuple[FloatArray, FloatArray]:
+    """Ends of the sub-periods (time units) and their discount factors."""
+    days = TIME_UNITS[time_unit]
+    if steps is None:
+        steps = max(1, math.ceil(horizon * days / (_DAYS_PER_YEAR / 12.0) - 1e-9))
+    ends = horizon * np.arange(1, steps + 1, dtype=np.float64) / steps
+    factors = (1.0 + discount_rate) ** (-(ends * days / _DAYS_PER_YEAR))
+    return ends, np.asarray(factors, dtype=np.float64)
+
+
+def _as_values(series: Any, n: int, who: str, index: pd.Index) -> FloatArray:
+    arr = np.asarray(series, dtype=np.float64).reshape(-1)
+    if len(arr) != n:
+        raise CrmkitError(f"{who} returned {len(arr)} values for {n} customers")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = list(np.asarray(index, dtype=object)[bad][:5])
+        raise CrmkitError(f"{who} returned non-finite values for rows {rows}")
+    return arr
+
+
+def _clv_values(
+    purchase_model: Any,
+    spend: FloatArray,
+    view: Any,
+    ends: FloatArray,
+    factors: FloatArray,
+    index: pd.Index,
+) -> FloatArray:
+    """Discounted expected revenue per customer, before the margin."""
+    total = np.zeros(len(spend))
+    previous = np.zeros(len(spend))
+    for end, factor in zip(ends, factors, strict=True):
+        cum = _as_values(
+            purchase_model.conditional_expected_purchases(view, float(end)),
+            len(spend),
+            f"{type(purchase_model).__name__}.conditional_expected_purchases",
+            index,
+        )
+        total += (cum - previous) * factor
+        previous = cum
+    out: FloatArray = total * spend
+    return out
+
+
+def _index_of(view: Any, n: int) -> pd.Index:
+    return view.index if isinstance(view, pd.DataFrame) else pd.RangeIndex(n)
+
+
+def clv(
+    purchase_model: PurchaseModelLike,
+    spend_model: SpendModelLike,
+    view: pd.DataFrame,
+    *,
+    horizon: float,
+    discount_rate: float,
+    time_unit: str = "W",
+    steps: int | None = None,
+    margin: float = 1.0,
+) -> pd.Series:
+    """Customer lifetime value: discounted expected revenue (or margin) over a horizon.
+
+    The horizon is cut into ``steps`` equal sub-periods ending at
+    ``t_1 < ... < t_K = horizon``; the purchases expected in sub-period
+    ``k``, ``E[X(t_k)] - E[X(t_{k-1})]`` given the customer's history, are
+    valued at the customer's expected spend per transaction and discounted
+    from the end of the sub-period::
+
+        clv = margin * spend * sum_k (E[X(t_k)] - E[X(t_{k-1})]) / (1 + d) ** y_k
+
+    where ``y_k`` is ``t_k`` in years (``t_k`` time units times the unit's
+    length in days over 365.25) and ``d`` the annual discount rate.
+
+    Parameters
+    ----------
+    purchase_model : fitted purchase model
+        Provides ``conditional_expected_purchases(view, t)`` (e.g.
+        :class:`~crmkit.value.BetaGeo`).
+    spend_model : fitted spend model
+        Provides ``expected_spend(view)`` (e.g.
+        :class:`~crmkit.value.GammaGamma`).
+    view : DataFrame
+        The customer view, with the columns both models read.
+    horizon : float
+        How far ahead, in time units (> 0).
+    discount_rate : float
+        ANNUAL discount rate (>= 0), e.g. 0.1 for 10 % a year, whatever the
+        time unit; converted with the unit's length.
+    time_unit : {"D", "W", "M"}, default="W"
+        The time unit of the view and of ``horizon`` (days, weeks, average
+        months).
+    steps : int, optional
+        Number of sub-periods; default one per (average) month of the
+        horizon, at least 1. More steps discount more precisely.
+    margin : float, default=1.0
+        Share of revenue kept as margin, in (0, 1]; 1 gives revenue.
+
+    Returns
+    -------
+    Series of shape (n_customers,)
+        Named ``clv``, indexed like ``view``.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a bad ``horizon``, ``discount_rate``, ``time_unit``, ``steps`` or
+        ``margin``.
+    SchemaError
+        For a view the models cannot read.
+    NotFittedError
+        When a model is not fitted.
+
+    References
+    ----------
+    .. [1] Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "RFM and
+       CLV: using iso-value curves for customer base analysis". Journal of
+       Marketing Research 42(4), 415-430.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmkit.value._gammagamma import GammaGamma
+    >>> class Steady:  # two purchases per week, for everyone, for ever
+    ...     def conditional_expected_purchases(self, view, t):
+    ...         return pd.Series(2.0 * t, index=view.index)
+    ...     def expected_purchases(self, t):
+    ...         return 2.0 * t
+    >>> view = pd.DataFrame({"frequency": [0, 3], "monetary_value": [0.0, 40.0]},
+    ...                     index=pd.Index(["a", "b"], name="customer_id"))
+    >>> spend = GammaGamma.from_params(p=2.0, q=3.0, gamma=10.0)
+    >>> clv(Steady(), spend, view, horizon=52, discount_rate=0.0).round(1)
+    customer_id
+    a    1040.0
+    b    3380.0
+    Name: clv, dtype: float64
+    >>> clv(Steady(), spend, view, horizon=52, discount_rate=0.1, margin=0.3).round(1)
+    customer_id
+    a    296.5
+    b    963.5
+    Name: clv, dtype: float64
+    """
+    validate_params(
+        "clv",
+        {
+            "horizon": horizon,
+            "discount_rate": discount_rate,
+            "time_unit": time_unit,
+            "steps": steps,
+            "margin": margin,
+        },
+        _CONSTRAINTS,
+    )
+    ends, factors = _grid(float(horizon), float(discount_rate), time_unit, steps)
+    spend_series = spend_model.expected_spend(view)
+    n = len(spend_series)
+    index = _index_of(view, n)
+    spend = _as_values(spend_series, n, f"{type(spend_model).__name__}.expected_spend", index)
+    values = _clv_values(purchase_model, spend, view, ends, factors, index) * float(margin)
+    out: pd.Series = pd.Series(values, index=index, name="clv", dtype=np.float64)
+    return out
+
+
+def _read_money(view: pd.DataFrame, column: str, failures: list[SchemaFailure]) -> FloatArray:
+    raw = view[column].to_numpy()
+    if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
+        failures.append(
+            SchemaFailure("view", column, f"must be numeric, got dtype {raw.dtype}", len(raw))
+        )
+        return np.zeros(len(raw))
+    arr = raw.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = tuple(np.asarray(view.index, dtype=object)[bad][:5].tolist())
+        failures.append(
+            SchemaFailure(
+                "view",
+                column,
+                "has NaN or infinite values",
+                int(bad.sum()),
+                rows,
+                tuple(arr[bad][:5].tolist()),
+            )
+        )
+    return arr
+
+
+def historic_value(view: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
+    """Revenue and margin each customer has brought to date.
+
+    Parameters
+    ----------
+    view : DataFrame
+        The customer view with a ``revenue`` column (total amount to date;
+        negative values, net refunds, are kept) and optionally ``margin``.
+    margin : float, optional
+        Share of revenue kept as margin, in (0, 1]. When given, the margin is
+        ``revenue * margin`` (a ``margin`` column of the view is then not
+        used); when None the view's ``margin`` column is used if present.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``view``: ``revenue`` and, when known, ``margin``.
+
+    Raises
+    ------
+    SchemaError
+        A missing ``revenue`` column; non-numeric, NaN or infinite values.
+    InvalidParameterError
+        For a bad ``margin``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> view = pd.DataFrame({"revenue": [120.0, 35.5], "margin": [40.0, 10.0]},
+    ...                     index=pd.Index(["a", "b"], name="customer_id"))
+    >>> historic_value(view)
+                 revenue  margin
+    customer_id
+    a              120.0    40.0
+    b               35.5    10.0
+    >>> historic_value(view, margin=0.25)["margin"].tolist()
+    [30.0, 8.875]
+    """
+    if not isinstance(view, pd.DataFrame):
+        raise TypeError(f"historic_value expects a customer view (DataFrame); got {type(view)}")
+    validate_params(
+        "historic_value", {"margin": margin}, {"margin": [None, _CONSTRAINTS["margin"][0]]}
+    )
+    if "revenue" not in view.columns:
+        raise SchemaError(
+            [SchemaFailure("view", "revenue", "is missing (required by historic_value)")]
+        )
+    failures: list[SchemaFailure] = []
+    data = {"revenue": _read_money(view, "revenue", failures)}
+    if margin is not None:
+        data["margin"] = data["revenue"] * float(margin)
+    elif "margin" in view.columns:
+        data["margin"] = _read_money(view, "margin", failures)
+    if failures:
+        raise SchemaError(failures)
+    out: pd.DataFrame = pd.DataFrame(data, index=view.index)
+    return out
