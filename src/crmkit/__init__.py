@@ -13,7 +13,7 @@ Examples
 True
 """
 
-from crmkit import datasets, exceptions
+from crmkit import analysis, datasets, exceptions
 from crmkit._persist import load
 from crmkit._version import __version__
 from crmkit.data import ColumnMap, CustomerData, summarize
@@ -22,6 +22,7 @@ __all__ = [
     "ColumnMap",
     "CustomerData",
     "__version__",
+    "analysis",
     "datasets",
     "exceptions",
     "load",

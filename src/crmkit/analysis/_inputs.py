@@ -1,0 +1,424 @@
+"""Input checks shared by the customer-base analyses."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmkit.data import CustomerData
+from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
+
+__all__ = [
+    "F",
+    "as_values",
+    "apply_negative_policy",
+    "check_fraction",
+    "check_int",
+    "frame_of",
+    "rank_groups",
+    "require_columns",
+    "view_values",
+]
+
+F = npt.NDArray[np.float64]
+_SHOWN = 5
+
+
+def _first(labels: Sequence[Any] | pd.Index, mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
+    return tuple(pd.Index(labels)[mask][:_SHOWN].tolist())
+
+
+def check_fraction(value: object, name: str, owner: str, *, closed: bool = False) -> float:
+    """Check a share parameter: a float in (0, 1), or (0, 1] when ``closed``.
+
+    Parameters
+    ----------
+    value : object
+        The candidate.
+    name, owner : str
+        Parameter and function names for the message.
+    closed : bool, default=False
+        Whether 1 is allowed.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidParameterError
+        Otherwise.
+
+    Examples
+    --------
+    >>> check_fraction(0.2, "customers", "demo")
+    0.2
+    """
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if ok:
+        v = float(value)  # type: ignore[arg-type]
+        ok = 0.0 < v < 1.0 or (closed and v == 1.0)
+    if not ok:
+        upper = "<= 1" if closed else "< 1"
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be a float > 0 and {upper}. "
+            f"Got {value!r} instead."
+        )
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_int(value: object, name: str, owner: str, low: int = 1) -> int:
+    """Check an integer parameter ``>= low``.
+
+    Parameters
+    ----------
+    value : object
+        The candidate.
+    name, owner : str
+        Parameter and function names for the message.
+    low : int, default=1
+        Smallest accepted value.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InvalidParameterError
+        Otherwise.
+
+    Examples
+    --------
+    >>> check_int(10, "q", "demo")
+    10
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be an int >= {low}. Got {value!r} instead."
+        )
+    return int(value)
+
+
+def as_values(values: object, owner: str) -> tuple[F, pd.Index]:
+    """Read a 1-D set of customer values (Series, array or list) as finite floats.
+
+    Parameters
+    ----------
+    values : Series, ndarray, list or tuple
+        One value per customer; a Series keeps its index as customer ids.
+    owner : str
+        Function name for messages.
+
+    Returns
+    -------
+    values : ndarray of float, shape (n_customers,)
+    index : Index
+        The Series index, or a RangeIndex.
+
+    Raises
+    ------
+    SchemaError
+        For an empty, non-numeric, multi-dimensional input or missing or
+        infinite values (naming the first rows).
+
+    Examples
+    --------
+    >>> x, idx = as_values([3, 1], "demo")
+    >>> x.tolist(), list(idx)
+    ([3.0, 1.0], [0, 1])
+    """
+    name = "values"
+    if isinstance(values, pd.Series):
+        name = str(values.name) if values.name is not None else "values"
+        series = values
+    elif isinstance(values, (np.ndarray, list, tuple)):
+        arr = np.asarray(values)
+        if arr.ndim != 1:
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        "values",
+                        name,
+                        f"must be one-dimensional (got shape {arr.shape}); {owner} "
+                        "needs one value per customer",
+                    )
+                ]
+            )
+        series = pd.Series(arr)
+    else:
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "values",
+                    "<frame>",
+                    f"is a {type(values).__name__}; {owner} needs a pandas "
+                    "Series, numpy array or list of numbers (one per customer)",
+                )
+            ]
+        )
+    if len(series) == 0:
+        raise SchemaError([SchemaFailure("values", name, f"is empty; {owner} needs customers")])
+    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "values", name, f"is not numeric (dtype {series.dtype}); {owner} needs numbers"
+                )
+            ]
+        )
+    x = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    failures = []
+    nan = np.isnan(x)
+    if nan.any():
+        failures.append(
+            SchemaFailure(
+                "values", name, "contains missing values", int(nan.sum()), _first(series.index, nan)
+            )
+        )
+    inf = np.isinf(x)
+    if inf.any():
+        failures.append(
+            SchemaFailure(
+                "values",
+                name,
+                "is not finite",
+                int(inf.sum()),
+                _first(series.index, inf),
+                tuple(x[inf][:_SHOWN]),
+            )
+        )
+    if failures:
+        raise SchemaError(failures)
+    return x, series.index
+
+
+def apply_negative_policy(
+    x: F, index: pd.Index, negative: str, owner: str, name: str = "values"
+) -> F:
+    """Refuse or clip negative values (refunds, loss-making customers).
+
+    Parameters
+    ----------
+    x : ndarray of float
+        Finite values.
+    index : Index
+        Their customer ids (for messages).
+    negative : {"raise", "clip"}
+        ``"raise"``: a :class:`SchemaError` naming the negative rows;
+        ``"clip"``: set them to 0 and warn with :class:`DataWarning`.
+    owner, name : str
+        Function and column names for messages.
+
+    Returns
+    -------
+    ndarray of float
+        ``x`` itself or a clipped copy.
+
+    Raises
+    ------
+    SchemaError
+        For negative values under ``"raise"``.
+    InvalidParameterError
+        For another ``negative`` option.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     apply_negative_policy(np.array([2.0, -1.0]), pd.RangeIndex(2), "clip", "demo").tolist()
+    [2.0, 0.0]
+    """
+    if negative not in ("raise", "clip"):
+        raise InvalidParameterError(
+            f"The 'negative' parameter of {owner} must be one of {{'clip', 'raise'}}. "
+            f"Got {negative!r} instead."
+        )
+    neg = x < 0
+    if not neg.any():
+        return x
+    if negative == "raise":
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "values",
+                    name,
+                    f"has negative values; {owner} measures non-negative value "
+                    "(pass negative='clip' to count loss-makers and refunds as 0)",
+                    int(neg.sum()),
+                    _first(index, neg),
+                    tuple(x[neg][:_SHOWN].tolist()),
+                )
+            ]
+        )
+    warnings.warn(
+        f"{owner}: {int(neg.sum())} negative {name} (total {float(x[neg].sum()):.6g}) clipped to 0",
+        DataWarning,
+        stacklevel=3,
+    )
+    out: F = np.where(neg, 0.0, x)
+    return out
+
+
+def view_values(view: object, column: str, owner: str) -> tuple[F, pd.Index]:
+    """A numeric, complete column of a customer view (or a Series) as floats.
+
+    Parameters
+    ----------
+    view : DataFrame or Series
+        Customer view indexed by customer id, or the values themselves.
+    column : str
+        Column to read from a DataFrame.
+    owner : str
+        Function name for messages.
+
+    Returns
+    -------
+    values : ndarray of float
+    index : Index
+
+    Raises
+    ------
+    SchemaError
+        For a missing or non-numeric column, missing or infinite values,
+        duplicate customer ids or an empty view.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"revenue": [1.0, 2.0]}, index=pd.Index(["a", "b"], name="customer_id"))
+    >>> view_values(v, "revenue", "demo")[0].tolist()
+    [1.0, 2.0]
+    """
+    if isinstance(view, pd.DataFrame):
+        from crmkit.plugins._view import validate_view
+
+        validate_view(view, owner, required=(column,), numeric=(column,), min_customers=1)
+        if pd.api.types.is_bool_dtype(view[column].dtype):
+            raise SchemaError([SchemaFailure("view", column, f"is boolean; {owner} needs numbers")])
+        x = view[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        return x, view.index
+    return as_values(view, owner)
+
+
+def require_columns(frame: pd.DataFrame, kind: str, columns: Iterable[str], owner: str) -> None:
+    """Raise one :class:`SchemaError` listing every missing column.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The records.
+    kind : str
+        Record kind (for messages).
+    columns : iterable of str
+        Needed columns.
+    owner : str
+        Function name for messages.
+
+    Raises
+    ------
+    SchemaError
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"a": [1]}), "transactions", ["a"], "demo")
+    """
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            [SchemaFailure(kind, c, f"is missing (required by {owner})") for c in missing]
+        )
+
+
+def frame_of(data: object, kind: str, owner: str, required: Iterable[str] = ()) -> pd.DataFrame:
+    """The records of ``kind`` from CustomerData, or a frame given directly.
+
+    Parameters
+    ----------
+    data : CustomerData or DataFrame
+        Validated records, or the records of ``kind`` with canonical column
+        names.
+    kind : str
+        Record kind, e.g. ``"transactions"``.
+    owner : str
+        Function name for messages.
+    required : iterable of str, default=()
+        Columns that must be present.
+
+    Returns
+    -------
+    DataFrame
+        The caller's frame itself (never modified by the analyses).
+
+    Raises
+    ------
+    SchemaError
+        When the records are absent or lack a required column.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1], "date": ["2024-01-01"], "amount": [1.0]})
+    >>> frame_of(tx, "transactions", "demo", ["customer_id"]).shape
+    (1, 3)
+    """
+    if isinstance(data, CustomerData):
+        frame = data.get(kind)
+        if frame is None:
+            raise SchemaError(
+                [SchemaFailure(kind, "<frame>", f"is missing; {owner} needs {kind} records")]
+            )
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    kind,
+                    "<frame>",
+                    f"got a {type(data).__name__}; {owner} needs CustomerData or a "
+                    f"pandas DataFrame of {kind}",
+                )
+            ]
+        )
+    require_columns(frame, kind, required, owner)
+    return frame
+
+
+def rank_groups(x: F, q: int) -> npt.NDArray[np.int64]:
+    """Split customers into ``q`` groups of (nearly) equal size by value, 0 = top.
+
+    Customers are ordered by decreasing value; ties keep their input order
+    (a stable sort). Consecutive ranks fill the groups; the first ``n % q``
+    groups hold one customer more than the rest (as :func:`numpy.array_split`
+    splits), so sizes differ by at most one.
+
+    Parameters
+    ----------
+    x : ndarray of float, shape (n,)
+        Values, ``n >= q``.
+    q : int
+        Number of groups.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        Each customer's group.
+
+    Examples
+    --------
+    >>> rank_groups(np.array([1.0, 5.0, 3.0, 2.0]), 2).tolist()
+    [1, 0, 0, 1]
+    """
+    n = len(x)
+    order = np.argsort(-x, kind="stable")
+    sizes = np.full(q, n // q, dtype=np.int64)
+    sizes[: n % q] += 1
+    group_of_rank = np.repeat(np.arange(q, dtype=np.int64), sizes)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = group_of_rank
+    return out

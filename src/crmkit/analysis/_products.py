@@ -1,0 +1,178 @@
+"""Customer x product (and customer x anything) pivots of the transactions."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from crmkit.analysis._inputs import frame_of
+from crmkit.data import CustomerData
+from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
+
+__all__ = ["product_matrix", "pivot_sum", "level_codes"]
+
+_VALUES = ("binary", "count", "revenue", "quantity")
+
+
+def level_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and levels of a column (category order, else sorted).
+
+    Parameters
+    ----------
+    values : Series
+        Without missing values.
+
+    Returns
+    -------
+    codes : ndarray of int64
+    levels : Index
+
+    Examples
+    --------
+    >>> codes, levels = level_codes(pd.Series(["b", "a", "b"]))
+    >>> codes.tolist(), levels.tolist()
+    ([1, 0, 1], ['a', 'b'])
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = values.cat.remove_unused_categories()
+        codes = np.asarray(present.cat.codes, dtype=np.int64)
+        return codes, pd.Index(present.cat.categories)
+    codes_raw, uniques = pd.factorize(values, sort=True)
+    return np.asarray(codes_raw, dtype=np.int64), pd.Index(uniques)
+
+
+def pivot_sum(
+    rows: pd.Series, columns: pd.Series, weights: np.ndarray, *, row_name: str, column_name: str
+) -> pd.DataFrame:
+    """Sum ``weights`` over every (row, column) pair: a dense pivot table.
+
+    Parameters
+    ----------
+    rows, columns : Series
+        Keys of each record, without missing values.
+    weights : ndarray of float
+        What to add up per record.
+    row_name, column_name : str
+        Names of the index and the columns.
+
+    Returns
+    -------
+    DataFrame
+        Rows and columns in category order (else sorted); 0 where a pair has
+        no records.
+
+    Examples
+    --------
+    >>> pivot_sum(pd.Series([1, 1, 2]), pd.Series(["x", "y", "x"]), np.array([1.0, 2.0, 3.0]),
+    ...           row_name="customer_id", column_name="product")
+    product        x    y
+    customer_id
+    1            1.0  2.0
+    2            3.0  0.0
+    """
+    r, r_levels = level_codes(rows)
+    c, c_levels = level_codes(columns)
+    n_r, n_c = len(r_levels), len(c_levels)
+    flat = np.bincount(r * n_c + c, weights=weights, minlength=n_r * n_c)
+    result: pd.DataFrame = pd.DataFrame(
+        flat.reshape(n_r, n_c),
+        index=pd.Index(r_levels, name=row_name),
+        columns=pd.Index(c_levels, name=column_name),
+    )
+    return result
+
+
+def product_matrix(data: CustomerData | pd.DataFrame, values: str = "count") -> pd.DataFrame:
+    """The customer x product matrix of the transactions.
+
+    Parameters
+    ----------
+    data : CustomerData or DataFrame
+        Validated records, or a transactions frame with the canonical
+        columns ``customer_id``, ``product``, ``amount`` (and ``quantity``
+        for ``values="quantity"``).
+    values : {"count", "binary", "revenue", "quantity"}, default="count"
+        ``"count"``: purchase lines (lines with a positive amount; refunds
+        are not purchases); ``"binary"``: 1 when the customer bought the
+        product at least once, else 0; ``"revenue"``: net amount (refunds
+        subtract); ``"quantity"``: units.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (sorted), one column per product (category
+        order, else sorted); integers for ``count``/``binary``, floats
+        otherwise; 0 where the customer has no line of the product.
+
+    Raises
+    ------
+    SchemaError
+        When the transactions lack a needed column, or every line lacks a
+        product.
+    InvalidParameterError
+        For another ``values``.
+
+    Warns
+    -----
+    DataWarning
+        When lines without a product are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2, 2], "product": ["ink", "paper", "ink", "ink"],
+    ...                    "amount": [10.0, 5.0, 8.0, -8.0]})
+    >>> product_matrix(tx)
+    product      ink  paper
+    customer_id
+    1              1      1
+    2              1      0
+    >>> product_matrix(tx, values="revenue")
+    product       ink  paper
+    customer_id
+    1            10.0    5.0
+    2             0.0    0.0
+    """
+    if values not in _VALUES:
+        raise InvalidParameterError(
+            "The 'values' parameter of product_matrix must be one of {'binary', 'count', "
+            f"'quantity', 'revenue'}}. Got {values!r} instead."
+        )
+    needed = ["customer_id", "product", "amount"] + (["quantity"] if values == "quantity" else [])
+    tx = frame_of(data, "transactions", "product_matrix", needed)
+    no_product = tx["product"].isna().to_numpy()
+    if no_product.all():
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "transactions", "product", "has no values; product_matrix needs products"
+                )
+            ]
+        )
+    if no_product.any():
+        warnings.warn(
+            f"product_matrix: {int(no_product.sum())} transaction lines without a product "
+            f"left out (first rows {tx.index[no_product][:5].tolist()})",
+            DataWarning,
+            stacklevel=2,
+        )
+        tx = tx.loc[~no_product]
+    amount = tx["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+    if values in ("count", "binary"):
+        weights = (amount > 0).astype(np.float64)
+    elif values == "revenue":
+        weights = np.nan_to_num(amount, nan=0.0)
+    else:
+        weights = tx["quantity"].to_numpy(dtype=np.float64, na_value=0.0)
+    out = pivot_sum(
+        tx["customer_id"], tx["product"], weights, row_name="customer_id", column_name="product"
+    )
+    if values == "binary":
+        result: pd.DataFrame = (out > 0).astype(np.int64)
+        return result
+    if values == "count":
+        result = out.astype(np.int64)
+        return result
+    return out
