@@ -13,7 +13,7 @@ Examples
 True
 """
 
-from crmkit import analysis, datasets, exceptions, measure
+from crmkit import analysis, datasets, exceptions, loyalty, measure
 from crmkit._persist import load
 from crmkit._version import __version__
 from crmkit.data import ColumnMap, CustomerData, summarize
@@ -26,6 +26,7 @@ __all__ = [
     "datasets",
     "exceptions",
     "load",
+    "loyalty",
     "measure",
     "summarize",
 ]

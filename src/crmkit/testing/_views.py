@@ -49,7 +49,7 @@ EXTRA_COLUMN_KINDS: Mapping[str, str] = {
     "predicted_clv": "money",
     "expected_purchases": "rate",
     "p_alive": "unit",
-    "loyalty": "unit",
+    "loyalty": "score100",
     "churn_risk": "unit",
     "stage": "stage",
     "portfolio": "portfolio",
@@ -99,6 +99,8 @@ def _extra_column(kind: str, u: np.ndarray, missing: np.ndarray) -> object:
         return np.round(u * 10, 3)
     if kind == "unit":
         return u.astype(np.float64)
+    if kind == "score100":
+        return np.round(u * 100, 2)
     if kind == "stage":
         return pd.Categorical(_pick(STAGES, u), categories=list(STAGES))
     if kind == "portfolio":
