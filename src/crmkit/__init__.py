@@ -2,31 +2,90 @@
 
 Turns transactions, customers, contacts, visits, feedback, campaigns and
 prospects into a per-customer view: lifecycle stage, value, loyalty, churn
-risk, segment and care model.
+risk, segment and care model. Subpackages (``crmkit.value``,
+``crmkit.segmentation`` ...) are imported on first use, so ``import crmkit``
+stays light and loads no plugin.
 
 Examples
 --------
 >>> import crmkit
 >>> tx = crmkit.datasets.load_cdnow()
->>> view = crmkit.summarize(tx, as_of="1997-09-30", time_unit="W")  # doctest: +SKIP
->>> crmkit.__version__ >= "0"
-True
+>>> view = crmkit.summarize(tx[tx["date"] <= "1997-09-30"], as_of="1997-09-30")
+>>> len(view), int((view["frequency"] > 0).sum())
+(2357, 946)
 """
 
-from crmkit import analysis, datasets, exceptions, loyalty, measure
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from crmkit import exceptions
 from crmkit._persist import load
 from crmkit._version import __version__
 from crmkit.data import ColumnMap, CustomerData, summarize
+
+if TYPE_CHECKING:  # pragma: no cover
+    from crmkit import (
+        analysis,
+        care,
+        churn,
+        compose,
+        data,
+        datasets,
+        domain,
+        engines,
+        lifecycle,
+        loyalty,
+        measure,
+        plotting,
+        plugins,
+        report,
+        segmentation,
+        testing,
+        value,
+    )
+
+_SUBPACKAGES = frozenset({
+    "analysis", "care", "churn", "compose", "data", "datasets", "domain", "engines",
+    "lifecycle", "loyalty", "measure", "plotting", "plugins", "report", "segmentation",
+    "testing", "value",
+})
 
 __all__ = [
     "ColumnMap",
     "CustomerData",
     "__version__",
     "analysis",
+    "care",
+    "churn",
+    "compose",
+    "data",
     "datasets",
+    "domain",
+    "engines",
     "exceptions",
+    "lifecycle",
     "load",
     "loyalty",
     "measure",
+    "plotting",
+    "plugins",
+    "report",
+    "segmentation",
     "summarize",
+    "testing",
+    "value",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        module = importlib.import_module(f"crmkit.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'crmkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _SUBPACKAGES)
