@@ -1,0 +1,342 @@
+"""The BG/NBD model (Fader, Hardie & Lee 2005) and the beta-geometric/NBD core.
+
+The core functions take ``shift``: 0 for BG/NBD (a customer can drop out
+only after a repeat purchase) and 1 for MBG/NBD (also at time 0), so that
+``k = x + shift`` is the number of dropout opportunities survived by a
+customer who is still active.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.value._bgnbd_core import (  # noqa: F401
+    _CHUNK,
+    _alive_mean,
+    _bg_conditional,
+    _bg_expected,
+    _bg_loglik,
+    _bg_p_alive,
+    _bg_pmf,
+    _bg_sample,
+    _bg_start,
+    _BGObjective,
+    _dot,
+    _series_g,
+    _unique_counts,
+)
+from crmkit.value._mle import Objective
+from crmkit.value._purchase import (
+    PurchaseModel,
+    check_argument,
+    per_customer,
+)
+
+__all__ = ["BetaGeo", "BetaGeoFamily", "BetaGeoParams"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@attrs.frozen
+class BetaGeoParams:
+    """Parameters of BG/NBD and MBG/NBD.
+
+    Parameters
+    ----------
+    r, alpha : float
+        Shape and rate of the gamma distribution of purchase rates.
+    a, b : float
+        Shapes of the beta distribution of dropout probabilities.
+
+    Examples
+    --------
+    >>> BetaGeoParams(0.243, 4.414, 0.793, 2.426).alpha
+    4.414
+    """
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+
+# ------------------------------------------------------------------ likelihood
+class BetaGeoFamily(PurchaseModel):
+    """Shared implementation of BG/NBD and MBG/NBD (``_shift`` 0 or 1).
+
+    Not used directly; see :class:`BetaGeo` and
+    :class:`crmkit.value.ModifiedBetaGeo`. Each concrete model is a separate
+    class (not a subclass of the other), so that a saved file of one never
+    loads as the other.
+
+    Parameters
+    ----------
+    penalizer : float, default=0.0
+        L2 penalty on the parameters (``penalizer * sum(params**2)``).
+
+    Examples
+    --------
+    >>> issubclass(BetaGeo, BetaGeoFamily)
+    True
+    """
+
+    _params_class: ClassVar[type[Any]] = BetaGeoParams
+    _shift: ClassVar[int] = 0
+
+    def _objective(self, data: tuple[FloatArray, ...], weights: FloatArray) -> Objective:
+        return _BGObjective(data[0], data[1], data[2], weights, self._shift)
+
+    def _start(self, data: tuple[FloatArray, ...], weights: FloatArray) -> list[list[float]]:
+        return _bg_start(data[0], data[2], weights)
+
+    def _loglik(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+        return _bg_loglik(params, data[0], data[1], data[2], self._shift)
+
+    def p_alive(self, view: pd.DataFrame | Any) -> pd.Series:
+        """Probability that each customer is still active at ``T``.
+
+        Parameters
+        ----------
+        view : DataFrame or mapping of str to array-like
+            Columns ``frequency``, ``recency``, ``T``.
+
+        Returns
+        -------
+        Series of shape (n_customers,)
+            Named ``p_alive``, in [0, 1], indexed like ``view``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For missing or invalid columns.
+
+        Examples
+        --------
+        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> m.p_alive({"frequency": [1], "recency": [2.0], "T": [39.0]}).round(3).tolist()
+        [0.221]
+        """
+        prm = self._param_array()
+        (x, tx, T), _, index = self._read(view, "p_alive")
+        return self._series(_bg_p_alive(prm, x, tx, T, self._shift), index, "p_alive")
+
+    def conditional_expected_purchases(self, view: pd.DataFrame | Any, t: Any) -> pd.Series:
+        """Expected purchases of each customer in the next ``t`` time units.
+
+        Parameters
+        ----------
+        view : DataFrame or mapping of str to array-like
+            Columns ``frequency``, ``recency``, ``T``.
+        t : float or array-like of shape (n_customers,)
+            Horizon, in the view's time unit (``>= 0``).
+
+        Returns
+        -------
+        Series of shape (n_customers,)
+            Named ``expected_purchases``, indexed like ``view``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For missing or invalid columns or an invalid ``t``.
+
+        Examples
+        --------
+        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> v = {"frequency": [1], "recency": [2.0], "T": [39.0]}
+        >>> m.conditional_expected_purchases(v, 39).round(3).tolist()
+        [0.211]
+        """
+        prm = self._param_array()
+        tv = check_argument(t, "t", who=f"{type(self).__name__}.conditional_expected_purchases")
+        (x, tx, T), _, index = self._read(view, "conditional_expected_purchases")
+        per_customer(tv, len(x), "t", f"{type(self).__name__}.conditional_expected_purchases")
+        out = _bg_conditional(prm, x, tx, T, tv, self._shift)
+        return self._series(
+            np.broadcast_to(out, (len(index),)).copy() if out.ndim == 0 else out,
+            index,
+            "expected_purchases",
+        )
+
+    def expected_purchases(self, t: Any) -> FloatArray:
+        """Expected purchases of a new customer in ``(0, t]``.
+
+        Parameters
+        ----------
+        t : float or array-like
+            Horizon(s), ``>= 0``.
+
+        Returns
+        -------
+        ndarray
+            Same shape as ``t``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For an invalid ``t``.
+
+        Examples
+        --------
+        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> m.expected_purchases([39, 78]).round(3).tolist()
+        [1.197, 1.861]
+        """
+        prm = self._param_array()
+        tv = check_argument(t, "t", who=f"{type(self).__name__}.expected_purchases")
+        return _bg_expected(prm, tv, self._shift)
+
+    def purchase_pmf(self, n: Any, t: Any) -> FloatArray:
+        """Probability that a new customer makes ``n`` purchases in ``(0, t]``.
+
+        Parameters
+        ----------
+        n : int or array-like of int
+            Numbers of purchases (``>= 0``).
+        t : float or array-like
+            Horizon(s), broadcast against ``n``.
+
+        Returns
+        -------
+        ndarray
+            ``P(X(t) = n)``, broadcast shape of ``n`` and ``t``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For an invalid ``n`` or ``t``.
+
+        Examples
+        --------
+        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> m.purchase_pmf([0, 1, 2], 39).round(3).tolist()
+        [0.574, 0.199, 0.085]
+        """
+        prm = self._param_array()
+        who = f"{type(self).__name__}.purchase_pmf"
+        nv = check_argument(n, "n", integer=True, who=who)
+        tv = check_argument(t, "t", who=who)
+        return _bg_pmf(prm, nv, tv, self._shift)
+
+    def sample(self, n_customers: int, T: Any, *, seed: Any = None) -> pd.DataFrame:
+        """Simulate customer histories from the fitted parameters.
+
+        Parameters
+        ----------
+        n_customers : int
+            How many customers.
+        T : float or array-like of shape (n_customers,)
+            Each customer's observation time (``> 0``).
+        seed : int or numpy Generator, optional
+            Random seed.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``frequency`` (int), ``recency``, ``T``; index
+            ``customer_id`` 0..n-1.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For an invalid ``T``.
+
+        Examples
+        --------
+        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> m.sample(3, 39.0, seed=0).columns.tolist()
+        ['frequency', 'recency', 'T']
+        """
+        prm = self._param_array()
+        who = f"{type(self).__name__}.sample"
+        if (
+            isinstance(n_customers, bool)
+            or not isinstance(n_customers, (int, np.integer))
+            or (n_customers < 0)
+        ):
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        "argument",
+                        "n_customers",
+                        f"must be an int >= 0 ({who})",
+                        1,
+                        (),
+                        (n_customers,),
+                    )
+                ]
+            )
+        Tv = check_argument(T, "T", who=who)
+        x, tx, Tt = _bg_sample(prm, int(n_customers), Tv, seed, self._shift)
+        frame: pd.DataFrame = pd.DataFrame(
+            {"frequency": x.astype(np.int64), "recency": tx, "T": Tt},
+            index=pd.RangeIndex(int(n_customers), name="customer_id"),
+        )
+        return frame
+
+
+class BetaGeo(BetaGeoFamily):
+    """BG/NBD: beta-geometric/negative binomial purchase model.
+
+    While active, a customer buys at Poisson rate ``lambda ~ Gamma(r, alpha)``;
+    after every repeat purchase the customer drops out with probability
+    ``p ~ Beta(a, b)``. Continuous time; reads ``frequency`` (repeat
+    purchases ``x``), ``recency`` (``t_x``) and ``T`` from the customer view.
+
+    Parameters
+    ----------
+    penalizer : float, default=0.0
+        L2 penalty on the parameters (``penalizer * sum(params**2)``).
+
+    Attributes
+    ----------
+    params_ : BetaGeoParams
+        Fitted ``r, alpha, a, b``.
+    standard_errors_ : BetaGeoParams
+        Their standard errors (observed information).
+    log_likelihood_ : float
+        Log-likelihood at the estimates (without penalty).
+    n_customers_ : float
+        Total weight of customers fitted on.
+    converged_ : bool
+        Whether the optimiser converged.
+    n_iter_ : int
+        Optimiser iterations.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your
+    customers" the easy way: an alternative to the Pareto/NBD model.
+    Marketing Science, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> view = m.sample(5000, 39.0, seed=1)
+    >>> fitted = BetaGeo().fit(view)
+    >>> fitted.converged_
+    True
+    >>> view = {"frequency": [0, 2], "recency": [0.0, 30.0], "T": [38.0, 38.0]}
+    >>> m.p_alive(view).round(3).tolist()
+    [1.0, 0.73]
+    >>> m.conditional_expected_purchases(view, 52).round(3).tolist()
+    [0.257, 1.592]
+    """
+
+    _shift: ClassVar[int] = 0
