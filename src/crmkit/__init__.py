@@ -25,6 +25,8 @@ from crmkit._persist import load
 from crmkit._version import __version__
 from crmkit.data import ColumnMap, CustomerData, summarize
 
+_LAZY_NAMES = {"Playbook": "crmkit.compose"}
+
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit import (
         analysis,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
         testing,
         value,
     )
+    from crmkit.compose import Playbook
 
 _SUBPACKAGES = frozenset({
     "analysis", "care", "churn", "compose", "data", "datasets", "domain", "engines",
@@ -55,6 +58,7 @@ _SUBPACKAGES = frozenset({
 __all__ = [
     "ColumnMap",
     "CustomerData",
+    "Playbook",
     "__version__",
     "analysis",
     "care",
@@ -80,6 +84,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
     if name in _SUBPACKAGES:
         module = importlib.import_module(f"crmkit.{name}")
         globals()[name] = module
@@ -88,4 +96,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBPACKAGES)
+    return sorted(set(globals()) | _SUBPACKAGES | set(_LAZY_NAMES))

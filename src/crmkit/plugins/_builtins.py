@@ -20,7 +20,19 @@ BUILTINS: Mapping[str, Mapping[str, str]] = {
         "firmographic": "crmkit.segmentation:FirmographicSegmenter",
         "key_accounts": "crmkit.segmentation:KeyAccountSegmenter",
     },
-    "churn_detectors": {},
-    "care_models": {},
-    "stagers": {},
+    "churn_detectors": {
+        "signals": "crmkit.churn:SignalRules",
+        "alive": "crmkit.churn:AliveChurn",
+        "survival": "crmkit.churn:SurvivalChurn",
+        "logistic": "crmkit.churn:LogisticChurn",
+    },
+    "care_models": {
+        "portfolio": "crmkit.care:PortfolioCare",
+        "lifecycle": "crmkit.care:LifecycleCare",
+        "key_accounts": "crmkit.care:KeyAccountCare",
+    },
+    "stagers": {
+        "rules": "crmkit.lifecycle:RuleStager",
+        "model": "crmkit.lifecycle:ModelStager",
+    },
 }

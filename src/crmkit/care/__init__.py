@@ -1,0 +1,62 @@
+"""Care models, account plans and contact coverage.
+
+A care model (*hoitomalli*, seed 003) says how each customer is looked
+after: how intensively, how often, through which channel, by whom, with
+which activities and with what share of the care budget. Three care models
+(plugins of kind ``care_models``) read a customer's assessment columns and
+return the care plan columns of :data:`crmkit.plugins.CARE_PLAN_COLUMNS`:
+
+- :class:`PortfolioCare` (registry name ``portfolio``) — portfolios A-D:
+  contract customers with a care and activity plan, growth, contact as
+  needed, watched for growth;
+- :class:`LifecycleCare` (``lifecycle``) — actions per lifecycle stage:
+  onboarding, development, retention, win-back; top-value customers first;
+- :class:`KeyAccountCare` (``key_accounts``) — key accounts versus the
+  rest, effort prioritised by value (seed 001).
+
+In all three, churn reasons override routine care: a customer at risk gets
+the retention action matching its strongest early-warning signal
+(:data:`RETENTION_ACTIONS`). ``plan_one`` plans a single customer.
+
+For key account management (seed 002), :func:`account_plan` builds a
+customer's account plan and :func:`contact_coverage` /
+:func:`contact_map` show who we know at each account, who decides and
+whose relationship hangs on one person.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from crmkit.care import PortfolioCare
+>>> view = pd.DataFrame({"portfolio": ["A", "D"], "clv": [5000.0, 20.0],
+...                      "churn_risk": [0.1, 0.1]},
+...                     index=pd.Index(["a", "b"], name="customer_id"))
+>>> PortfolioCare().fit(view).plan(view)["owner_role"].tolist()
+['key account manager', 'marketing']
+"""
+
+from crmkit.care._account_plan import Assessor, account_plan
+from crmkit.care._common import INTENSITY_DTYPE, CareModelBase, care_plan_from_row
+from crmkit.care._coverage import COVERAGE_RISKS, contact_coverage, contact_map
+from crmkit.care._key_accounts import KEY_ACCOUNT_RULES, KeyAccountCare
+from crmkit.care._lifecycle import LIFECYCLE_RULES, LifecycleCare
+from crmkit.care._portfolio import PORTFOLIO_RULES, PortfolioCare
+from crmkit.care._rules import DEFAULT_INTENSITY_WEIGHTS, RETENTION_ACTIONS
+
+__all__ = [
+    "COVERAGE_RISKS",
+    "DEFAULT_INTENSITY_WEIGHTS",
+    "INTENSITY_DTYPE",
+    "KEY_ACCOUNT_RULES",
+    "LIFECYCLE_RULES",
+    "PORTFOLIO_RULES",
+    "RETENTION_ACTIONS",
+    "Assessor",
+    "CareModelBase",
+    "KeyAccountCare",
+    "LifecycleCare",
+    "PortfolioCare",
+    "account_plan",
+    "care_plan_from_row",
+    "contact_coverage",
+    "contact_map",
+]

@@ -1,0 +1,678 @@
+"""Shared machinery of the care models: reading the view, the churn override, the budget.
+
+Every care model sorts customers into tiers (:meth:`CareModelBase._tiers`),
+looks each tier up in its table of care rules, applies its own adjustments
+(:meth:`CareModelBase._adjustments`), lets churn reasons override routine
+care and shares the care budget out by intensity and value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmkit._estimator import check_is_fitted
+from crmkit.care._rules import (
+    DEFAULT_RETENTION,
+    INTENSITIES,
+    merge_actions,
+    merge_rules,
+    merge_weights,
+)
+from crmkit.domain import CarePlan
+from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.plugins import CARE_PLAN_COLUMNS, PluginBase, validate_view
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "INTENSITY_DTYPE",
+    "Adjustment",
+    "CareModelBase",
+    "care_plan_from_row",
+    "column_labels",
+    "one_row_frame",
+    "required_labels",
+    "top_reasons",
+]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+ObjArray = npt.NDArray[np.object_]
+
+#: The dtype of the ``intensity`` output: ordered low < medium < high < maximum.
+INTENSITY_DTYPE = pd.CategoricalDtype(categories=list(INTENSITIES), ordered=True)
+
+_HIGH = INTENSITIES.index("high")
+_TOP = len(INTENSITIES) - 1
+_MAX_SHOWN = 5
+
+
+@attrs.frozen
+class Adjustment:
+    """A change a care model makes to the routine plan of some customers.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray of bool, shape (n_customers,)
+        Who is concerned.
+    reason : str
+        Added to ``care_reasons``.
+    step_up : bool, default=False
+        Raise the intensity one step (at most to maximum).
+    activity : str, default=""
+        Added to ``activities`` when not empty.
+
+    Examples
+    --------
+    >>> Adjustment(np.array([True]), "top value", step_up=True).step_up
+    True
+    """
+
+    mask: BoolArray
+    reason: str
+    step_up: bool = False
+    activity: str = ""
+
+
+def _failure(column: str, check: str, mask: BoolArray, index: pd.Index) -> SchemaFailure:
+    return SchemaFailure(
+        "view", column, check, int(mask.sum()), tuple(index[mask][:_MAX_SHOWN].tolist())
+    )
+
+
+def column_labels(view: pd.DataFrame, column: str) -> tuple[ObjArray, BoolArray]:
+    """A label column as an object array of str, and its missing-value mask.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        The view.
+    column : str
+        A categorical, string or object column.
+
+    Returns
+    -------
+    labels : numpy.ndarray of object, shape (n_customers,)
+        ``str`` of each label (``""`` where missing).
+    missing : numpy.ndarray of bool, shape (n_customers,)
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"p": pd.Categorical(["A", None, "B"])})
+    >>> column_labels(v, "p")
+    (array(['A', '', 'B'], dtype=object), array([False,  True, False]))
+    """
+    codes, uniques = pd.factorize(view[column], use_na_sentinel=True)
+    names = np.asarray([str(u) for u in uniques] + [""], dtype=object)
+    codes = np.asarray(codes, dtype=np.intp)
+    missing = codes < 0
+    labels: ObjArray = names[np.where(missing, len(names) - 1, codes)]
+    return labels, missing
+
+
+def required_labels(view: pd.DataFrame, column: str) -> ObjArray:
+    """A label column as str labels; missing labels raise.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        The (validated) view.
+    column : str
+        The label column.
+
+    Returns
+    -------
+    numpy.ndarray of object, shape (n_customers,)
+
+    Raises
+    ------
+    SchemaError
+        When labels are missing (naming the first rows).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"stage": ["onboarding", None]}, index=pd.Index(["a", "b"]))
+    >>> required_labels(v, "stage")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - view['stage']: contains missing labels (1 row; rows ['b'])
+    """
+    labels, missing = column_labels(view, column)
+    if missing.any():
+        raise SchemaError([_failure(column, "contains missing labels", missing, view.index)])
+    return labels
+
+
+def top_reasons(view: pd.DataFrame, column: str, mask: BoolArray) -> ObjArray:
+    """The first (strongest) churn reason of each customer in ``mask``.
+
+    A reasons text lists signals largest first, ``"name (0.31); other
+    (0.12)"``; the top reason is the name before the first ``" ("``. Missing
+    or empty texts give ``""``.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        The view.
+    column : str
+        The reasons column (text); absent columns give ``""`` everywhere.
+    mask : numpy.ndarray of bool, shape (n_customers,)
+        Customers to read.
+
+    Returns
+    -------
+    numpy.ndarray of object, shape (mask.sum(),)
+
+    Raises
+    ------
+    SchemaError
+        When the column holds values that are neither text nor missing.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"r": ["overdue (0.40); nps_detractor (0.10)", None]})
+    >>> top_reasons(v, "r", np.array([True, True])).tolist()
+    ['overdue', '']
+    """
+    n = int(mask.sum())
+    if column not in view.columns:
+        return np.full(n, "", dtype=object)
+    raw = view[column].to_numpy(dtype=object)[mask]
+    out = np.full(n, "", dtype=object)
+    bad = np.zeros(n, dtype=bool)
+    for i, value in enumerate(raw):
+        if isinstance(value, str):
+            out[i] = value.split("; ", 1)[0].split(" (", 1)[0].strip()
+        elif not (value is None or value is pd.NA or (isinstance(value, float) and value != value)):
+            bad[i] = True
+    if bad.any():
+        rows = view.index[mask][bad]
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "view",
+                    column,
+                    "holds values that are not churn-reason texts",
+                    int(bad.sum()),
+                    tuple(rows[:_MAX_SHOWN].tolist()),
+                    tuple(raw[bad][:_MAX_SHOWN].tolist()),
+                )
+            ]
+        )
+    return out
+
+
+def _join(left: ObjArray, right: ObjArray | str) -> ObjArray:
+    """Join texts with ``"; "``, skipping empty parts."""
+    right_arr = np.broadcast_to(np.asarray(right, dtype=object), left.shape)
+    both = left + "; " + right_arr
+    out: ObjArray = np.where(left == "", right_arr, np.where(right_arr == "", left, both))
+    return out.astype(object)
+
+
+def one_row_frame(row: Mapping[str, Any] | pd.Series, name: Any = None) -> pd.DataFrame:
+    """One customer's values as a one-row customer view.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        Column name -> value (e.g. a row of an assessment frame).
+    name : object, optional
+        The customer id; default the Series' name, else ``"customer"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``; each column typed from its value.
+
+    Examples
+    --------
+    >>> one_row_frame({"portfolio": "A", "clv": 10.0}, "c1").dtypes.astype(str).tolist()
+    ['str', 'float64']
+    """
+    if name is None:
+        name = row.name if isinstance(row, pd.Series) and row.name is not None else "customer"
+    columns = {str(k): [v] for k, v in row.items()}
+    frame: pd.DataFrame = pd.DataFrame(columns, index=pd.Index([name], name="customer_id"))
+    return frame
+
+
+def care_plan_from_row(row: Mapping[str, Any] | pd.Series) -> CarePlan:
+    """The :class:`~crmkit.domain.CarePlan` of one row of a care model's output.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        With the :data:`~crmkit.plugins.CARE_PLAN_COLUMNS`.
+
+    Returns
+    -------
+    CarePlan
+        ``activities`` and ``care_reasons`` split on ``"; "``.
+
+    Raises
+    ------
+    SchemaError
+        When the row lacks a column or holds an invalid value.
+
+    Examples
+    --------
+    >>> plan = care_plan_from_row({"care_model": "D", "intensity": "low", "cadence_days": 180,
+    ...     "channel": "email", "owner_role": "marketing", "activities": "newsletter; web shop",
+    ...     "budget_share": 0.001, "care_reasons": "portfolio D"})
+    >>> plan.activities
+    ('newsletter', 'web shop')
+    """
+    absent = [c for c in CARE_PLAN_COLUMNS if c not in row]
+    if absent:
+        raise SchemaError(
+            [SchemaFailure("row", c, "is missing (a care plan needs it)") for c in absent]
+        )
+
+    def parts(value: Any) -> tuple[str, ...]:
+        return tuple(p for p in str(value).split("; ") if p) if isinstance(value, str) else ()
+
+    return CarePlan(
+        care_model=str(row["care_model"]),
+        intensity=str(row["intensity"]),
+        cadence_days=int(row["cadence_days"]),
+        channel=str(row["channel"]),
+        owner_role=str(row["owner_role"]),
+        activities=parts(row["activities"]),
+        budget_share=float(row["budget_share"]),
+        reasons=parts(row["care_reasons"]),
+    )
+
+
+class CareModelBase(PluginBase):
+    """Base of crmkit's care models (see the module docstring).
+
+    Subclasses set ``_defaults`` (tier -> care rule), take the shared
+    parameters ``table``, ``value_column``, ``churn_threshold``,
+    ``reasons_column``, ``retention_actions`` and ``intensity_weights`` and
+    implement :meth:`_tier_columns`, :meth:`_tiers` and, when they learn
+    something, :meth:`_learn`, :meth:`_extra_state` and :meth:`_load_extra`.
+
+    Examples
+    --------
+    >>> from crmkit.care import PortfolioCare
+    >>> issubclass(PortfolioCare, CareModelBase), PortfolioCare().provides[0]
+    (True, 'care_model')
+    """
+
+    _defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    table: Mapping[str, Mapping[str, Any]] | None
+    value_column: str
+    churn_threshold: float | None
+    reasons_column: str
+    retention_actions: Mapping[str, Mapping[str, Any]] | None
+    intensity_weights: Mapping[str, float] | None
+
+    # ------------------------------------------------------------------ columns
+    def _tier_columns(self) -> tuple[str, ...]:
+        raise NotImplementedError  # pragma: no cover
+
+    def _optional_numeric(self) -> tuple[str, ...]:
+        """Numeric columns read when present (none unless overridden)."""
+        return ()
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The tier columns, the value column and ``churn_risk`` (with a threshold).
+
+        Returns
+        -------
+        tuple of str
+
+        Examples
+        --------
+        >>> from crmkit.care import PortfolioCare
+        >>> PortfolioCare(churn_threshold=None).requires
+        ('portfolio', 'clv')
+        """
+        cols = [*self._tier_columns(), self.value_column]
+        if self.churn_threshold is not None:
+            cols.append("churn_risk")
+        return tuple(dict.fromkeys(cols))
+
+    @property
+    def provides(self) -> tuple[str, ...]:
+        """The care plan columns (:data:`crmkit.plugins.CARE_PLAN_COLUMNS`).
+
+        Returns
+        -------
+        tuple of str
+
+        Examples
+        --------
+        >>> from crmkit.care import LifecycleCare
+        >>> LifecycleCare().provides[-2:]
+        ('budget_share', 'care_reasons')
+        """
+        return CARE_PLAN_COLUMNS
+
+    def rules(self) -> pd.DataFrame:
+        """The care rule of every tier (defaults merged with ``table``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per tier: intensity, cadence_days, channel, owner_role,
+            activities (``"; "``-joined), reason.
+
+        Raises
+        ------
+        InvalidParameterError
+            For a malformed ``table``.
+
+        Examples
+        --------
+        >>> from crmkit.care import PortfolioCare
+        >>> PortfolioCare().rules()["intensity"].tolist()
+        ['maximum', 'high', 'medium', 'low']
+        """
+        rules = merge_rules(type(self).__name__, self._defaults, self.table)
+        frame: pd.DataFrame = pd.DataFrame(
+            [{**r, "activities": "; ".join(r["activities"])} for r in rules.values()],
+            index=pd.Index(list(rules), name="care_model"),
+        )
+        return frame
+
+    # --------------------------------------------------------------------- read
+    def _read(self, view: object) -> tuple[pd.DataFrame, FloatArray, FloatArray]:
+        """Validate the view; return it, the value (>= 0, missing = 0) and the risk."""
+        owner = type(self).__name__
+        present = [
+            c
+            for c in self._optional_numeric()
+            if isinstance(view, pd.DataFrame) and c in view.columns
+        ]
+        numeric = [self.value_column, *present]
+        if self.churn_threshold is not None:
+            numeric.append("churn_risk")
+        frame = validate_view(
+            view, owner, required=self.requires, numeric=numeric, nullable=numeric
+        )
+        value = frame[self.value_column].to_numpy(dtype=np.float64, na_value=np.nan)
+        value = np.where(np.isnan(value), 0.0, np.maximum(value, 0.0))
+        n = len(frame)
+        risk = np.full(n, np.nan)
+        if self.churn_threshold is not None:
+            risk = frame["churn_risk"].to_numpy(dtype=np.float64, na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                bad = (risk < 0) | (risk > 1)
+            if bad.any():
+                raise SchemaError(
+                    [_failure("churn_risk", "is not within [0, 1]", bad, frame.index)]
+                )
+        return frame, value, risk
+
+    def _tiers(self, frame: pd.DataFrame, value: FloatArray) -> ObjArray:
+        raise NotImplementedError  # pragma: no cover
+
+    def _adjustments(self, frame: pd.DataFrame, value: FloatArray) -> Sequence[Adjustment]:
+        """Changes to the routine plan (none unless overridden)."""
+        return ()
+
+    def _learn(self, frame: pd.DataFrame, value: FloatArray) -> None:
+        """Learn what the tiers need from the fitting view (hook)."""
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`_extra_state` (hook)."""
+
+    # --------------------------------------------------------------------- plan
+    def _routine(
+        self, frame: pd.DataFrame, value: FloatArray, rules: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        tiers = self._tiers(frame, value)
+        unknown = ~np.isin(tiers, np.asarray(list(rules), dtype=object))
+        if unknown.any():
+            shown = sorted({str(t) for t in tiers[unknown]})[:_MAX_SHOWN]
+            raise SchemaError(
+                [
+                    _failure(
+                        (*self._tier_columns(), self.value_column)[0],
+                        f"holds labels without a care rule ({', '.join(map(repr, shown))}; "
+                        f"rules exist for {', '.join(map(repr, rules))})",
+                        unknown,
+                        frame.index,
+                    )
+                ]
+            )
+        names = list(rules)
+        code_of = {name: k for k, name in enumerate(names)}
+        codes = np.fromiter((code_of[t] for t in tiers), dtype=np.intp, count=len(tiers))
+
+        def pick(key: str, fn: Any = str) -> Any:
+            return np.asarray([fn(rules[name][key]) for name in names], dtype=object)[codes]
+
+        return {
+            "care_model": tiers,
+            "rank": np.asarray(
+                [INTENSITIES.index(rules[n]["intensity"]) for n in names], dtype=np.intp
+            )[codes],
+            "cadence": np.asarray([rules[n]["cadence_days"] for n in names], dtype=np.int64)[codes],
+            "channel": pick("channel"),
+            "owner": pick("owner_role"),
+            "activities": pick("activities", "; ".join),
+            "reasons": pick("reason"),
+        }
+
+    def _columns(self, frame: pd.DataFrame, value: FloatArray, risk: FloatArray) -> dict[str, Any]:
+        owner = type(self).__name__
+        rules = merge_rules(owner, self._defaults, self.table)
+        cols = self._routine(frame, value, rules)
+        for adj in self._adjustments(frame, value):
+            m = np.asarray(adj.mask, dtype=bool)
+            if not m.any():
+                continue
+            if adj.step_up:
+                cols["rank"] = np.where(m, np.minimum(cols["rank"] + 1, _TOP), cols["rank"])
+            if adj.activity:
+                cols["activities"][m] = _join(cols["activities"][m], adj.activity)
+            cols["reasons"][m] = _join(cols["reasons"][m], adj.reason)
+        if self.churn_threshold is not None:
+            self._override(frame, risk, cols, merge_actions(owner, self.retention_actions))
+        return cols
+
+    def _override(
+        self,
+        frame: pd.DataFrame,
+        risk: FloatArray,
+        cols: dict[str, Any],
+        actions: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        threshold = float(self.churn_threshold)  # type: ignore[arg-type]
+        with np.errstate(invalid="ignore"):
+            fires = risk > threshold
+        if not fires.any():
+            return
+        top = top_reasons(frame, self.reasons_column, fires)
+        chosen = [actions.get(t, actions[DEFAULT_RETENTION]) for t in top]
+        cols["rank"][fires] = np.maximum(cols["rank"][fires], _HIGH)
+        due = np.asarray([a["due_days"] for a in chosen], dtype=np.int64)
+        cols["cadence"][fires] = np.minimum(cols["cadence"][fires], due)
+        cols["channel"][fires] = np.asarray([a["channel"] for a in chosen], dtype=object)
+        cols["owner"][fires] = np.asarray([a["owner_role"] for a in chosen], dtype=object)
+        action_text = np.asarray([a["action"] for a in chosen], dtype=object)
+        cols["activities"][fires] = _join(action_text, cols["activities"][fires])
+        why = np.asarray(
+            [
+                f"churn risk {r:.2f} > {threshold:g} ({t or 'no reason given'})"
+                for r, t in zip(risk[fires], top, strict=True)
+            ],
+            dtype=object,
+        )
+        cols["reasons"][fires] = _join(why, cols["reasons"][fires])
+
+    def _weights(self, cols: Mapping[str, Any], value: FloatArray) -> FloatArray:
+        weights = merge_weights(type(self).__name__, self.intensity_weights)
+        per_rank = np.asarray([weights[i] for i in INTENSITIES], dtype=np.float64)
+        scale = float(self.value_scale_)
+        factor = 1.0 + value / scale if scale > 0 else np.ones(len(value))
+        out: FloatArray = per_rank[cols["rank"]] * factor
+        return out
+
+    def fit(self, view: pd.DataFrame) -> Self:
+        """Learn the value scale, the budget total and what the tiers need.
+
+        Parameters
+        ----------
+        view : pandas.DataFrame
+            Customer view with the ``requires`` columns (at least one row).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            For invalid parameters or tables.
+        SchemaError
+            For missing or invalid columns or labels without a care rule.
+
+        Examples
+        --------
+        >>> from crmkit.care import PortfolioCare
+        >>> from crmkit.testing import make_customer_view
+        >>> view = make_customer_view(30, requires=PortfolioCare().requires)
+        >>> care = PortfolioCare().fit(view)
+        >>> round(float(care.plan(view)["budget_share"].sum()), 6)
+        1.0
+        """
+        self._validate_params()
+        frame, value, risk = self._read(view)
+        if len(frame) == 0:
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        "view",
+                        "<frame>",
+                        f"has no customers; {type(self).__name__} needs at least one",
+                    )
+                ]
+            )
+        self._learn(frame, value)
+        self.value_scale_ = float(value.mean())
+        cols = self._columns(frame, value, risk)
+        self.budget_total_ = float(self._weights(cols, value).sum())
+        return self
+
+    def _check_fitted(self) -> None:
+        check_is_fitted(self, ("value_scale_", "budget_total_"))
+
+    def plan(self, view: pd.DataFrame) -> pd.DataFrame:
+        """Plan the care of each customer of ``view``.
+
+        Parameters
+        ----------
+        view : pandas.DataFrame
+            Customer view with the ``requires`` columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``view``: ``care_model`` (the tier), ``intensity``
+            (ordered categorical low < medium < high < maximum),
+            ``cadence_days`` (int), ``channel``, ``owner_role``,
+            ``activities`` (``"; "``-joined), ``budget_share`` (float in
+            [0, 1]) and ``care_reasons`` (``"; "``-joined).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For missing or invalid columns or labels without a care rule.
+
+        Examples
+        --------
+        >>> from crmkit.care import LifecycleCare
+        >>> from crmkit.testing import make_customer_view
+        >>> view = make_customer_view(10, requires=LifecycleCare().requires, seed=3)
+        >>> LifecycleCare().fit(view).plan(view).columns.tolist()
+        ['care_model', 'intensity', 'cadence_days', 'channel', 'owner_role', 'activities',
+         'budget_share', 'care_reasons']
+        """
+        self._check_fitted()
+        frame, value, risk = self._read(view)
+        cols = self._columns(frame, value, risk)
+        total = float(self.budget_total_)
+        share = (
+            np.minimum(self._weights(cols, value) / total, 1.0)
+            if total > 0
+            else (np.zeros(len(frame)))
+        )
+        out: pd.DataFrame = pd.DataFrame(
+            {
+                "care_model": pd.array(cols["care_model"].tolist(), dtype="str"),
+                "intensity": pd.Categorical.from_codes(cols["rank"], dtype=INTENSITY_DTYPE),
+                "cadence_days": np.asarray(cols["cadence"], dtype=np.int64),
+                "channel": pd.array(cols["channel"].tolist(), dtype="str"),
+                "owner_role": pd.array(cols["owner"].tolist(), dtype="str"),
+                "activities": pd.array(cols["activities"].tolist(), dtype="str"),
+                "budget_share": np.asarray(share, dtype=np.float64),
+                "care_reasons": pd.array(cols["reasons"].tolist(), dtype="str"),
+            },
+            index=frame.index,
+        )
+        return out
+
+    def plan_one(self, row: Mapping[str, Any] | pd.Series) -> CarePlan:
+        """Plan the care of one customer given as a row of values.
+
+        Parameters
+        ----------
+        row : mapping or pandas.Series
+            The customer's ``requires`` columns (e.g. a row of a customer
+            view or of :meth:`crmkit.compose.Playbook.assess`).
+
+        Returns
+        -------
+        CarePlan
+            The same plan the customer gets in a bulk :meth:`plan`.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For missing or invalid values.
+
+        Examples
+        --------
+        >>> from crmkit.care import PortfolioCare
+        >>> from crmkit.testing import make_customer_view
+        >>> view = make_customer_view(20, requires=PortfolioCare().requires)
+        >>> care = PortfolioCare().fit(view)
+        >>> care.plan_one({"portfolio": "A", "clv": 1000.0, "churn_risk": 0.1}).care_model
+        'A'
+        """
+        return care_plan_from_row(self.plan(one_row_frame(row)).iloc[0])
+
+    # -------------------------------------------------------------- persistence
+    def _get_state(self) -> dict[str, Any] | None:
+        if not hasattr(self, "budget_total_"):
+            return None
+        return {
+            "value_scale": float(self.value_scale_),
+            "budget_total": float(self.budget_total_),
+            **self._extra_state(),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.value_scale_ = float(state["value_scale"])
+        self.budget_total_ = float(state["budget_total"])
+        self._load_extra(state)

@@ -1,0 +1,569 @@
+"""``Playbook``: stager, value models, loyalty, segments, churn and care in one estimator."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from crmkit._display import playbook_html
+from crmkit._estimator import BaseEstimator, check_is_fitted
+from crmkit._params import Constraint, Interval, Predicate
+from crmkit._persist import Persistable
+from crmkit.compose._assessment import assessment_from_row
+from crmkit.compose._steps import (
+    ObservedSpend,
+    Step,
+    Stopwatch,
+    complete_view,
+    conform_view,
+    fresh,
+    order_steps,
+    value_model,
+    view_schema,
+)
+from crmkit.data import CustomerData, summarize
+from crmkit.domain import CustomerAssessment
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.plugins import CARE_PLAN_COLUMNS, default_registry
+
+__all__ = ["Playbook"]
+
+_VALUE_COLUMNS = ("clv", "p_alive", "expected_purchases")
+_STATUS = pd.CategoricalDtype(categories=["active", "lapsed"], ordered=False)
+
+
+def _has(*methods: str) -> Predicate:
+    return Predicate(
+        lambda v: not isinstance(v, str) and all(callable(getattr(v, m, None)) for m in methods),
+        f"an object with {', '.join(methods)}",
+    )
+
+
+def _many(*methods: str) -> Predicate:
+    def check(v: Any) -> bool:
+        if not isinstance(v, (list, tuple)) or not v:
+            return False
+        return all(isinstance(x, str) or _has(*methods).accepts(x) for x in v)
+
+    return Predicate(check, f"a non-empty list of names or objects with {', '.join(methods)}")
+
+
+def _clv_function() -> Any:
+    public = importlib.import_module("crmkit.value")
+    fn = getattr(public, "clv", None)
+    return fn if fn is not None else importlib.import_module("crmkit.value._clv").clv
+
+
+def _label(spec: Any) -> str:
+    return spec if isinstance(spec, str) else type(spec).__name__.lower()
+
+
+class Playbook(BaseEstimator, Persistable):
+    """Assess every customer: stage, value, loyalty, segment, churn risk and care plan.
+
+    A playbook composes a lifecycle stager, a purchase model and a spend
+    model (for ``p_alive``, ``expected_purchases`` and ``clv``), a loyalty
+    index, segmenters, churn detectors and a care model. Each is chosen by
+    registry name (:func:`crmkit.plugins.default_registry`) or given as an
+    object (a copy is fitted; the parameter is never changed).
+
+    ``fit(data)`` summarises the records (:func:`crmkit.data.summarize`),
+    fits the value models and the loyalty index, then fits each plugin on
+    the view holding every column the earlier steps made. Each plugin
+    declares what it ``requires``; the steps run in an order that computes
+    those columns first (stager, segmenters, churn detectors, care model,
+    reordered where one needs another's output). ``assess(data)`` runs the
+    fitted steps on any records; ``assess_one(history)`` on one customer's
+    records (``data.for_customer(id)``) gives exactly that customer's row of
+    the bulk output, because every step is applied row by row with state
+    learned in ``fit`` (no statistic of the assessed batch is used).
+
+    The assessed view always has the columns of the fitting view: a summary
+    of a few customers that lacks one (``days_since_complaint`` when none of
+    them complained ...) gets it as "nothing happened" (NaN, 0 for counts).
+
+    Parameters
+    ----------
+    stager : str or Stager, default="rules"
+        Lifecycle stager (``"rules"``, ``"model"`` ...). ``"model"`` is
+        created with the playbook's ``horizon``.
+    purchase_model : str, purchase model or None, default="bgnbd"
+        ``"bgnbd"``, ``"paretonbd"``, ``"mbgnbd"`` or a model of
+        :mod:`crmkit.value` (``BetaGeo()`` ...); None leaves out ``p_alive``,
+        ``expected_purchases`` and ``clv``.
+    spend_model : str, spend model or None, default="gammagamma"
+        ``"gammagamma"`` or a model with ``expected_spend``; None values
+        purchases at each customer's own mean spend per purchase period
+        (:class:`crmkit.compose.ObservedSpend`).
+    segmenter : str, Segmenter, list of those, or None, default="portfolio"
+        Segmenters. By name, ``"portfolio"`` writes a ``portfolio`` column
+        (:class:`~crmkit.segmentation.PortfolioSegmenter` on revenue x CLV)
+        and the others a ``segment`` column; objects write their own
+        ``provides[0]``. Two segmenters may not write the same column.
+    churn : str, ChurnDetector, list of those, or None, default="signals"
+        Churn detectors. Their risk becomes ``churn_risk`` and their reasons
+        ``churn_reasons``; with several, ``churn_risk`` is the highest risk,
+        ``churn_reasons`` that detector's reasons and ``churn_risk_<name>``
+        each detector's risk.
+    care : str, CareModel or None, default="portfolio"
+        The care model (``"portfolio"``, ``"lifecycle"``,
+        ``"key_accounts"``).
+    loyalty : bool or LoyaltyIndex, default=True
+        Add a ``loyalty`` column (0-100) from
+        :class:`crmkit.loyalty.LoyaltyIndex` (True: default settings).
+    horizon : float, default=52.0
+        Horizon of ``expected_purchases`` and ``clv``, in the data's time
+        unit (52 weeks: a year).
+    discount_rate : float, default=0.1
+        Annual discount rate of ``clv``.
+
+    Attributes
+    ----------
+    time_unit_ : str
+        Time unit of the fitting data; assessed data must share it.
+    schema_ : dict of str to str
+        Columns (and dtypes) of the fitting view.
+    purchase_model_, spend_model_ : object or None
+        The fitted value models.
+    loyalty_ : LoyaltyIndex or None
+        The fitted loyalty index.
+    plugins_ : dict of str to object
+        The fitted plugins by step (``"stager"``, ``"segmenter:0"``,
+        ``"churn"`` (a tuple of detectors), ``"care"``).
+    order_ : tuple of str
+        The order the plugin steps run in.
+    churn_labels_ : tuple of str
+        Names of the churn detectors (for ``churn_risk_<name>``).
+    timings_ : dict of str to float
+        Seconds per step of the last ``fit`` or ``assess``: ``view``
+        (summarising the records), ``setup`` (creating the components, first
+        imports included; fit only), ``value``, ``loyalty``, ``stager``,
+        ``segmenter``, ``churn``, ``care``, ``assemble`` (assess only).
+
+    Examples
+    --------
+    >>> from crmkit.datasets import make_crm
+    >>> crm = make_crm(80, seed=2)
+    >>> playbook = Playbook().fit(crm.data)
+    >>> result = playbook.assess(crm.data)
+    >>> result.columns.tolist()[:6]
+    ['stage', 'status', 'clv', 'p_alive', 'expected_purchases', 'loyalty']
+    >>> one = playbook.assess_one(crm.data.for_customer(7))
+    >>> row = result.loc[7]
+    >>> bool(one.clv == row["clv"]), one.care_plan.care_model == row["care_model"]
+    (True, True)
+    """
+
+    model_type: ClassVar[str] = "crmkit.compose.Playbook"
+    _parameter_constraints: ClassVar[Mapping[str, list[Constraint]]] = {
+        "stager": [str, _has("fit", "stage")],
+        "purchase_model": [str, _has("fit", "p_alive", "conditional_expected_purchases"), None],
+        "spend_model": [str, _has("fit", "expected_spend"), None],
+        "segmenter": [str, _has("fit", "assign"), _many("fit", "assign"), None],
+        "churn": [str, _has("fit", "score"), _many("fit", "score"), None],
+        "care": [str, _has("fit", "plan"), None],
+        "loyalty": [bool, _has("fit", "score")],
+        "horizon": [Interval("float", 0, None, closed="neither")],
+        "discount_rate": [Interval("float", 0, None)],
+    }
+
+    def __init__(
+        self,
+        *,
+        stager: Any = "rules",
+        purchase_model: Any = "bgnbd",
+        spend_model: Any = "gammagamma",
+        segmenter: Any = "portfolio",
+        churn: Any = "signals",
+        care: Any = "portfolio",
+        loyalty: Any = True,
+        horizon: float = 52.0,
+        discount_rate: float = 0.1,
+    ) -> None:
+        self.stager = stager
+        self.purchase_model = purchase_model
+        self.spend_model = spend_model
+        self.segmenter = segmenter
+        self.churn = churn
+        self.care = care
+        self.loyalty = loyalty
+        self.horizon = horizon
+        self.discount_rate = discount_rate
+
+    # ---------------------------------------------------------------- building
+    def _new_plugins(self) -> tuple[dict[str, Any], tuple[str, ...]]:
+        reg = default_registry()
+        plugins: dict[str, Any] = {}
+        if isinstance(self.stager, str):
+            extra: dict[str, Any] = (
+                {"horizon": float(self.horizon)} if self.stager == "model" else {}
+            )
+            plugins["stager"] = reg.get("stagers", self.stager, **extra)
+        else:
+            plugins["stager"] = fresh(self.stager)
+        specs = self.segmenter if isinstance(self.segmenter, (list, tuple)) else [self.segmenter]
+        for k, spec in enumerate(s for s in specs if s is not None):
+            if isinstance(spec, str):
+                extra = {"output_name": "portfolio"} if spec == "portfolio" else {}
+                plugins[f"segmenter:{k}"] = reg.get("segmenters", spec, **extra)
+            else:
+                plugins[f"segmenter:{k}"] = fresh(spec)
+        churn = self.churn if isinstance(self.churn, (list, tuple)) else [self.churn]
+        churn = [c for c in churn if c is not None]
+        labels = tuple(_label(c) for c in churn)
+        if len(set(labels)) != len(labels):
+            raise InvalidParameterError(
+                f"The 'churn' parameter of Playbook names two detectors alike ({labels}); "
+                "give each detector once"
+            )
+        if churn:
+            plugins["churn"] = tuple(
+                reg.get("churn_detectors", c) if isinstance(c, str) else fresh(c) for c in churn
+            )
+        if self.care is not None:
+            plugins["care"] = (
+                reg.get("care_models", self.care)
+                if isinstance(self.care, str)
+                else fresh(self.care)
+            )
+        return plugins, labels
+
+    @staticmethod
+    def _step(key: str, plugin: Any, labels: Sequence[str]) -> Step:
+        if key == "churn":
+            detectors = tuple(plugin)
+            requires = tuple(dict.fromkeys(c for d in detectors for c in d.requires))
+            provides = ["churn_risk", "churn_reasons"]
+            if len(detectors) == 1:
+                provides += [c for c in detectors[0].provides if str(c).startswith("signal_")]
+            else:
+                provides += [f"churn_risk_{name}" for name in labels]
+            return Step(key, detectors, requires, tuple(provides))
+        return Step(key, plugin, tuple(plugin.requires), tuple(plugin.provides))
+
+    def _steps(self) -> list[Step]:
+        by_key = {
+            s.key: s
+            for s in (self._step(k, p, self.churn_labels_) for k, p in self.plugins_.items())
+        }
+        return [by_key[k] for k in self.order_]
+
+    # ------------------------------------------------------------------ running
+    def _view(self, data: Any, watch: Stopwatch, fitting: bool) -> pd.DataFrame:
+        if not isinstance(data, CustomerData):
+            raise TypeError(
+                f"Playbook reads CustomerData (crmkit.CustomerData.from_frames, or "
+                f"data.for_customer(id) for one customer); got {type(data).__name__}"
+            )
+        if not fitting and data.time_unit != self.time_unit_:
+            raise InvalidParameterError(
+                f"the data's time unit is {data.time_unit!r} but the playbook was fitted "
+                f"with {self.time_unit_!r}; summarise both in the same unit"
+            )
+        with watch("view"):
+            view = complete_view(summarize(data), data)
+            if not fitting:
+                view = conform_view(view, self.schema_)
+        return view
+
+    def _value(self, view: pd.DataFrame) -> dict[str, Any]:
+        model = self.purchase_model_
+        if model is None:
+            return {}
+        spend = self.spend_model_ if self.spend_model_ is not None else ObservedSpend()
+        horizon = float(self.horizon)
+        clv = _clv_function()(
+            model,
+            spend,
+            view,
+            horizon=horizon,
+            discount_rate=float(self.discount_rate),
+            time_unit=self.time_unit_,
+        )
+        return {
+            "clv": clv.to_numpy(dtype=np.float64),
+            "p_alive": model.p_alive(view).to_numpy(dtype=np.float64),
+            "expected_purchases": model.conditional_expected_purchases(view, horizon).to_numpy(
+                dtype=np.float64
+            ),
+        }
+
+    def _apply(self, step: Step, view: pd.DataFrame) -> dict[str, Any]:
+        if step.group == "stager":
+            return {"stage": step.plugin.stage(view)}
+        if step.group == "segmenter":
+            labels = step.plugin.assign(view)
+            return {str(step.provides[0]): labels}
+        if step.group == "care":
+            plan = step.plugin.plan(view)
+            return {c: plan[c] for c in CARE_PLAN_COLUMNS}
+        scores = [d.score(view) for d in step.plugin]
+        risks = np.column_stack([s["churn_risk"].to_numpy(dtype=np.float64) for s in scores])
+        best = np.argmax(risks, axis=1)
+        reasons = np.column_stack([s["reasons"].to_numpy(dtype=object) for s in scores])
+        out: dict[str, Any] = {
+            "churn_risk": risks[np.arange(len(best)), best],
+            "churn_reasons": pd.array(reasons[np.arange(len(best)), best].tolist(), dtype="str"),
+        }
+        if len(scores) == 1:
+            out.update({c: scores[0][c] for c in step.provides if c.startswith("signal_")})
+        else:
+            for name, column in zip(self.churn_labels_, risks.T, strict=True):
+                out[f"churn_risk_{name}"] = column
+        return out
+
+    def _repr_html_(self) -> str:
+        return playbook_html(self)
+
+    def fit(self, data: CustomerData, y: pd.Series | None = None) -> Playbook:
+        """Fit every component on the customer base.
+
+        Parameters
+        ----------
+        data : CustomerData
+            Validated records of the customer base.
+        y : pandas.Series of bool, optional
+            Churn labels by customer id, passed to the churn detectors.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            For invalid parameters (an unknown name ...).
+        PluginNotFoundError
+            For a plugin name the registry does not know.
+        SchemaError
+            When a step requires a column nothing provides, or for invalid
+            data.
+        TypeError
+            When ``data`` is not :class:`~crmkit.data.CustomerData`.
+        ConvergenceError
+            When a value model cannot be fitted.
+
+        Examples
+        --------
+        >>> from crmkit.datasets import make_crm
+        >>> pb = Playbook(care="lifecycle").fit(make_crm(60, seed=4).data)
+        >>> pb.order_
+        ('stager', 'segmenter:0', 'churn', 'care')
+        """
+        self._validate_params()
+        watch = Stopwatch()
+        view = self._view(data, watch, fitting=True)
+        self.time_unit_ = data.time_unit
+        self.schema_ = view_schema(view)
+        with watch("setup"):
+            plugins, labels = self._new_plugins()
+            self.purchase_model_ = value_model("purchase_model", self.purchase_model)
+            self.spend_model_ = value_model("spend_model", self.spend_model)
+            self.loyalty_ = self._new_loyalty()
+        self.churn_labels_ = labels
+        with watch("value"):
+            if self.purchase_model_ is not None:
+                self.purchase_model_.fit(view)
+                if self.spend_model_ is not None:
+                    self.spend_model_.fit(view)
+            view = view.assign(**self._value(view))
+        with watch("loyalty"):
+            if self.loyalty_ is not None:
+                self.loyalty_.fit(view)
+                view = view.assign(loyalty=self.loyalty_.score(view)["loyalty"])
+        steps = [self._step(k, p, labels) for k, p in plugins.items()]
+        made = [c for s in steps for c in s.provides]
+        clash = sorted({c for c in made if made.count(c) > 1})
+        if clash:
+            raise InvalidParameterError(
+                f"two steps of the playbook write the same columns {clash}; give segmenters "
+                "different output_name values"
+            )
+        ordered = order_steps(steps, list(view.columns))
+        for step in ordered:
+            with watch(step.group):
+                if step.group == "churn":
+                    for detector in step.plugin:
+                        if y is None:
+                            detector.fit(view)
+                        else:
+                            detector.fit(view, y)
+                else:
+                    step.plugin.fit(view)
+                view = view.assign(**self._apply(step, view))
+        self.plugins_ = plugins
+        self.order_ = tuple(s.key for s in ordered)
+        self.timings_ = dict(watch.seconds)
+        return self
+
+    def _new_loyalty(self) -> Any:
+        if self.loyalty is False:
+            return None
+        if self.loyalty is True:
+            from crmkit.loyalty import LoyaltyIndex
+
+            return LoyaltyIndex()
+        return fresh(self.loyalty)
+
+    def _check_fitted(self) -> None:
+        check_is_fitted(self, ("plugins_", "order_", "schema_"))
+
+    def assess(self, data: CustomerData, *, include_view: bool = False) -> pd.DataFrame:
+        """Assess every customer of ``data`` (one row each).
+
+        Parameters
+        ----------
+        data : CustomerData
+            Records (the fitting base, a later snapshot, or one customer's
+            records via ``data.for_customer(id)``), in the fitted time unit.
+        include_view : bool, default=False
+            Put the customer view's columns (revenue, frequency ...) first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``customer_id``: ``stage`` (categorical
+            :data:`crmkit.plugins.STAGES`), ``status`` (active / lapsed),
+            ``clv``, ``p_alive``, ``expected_purchases``, ``loyalty``, the
+            segment columns (``portfolio`` ...), ``churn_risk``,
+            ``churn_reasons`` (``churn_risk_<name>`` per detector when
+            several) and the care plan columns
+            (:data:`crmkit.plugins.CARE_PLAN_COLUMNS`); columns of
+            components left out are absent.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        TypeError
+            When ``data`` is not :class:`~crmkit.data.CustomerData`.
+        InvalidParameterError
+            When ``data`` has another time unit.
+        SchemaError
+            For invalid data.
+
+        Examples
+        --------
+        >>> from crmkit.datasets import make_crm
+        >>> crm = make_crm(60, seed=5)
+        >>> out = Playbook(churn=None, care=None).fit(crm.data).assess(crm.data)
+        >>> "churn_risk" in out.columns, len(out) == crm.data.n_customers
+        (False, True)
+        """
+        self._check_fitted()
+        watch = Stopwatch()
+        view = self._view(data, watch, fitting=False)
+        with watch("value"):
+            view = view.assign(**self._value(view))
+        with watch("loyalty"):
+            if self.loyalty_ is not None:
+                view = view.assign(loyalty=self.loyalty_.score(view)["loyalty"])
+        for step in self._steps():
+            with watch(step.group):
+                view = view.assign(**self._apply(step, view))
+        with watch("assemble"):
+            out = self._assemble(view, include_view)
+        self.timings_ = dict(watch.seconds)
+        return out
+
+    def _assemble(self, view: pd.DataFrame, include_view: bool) -> pd.DataFrame:
+        stage = view["stage"]
+        columns: dict[str, Any] = {
+            "stage": stage,
+            "status": pd.Categorical(
+                np.where(stage.to_numpy(dtype=object) == "lapsed", "lapsed", "active"),
+                dtype=_STATUS,
+            ),
+        }
+        for c in (*_VALUE_COLUMNS, "loyalty"):
+            if c in view.columns:
+                columns[c] = view[c]
+        for step in self._steps():
+            if step.group == "segmenter":
+                columns.update({c: view[c] for c in step.provides})
+            elif step.group == "churn":
+                columns.update({c: view[c] for c in step.provides if not c.startswith("signal_")})
+        if "care" in self.plugins_:
+            columns.update({c: view[c] for c in CARE_PLAN_COLUMNS})
+        out: pd.DataFrame = pd.DataFrame(columns, index=view.index)
+        if include_view:
+            base = view[[c for c in self.schema_ if c not in out.columns]]
+            out = pd.concat([base, out], axis=1)
+        return out
+
+    def assess_one(self, history: CustomerData) -> CustomerAssessment:
+        """Assess one customer from its own records.
+
+        Parameters
+        ----------
+        history : CustomerData
+            One customer's records, e.g. ``data.for_customer(customer_id)``.
+
+        Returns
+        -------
+        CustomerAssessment
+            Exactly what the customer's row of a bulk :meth:`assess` says
+            (a lapsed customer's stage is where it was lost, see
+            :func:`crmkit.compose.lapsed_from`).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            When the records hold more (or fewer) than one customer.
+
+        Examples
+        --------
+        >>> from crmkit.datasets import make_crm
+        >>> crm = make_crm(60, seed=6)
+        >>> pb = Playbook().fit(crm.data)
+        >>> pb.assess_one(crm.data.for_customer(3)).customer_id
+        3
+        """
+        self._check_fitted()
+        frame = self.assess(history, include_view=True)
+        if len(frame) != 1:
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        "transactions",
+                        "customer_id",
+                        f"holds {len(frame)} customers; assess_one reads one customer's "
+                        "records (data.for_customer(id)); use assess for several",
+                    )
+                ]
+            )
+        return assessment_from_row(frame.iloc[0], customer_id=frame.index[0])
+
+    # -------------------------------------------------------------- persistence
+    def _get_state(self) -> dict[str, Any] | None:
+        if not hasattr(self, "plugins_"):
+            return None
+        return {
+            "time_unit": self.time_unit_,
+            "schema": dict(self.schema_),
+            "purchase_model": self.purchase_model_,
+            "spend_model": self.spend_model_,
+            "loyalty": self.loyalty_,
+            "plugins": dict(self.plugins_),
+            "order": tuple(self.order_),
+            "churn_labels": tuple(self.churn_labels_),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.time_unit_ = str(state["time_unit"])
+        self.schema_ = {str(k): str(v) for k, v in state["schema"].items()}
+        self.purchase_model_ = state["purchase_model"]
+        self.spend_model_ = state["spend_model"]
+        self.loyalty_ = state["loyalty"]
+        plugins = dict(state["plugins"])
+        if "churn" in plugins:
+            plugins["churn"] = tuple(plugins["churn"])
+        self.plugins_ = plugins
+        self.order_ = tuple(str(k) for k in state["order"])
+        self.churn_labels_ = tuple(str(k) for k in state["churn_labels"])
