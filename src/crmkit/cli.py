@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crmkit.exceptions import CrmkitError, DataWarning
+from crmkit.exceptions import DataWarning
 
 __all__ = ["main", "demo_report"]
 
@@ -74,19 +74,33 @@ def demo_report(n_customers: int = 2000, seed: int = 0) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from crmkit._cli import OneLineParser, add_commands
+
+    parser = OneLineParser(
         prog="crmkit", description="Customer relationship management analytics."
     )
     parser.add_argument("--verbose", action="store_true", help="show full error details")
+    common = OneLineParser(add_help=False)
+    common.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show full error details")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job on bundled demo data")
+    demo = sub.add_parser("demo", parents=[common], help="run the main job on bundled demo data")
     demo.add_argument("--customers", type=int, default=2000, help="demo size (default 2000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_commands(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``crmkit`` command.
+
+    Subcommands: ``demo``, ``summarize FILE``, ``fit FILE --model bgnbd
+    --out model.json``, ``assess FILE --playbook SPEC|FILE --out
+    assessments.csv`` and ``report FILE --out report.html`` (``crmkit
+    SUBCOMMAND --help`` lists the options). Bad files, columns, dates and
+    arguments give a one-line ``crmkit: error: ...`` and exit code 2
+    (``--verbose`` adds the details); long steps show a progress indicator
+    when the output is a terminal.
 
     Parameters
     ----------
@@ -96,25 +110,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 on success, 2 for bad input (a one-line error).
+        Exit code: 0 on success, 2 for bad input (a one-line error), 1 for
+        an unexpected error.
 
     Examples
     --------
     >>> main(["demo", "--customers", "200"])  # doctest: +ELLIPSIS
     crmkit demo: ...
     0
+    >>> main(["summarize", "no-such-file.csv"])
+    2
     """
-    args = _parser().parse_args(argv)
+    from crmkit._cli import COMMANDS, ArgumentError, execute
+
     try:
-        if args.command == "demo":
-            print(demo_report(n_customers=args.customers, seed=args.seed))
-    except (CrmkitError, TypeError, ValueError, OSError) as exc:
-        if args.verbose:
-            raise
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"crmkit: error: {first}", file=sys.stderr)
+        args = _parser().parse_args(argv)
+    except ArgumentError as exc:
+        print(f"crmkit: error: {exc} (see crmkit --help)", file=sys.stderr)
         return 2
-    return 0
+    if args.command == "demo":
+        return execute(lambda _progress: demo_report(n_customers=args.customers, seed=args.seed),
+                       verbose=args.verbose)
+    run = COMMANDS[args.command]
+    return execute(lambda progress: run(args, progress), verbose=args.verbose)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from crmkit._display import assessment_html
 from crmkit.domain._fields import (
     fail,
     id_field,
@@ -134,6 +135,9 @@ class CustomerAssessment:
         'lapsed'
         """
         return self.state.label
+
+    def _repr_html_(self) -> str:
+        return assessment_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The assessment as a JSON-ready dict (enums as their values).

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from crmkit._display import account_plan_html, care_plan_html
 from crmkit.domain._fields import (
     fail,
     id_field,
@@ -165,6 +166,9 @@ class CarePlan:
     activities: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=str_tuple())
     budget_share: float = attrs.field(default=0.0, validator=real_field(low=0.0, high=1.0))
     reasons: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=str_tuple())
+
+    def _repr_html_(self) -> str:
+        return care_plan_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as a JSON-ready dict.
@@ -338,6 +342,9 @@ class AccountPlan:
     next_steps: tuple[NextStep, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_next_steps
     )
+
+    def _repr_html_(self) -> str:
+        return account_plan_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as a JSON-ready dict (dates as ISO strings, tuples as lists).

@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._display import value_model_html
 from crmkit._estimator import BaseEstimator, check_is_fitted
 from crmkit._persist import Persistable
 from crmkit.exceptions import ModelFileError
@@ -74,6 +75,9 @@ class ValueModel(BaseEstimator, Persistable):
         self._check_fitted()
         return np.array(attrs.astuple(self.params_), dtype=np.float64)
 
+    def _repr_html_(self) -> str:
+        return value_model_html(self)
+
     def summary(self) -> pd.DataFrame:
         """Table of the fitted parameters.
 
@@ -129,7 +133,15 @@ class ValueModel(BaseEstimator, Persistable):
                     f"{type(self).__name__} file has parameters {sorted(state[key])}, "
                     f"expected {sorted(names)}"
                 )
-        self.params_ = self._params_class(**{k: float(v) for k, v in state["params"].items()})
+        values = {k: float(v) for k, v in state["params"].items()}
+        invalid = {k: v for k, v in values.items() if not (np.isfinite(v) and v > 0)}
+        if invalid:
+            # a NaN or negative parameter would give NaN or wrong predictions silently
+            raise ModelFileError(
+                f"{type(self).__name__} file has invalid parameters {invalid}; every "
+                "parameter must be a finite number > 0"
+            )
+        self.params_ = self._params_class(**values)
         self.standard_errors_ = self._params_class(
             **{k: float(v) for k, v in state["standard_errors"].items()}
         )
