@@ -39,6 +39,8 @@ def demo_report(n_customers: int = 2000, seed: int = 0) -> str:
     >>> text = demo_report(n_customers=300, seed=1)
     >>> "customers" in text and "top 10% of customers" in text
     True
+    >>> "churn" in text.lower() and "account plan" in text.lower()
+    True
     """
     from crmkit.data import summarize
     from crmkit.datasets import make_crm
@@ -70,6 +72,10 @@ def demo_report(n_customers: int = 2000, seed: int = 0) -> str:
                         "purchase_trend", "last_nps") if c in view.columns]
     with pd.option_context("display.width", 120, "display.precision", 2):
         lines.append(view[cols].head(5).to_string())
+    from crmkit.compose import demo_sections
+
+    lines.append("")
+    lines.append(demo_sections(crm))
     return "\n".join(lines)
 
 
