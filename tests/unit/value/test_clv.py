@@ -8,7 +8,6 @@ import attrs
 import numpy as np
 import pandas as pd
 import pytest
-from tests.unit.value._cdnow_ref import cdnow_summary
 
 from crmkit.exceptions import (
     CrmkitError,
@@ -19,6 +18,7 @@ from crmkit.exceptions import (
 from crmkit.value._clv import PurchaseModelLike, SpendModelLike, clv, historic_value
 from crmkit.value._equity import CustomerEquity, customer_equity
 from crmkit.value._gammagamma import GammaGamma
+from tests.unit.value._cdnow_ref import cdnow_summary
 
 
 @attrs.frozen

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from tests.unit.value._cdnow_ref import CALIBRATION_END, DATA, cdnow_summary
-from tests.unit.value.test_clv import GammaPoisson
 
 from crmkit.exceptions import CrmkitError, InvalidParameterError, NotFittedError, SchemaError
 from crmkit.value._evaluation import HoldoutEvaluation, evaluate_holdout, tracking_series
+from tests.unit.value._cdnow_ref import CALIBRATION_END, DATA, cdnow_summary
+from tests.unit.value.test_clv import GammaPoisson
 
 HOLDOUT_END = pd.Timestamp("1998-06-30")
 ORIGIN = pd.Timestamp("1997-01-01")

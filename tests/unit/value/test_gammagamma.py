@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.unit.value._cdnow_ref import cdnow_summary
 
 from crmkit.exceptions import (
     InvalidParameterError,
@@ -17,6 +16,7 @@ from crmkit.exceptions import (
 )
 from crmkit.value._gammagamma import GammaGamma, GammaGammaParams, _loglik_and_grad
 from crmkit.value._sbg import ShiftedBetaGeo
+from tests.unit.value._cdnow_ref import cdnow_summary
 
 
 @pytest.fixture(scope="module")

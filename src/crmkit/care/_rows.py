@@ -1,0 +1,232 @@
+"""Row-level helpers of the care models: reading labels and reasons, one-row plans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmkit.domain import CarePlan
+from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.plugins import CARE_PLAN_COLUMNS
+
+__all__ = ["care_plan_from_row", "column_labels", "one_row_frame", "required_labels", "top_reasons"]
+
+BoolArray = npt.NDArray[np.bool_]
+ObjArray = npt.NDArray[np.object_]
+
+_MAX_SHOWN = 5
+
+
+def _failure(column: str, check: str, mask: BoolArray, index: pd.Index) -> SchemaFailure:
+    return SchemaFailure(
+        "view", column, check, int(mask.sum()), tuple(index[mask][:_MAX_SHOWN].tolist())
+    )
+
+
+def column_labels(view: pd.DataFrame, column: str) -> tuple[ObjArray, BoolArray]:
+    """A label column as an object array of str, and its missing-value mask.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        The view.
+    column : str
+        A categorical, string or object column.
+
+    Returns
+    -------
+    labels : numpy.ndarray of object, shape (n_customers,)
+        ``str`` of each label (``""`` where missing).
+    missing : numpy.ndarray of bool, shape (n_customers,)
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"p": pd.Categorical(["A", None, "B"])})
+    >>> column_labels(v, "p")
+    (array(['A', '', 'B'], dtype=object), array([False,  True, False]))
+    """
+    codes, uniques = pd.factorize(view[column], use_na_sentinel=True)
+    names = np.asarray([str(u) for u in uniques] + [""], dtype=object)
+    codes = np.asarray(codes, dtype=np.intp)
+    missing = codes < 0
+    labels: ObjArray = names[np.where(missing, len(names) - 1, codes)]
+    return labels, missing
+
+
+def required_labels(view: pd.DataFrame, column: str) -> ObjArray:
+    """A label column as str labels; missing labels raise.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        The (validated) view.
+    column : str
+        The label column.
+
+    Returns
+    -------
+    numpy.ndarray of object, shape (n_customers,)
+
+    Raises
+    ------
+    SchemaError
+        When labels are missing (naming the first rows).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"stage": ["onboarding", None]}, index=pd.Index(["a", "b"]))
+    >>> required_labels(v, "stage")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - view['stage']: contains missing labels (1 row; rows ['b'])
+    """
+    labels, missing = column_labels(view, column)
+    if missing.any():
+        raise SchemaError([_failure(column, "contains missing labels", missing, view.index)])
+    return labels
+
+
+def top_reasons(view: pd.DataFrame, column: str, mask: BoolArray) -> ObjArray:
+    """The first (strongest) churn reason of each customer in ``mask``.
+
+    A reasons text lists signals largest first, ``"name (0.31); other
+    (0.12)"``; the top reason is the name before the first ``" ("``. Missing
+    or empty texts give ``""``.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        The view.
+    column : str
+        The reasons column (text); absent columns give ``""`` everywhere.
+    mask : numpy.ndarray of bool, shape (n_customers,)
+        Customers to read.
+
+    Returns
+    -------
+    numpy.ndarray of object, shape (mask.sum(),)
+
+    Raises
+    ------
+    SchemaError
+        When the column holds values that are neither text nor missing.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"r": ["overdue (0.40); nps_detractor (0.10)", None]})
+    >>> top_reasons(v, "r", np.array([True, True])).tolist()
+    ['overdue', '']
+    """
+    n = int(mask.sum())
+    if column not in view.columns:
+        return np.full(n, "", dtype=object)
+    raw = view[column].to_numpy(dtype=object)[mask]
+    out = np.full(n, "", dtype=object)
+    bad = np.zeros(n, dtype=bool)
+    for i, value in enumerate(raw):
+        if isinstance(value, str):
+            out[i] = value.split("; ", 1)[0].split(" (", 1)[0].strip()
+        elif not (value is None or value is pd.NA or (isinstance(value, float) and value != value)):
+            bad[i] = True
+    if bad.any():
+        rows = view.index[mask][bad]
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "view",
+                    column,
+                    "holds values that are not churn-reason texts",
+                    int(bad.sum()),
+                    tuple(rows[:_MAX_SHOWN].tolist()),
+                    tuple(raw[bad][:_MAX_SHOWN].tolist()),
+                )
+            ]
+        )
+    return out
+
+
+def _join(left: ObjArray, right: ObjArray | str) -> ObjArray:
+    """Join texts with ``"; "``, skipping empty parts."""
+    right_arr = np.broadcast_to(np.asarray(right, dtype=object), left.shape)
+    both = left + "; " + right_arr
+    out: ObjArray = np.where(left == "", right_arr, np.where(right_arr == "", left, both))
+    return out.astype(object)
+
+
+def one_row_frame(row: Mapping[str, Any] | pd.Series, name: Any = None) -> pd.DataFrame:
+    """One customer's values as a one-row customer view.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        Column name -> value (e.g. a row of an assessment frame).
+    name : object, optional
+        The customer id; default the Series' name, else ``"customer"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``; each column typed from its value.
+
+    Examples
+    --------
+    >>> one_row_frame({"portfolio": "A", "clv": 10.0}, "c1").dtypes.astype(str).tolist()
+    ['str', 'float64']
+    """
+    if name is None:
+        name = row.name if isinstance(row, pd.Series) and row.name is not None else "customer"
+    columns = {str(k): [v] for k, v in row.items()}
+    frame: pd.DataFrame = pd.DataFrame(columns, index=pd.Index([name], name="customer_id"))
+    return frame
+
+
+def care_plan_from_row(row: Mapping[str, Any] | pd.Series) -> CarePlan:
+    """The :class:`~crmkit.domain.CarePlan` of one row of a care model's output.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        With the :data:`~crmkit.plugins.CARE_PLAN_COLUMNS`.
+
+    Returns
+    -------
+    CarePlan
+        ``activities`` and ``care_reasons`` split on ``"; "``.
+
+    Raises
+    ------
+    SchemaError
+        When the row lacks a column or holds an invalid value.
+
+    Examples
+    --------
+    >>> plan = care_plan_from_row({"care_model": "D", "intensity": "low", "cadence_days": 180,
+    ...     "channel": "email", "owner_role": "marketing", "activities": "newsletter; web shop",
+    ...     "budget_share": 0.001, "care_reasons": "portfolio D"})
+    >>> plan.activities
+    ('newsletter', 'web shop')
+    """
+    absent = [c for c in CARE_PLAN_COLUMNS if c not in row]
+    if absent:
+        raise SchemaError(
+            [SchemaFailure("row", c, "is missing (a care plan needs it)") for c in absent]
+        )
+
+    def parts(value: Any) -> tuple[str, ...]:
+        return tuple(p for p in str(value).split("; ") if p) if isinstance(value, str) else ()
+
+    return CarePlan(
+        care_model=str(row["care_model"]),
+        intensity=str(row["intensity"]),
+        cadence_days=int(row["cadence_days"]),
+        channel=str(row["channel"]),
+        owner_role=str(row["owner_role"]),
+        activities=parts(row["activities"]),
+        budget_share=float(row["budget_share"]),
+        reasons=parts(row["care_reasons"]),
+    )
