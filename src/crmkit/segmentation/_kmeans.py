@@ -83,9 +83,9 @@ class KMeansSegmenter(SegmenterBase):
         Means of the (transformed) columns in the fitting view.
     scale_ : numpy.ndarray of float, shape (n_columns,)
         Their standard deviations (1 for a constant column).
-    centroids_ : numpy.ndarray of float, shape (k_, n_columns)
+    centroids_ : numpy.ndarray of float, shape (``k_``, n_columns)
         Cluster centres in standardised units, row i for label i + 1.
-    counts_ : numpy.ndarray of int, shape (k_,)
+    counts_ : numpy.ndarray of int, shape (``k_``,)
         Customers per cluster in the fitting view.
     inertia_ : float
         Within-cluster sum of squares (standardised units).
