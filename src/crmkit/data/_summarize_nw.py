@@ -22,7 +22,7 @@ import narwhals as nw
 
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._validate import as_timestamp
-from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
+from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["is_narwhals_frame", "summarize_native"]
 
@@ -156,7 +156,9 @@ def summarize_native(
     (1, 2.0)
     """
     if time_unit not in TIME_UNITS:
-        raise TypeError(f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}")
+        raise InvalidParameterError(
+            f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
+        )
     unit = TIME_UNITS[time_unit]
     f = nw.from_native(frame)
     cols = {r: columns.column_for("transactions", r) for r in
@@ -227,38 +229,45 @@ def summarize_native(
     )
     extras = []
     if has_product:
+        # distinct (customer, product) pairs, counted: n_unique inside a Dask group_by
+        # adds up the distinct values of each partition
         extras.append(
             base.filter(~nw.col("product").is_null())
-            .group_by("customer_id").agg(nw.col("product").n_unique().alias("n_products"))
+            .group_by("customer_id", "product").agg(nw.len().alias("n_rows"))
+            .group_by("customer_id").agg(nw.len().alias("n_products"))
         )
     if has_cost:
         extras.append(
             base.with_columns(m=nw.col("amount") - nw.col("cost"))
             .group_by("customer_id").agg(nw.col("m").sum().alias("margin"))
         )
+    # One select over the per-customer statistics, every column written in terms of
+    # them: chains of with_columns that reuse derived columns make Dask's expression
+    # optimiser blow up (it rewrites the shared sub-expressions as a tree).
     freq = (nw.col("n_periods") - 1).cast(nw.Int64)
-    n_early = freq - nw.col("n_late")
-    view = stats.with_columns(
+    repeats = nw.col("n_periods") > 1
+    # The unit as a full column, not a literal: polars divides by a scalar through its
+    # reciprocal (off by an ulp), by a column exactly, like pandas, Dask, DuckDB, Spark.
+    unit_col = nw.col("first_day").cast(nw.Float64) * 0.0 + unit
+    recency = (nw.col("last_day") - nw.col("first_day")).cast(nw.Float64) / unit_col
+    T = (as_of_day - nw.col("first_day")).cast(nw.Float64) / unit_col
+    # repeat periods in the later half minus those in the earlier half
+    trend = (2 * nw.col("n_late").cast(nw.Int64) - freq).cast(nw.Float64)
+    view = stats.select(
+        "customer_id",
+        "revenue",
         frequency=freq,
+        recency=recency,
+        T=T,
+        monetary_value=nw.when(repeats).then(nw.col("repeat_amount") / freq).otherwise(0.0),
         n_transactions=nw.col("n_transactions").cast(nw.Int64),
-        n_late=nw.col("n_late").cast(nw.Int64),
-    ).with_columns(
-        recency=(nw.col("last_day") - nw.col("first_day")).cast(nw.Float64) / unit,
-        T=(as_of_day - nw.col("first_day")).cast(nw.Float64) / unit,
-        monetary_value=nw.when(nw.col("frequency") > 0)
-        .then(nw.col("repeat_amount") / nw.col("frequency")).otherwise(0.0),
-        purchase_trend=nw.when(nw.col("frequency") > 0)
-        .then((nw.col("n_late") - n_early).cast(nw.Float64) / nw.col("frequency"))
-        .otherwise(0.0),
-        days_since_last=(as_of_day - nw.col("last_day")).cast(nw.Int64),
         # the first/last transaction's timestamp truncated to its day is that day
         first_purchase=nw.col("ts_min").dt.truncate("1d").cast(nw.Datetime("us")),
         last_purchase=nw.col("ts_max").dt.truncate("1d").cast(nw.Datetime("us")),
-    )
-    view = view.with_columns(
-        tenure=nw.col("T"),
-        mean_interpurchase=nw.when(nw.col("frequency") > 0)
-        .then(nw.col("recency") / nw.col("frequency")),
+        tenure=T,
+        purchase_trend=nw.when(repeats).then(trend / freq).otherwise(0.0),
+        mean_interpurchase=nw.when(repeats).then(recency / freq),
+        days_since_last=(as_of_day - nw.col("last_day")).cast(nw.Int64),
     )
     for extra in extras:
         view = view.join(extra, on="customer_id", how="left")
