@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from crmkit.exceptions import ModelFileError
+from crmkit.exceptions import InvalidParameterError, ModelFileError
 
 __all__ = ["Persistable", "encode", "decode", "load", "SCHEMA_VERSION"]
 
@@ -52,8 +52,9 @@ def encode(value: Any) -> Any:
 
     Raises
     ------
-    TypeError
-        For anything else (a callable, a DataFrame ...).
+    InvalidParameterError
+        For anything else (a callable, a DataFrame ...); also a
+        :class:`TypeError`.
 
     Examples
     --------
@@ -86,12 +87,14 @@ def encode(value: Any) -> Any:
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise TypeError(f"cannot save a mapping with a non-string key {k!r}")
+                raise InvalidParameterError(
+                    f"cannot save a mapping with a non-string key {k!r}"
+                )
             out[k] = encode(v)
         return {"__dict__": out}
     if isinstance(value, Persistable):
         return {"__model__": value.to_dict()}
-    raise TypeError(
+    raise InvalidParameterError(
         f"cannot save a value of type {type(value).__name__} ({value!r:.60}); "
         "crmkit saves only plain values, arrays and crmkit models"
     )
@@ -146,7 +149,7 @@ def decode(value: Any) -> Any:
             return from_dict(value["__model__"])
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, MemoryError) as exc:
         raise ModelFileError(f"malformed value in model file: {exc}") from exc
     raise ModelFileError(f"unknown object in model file with keys {sorted(value)[:5]}")
 
@@ -320,6 +323,10 @@ def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(
             f"{path}: not a crmkit model file (invalid or truncated JSON: {exc})"
         ) from exc
+    except RecursionError:
+        raise ModelFileError(
+            f"{path}: not a crmkit model file (JSON nested too deeply)"
+        ) from None
     if not isinstance(data, dict):
         raise ModelFileError(f"{path}: not a crmkit model file (top level is not an object)")
     return data
@@ -365,23 +372,29 @@ def from_dict(data: Mapping[str, Any]) -> Any:
         raise ModelFileError(
             f"unknown model type {model_type!r}; crmkit loads only its own model types"
         )
-    params = decode(data["params"])
+    try:
+        params = decode(data["params"])
+        state = data.get("state")
+        decoded = None if state is None else decode(state)
+    except RecursionError:
+        raise ModelFileError(f"malformed model file for {model_type}: nested too deeply") from None
     if not isinstance(params, dict):
         raise ModelFileError("malformed model file: 'params' is not an object")
     try:
         obj = cls(**params)
     except TypeError as exc:
         raise ModelFileError(f"model file parameters do not fit {model_type}: {exc}") from exc
-    state = data.get("state")
-    if state is not None:
-        decoded = decode(state)
+    if decoded is not None:
         if not isinstance(decoded, dict):
             raise ModelFileError("malformed model file: 'state' is not an object")
         try:
             obj._set_state(decoded)
         except ModelFileError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
+        except (
+            KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError
+        ) as exc:
+            # a state of the wrong shape fails wherever the model first touches it
             raise ModelFileError(f"malformed fitted state for {model_type}: {exc}") from exc
     return obj
 

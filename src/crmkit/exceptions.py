@@ -15,6 +15,7 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "CrmkitError",
+    "CustomerNotFoundError",
     "DataWarning",
     "InvalidParameterError",
     "InvalidTransitionError",
@@ -186,6 +187,25 @@ class PluginNotFoundError(CrmkitError, LookupError):
     >>> isinstance(PluginNotFoundError("no 'x'; available: rfm"), LookupError)
     True
     """
+
+
+class CustomerNotFoundError(CrmkitError, KeyError):
+    """A customer id that the records or the view do not hold.
+
+    Also a :class:`KeyError` (and so a :class:`LookupError`); unlike a plain
+    ``KeyError`` its message prints without quotes.
+
+    Examples
+    --------
+    >>> err = CustomerNotFoundError("customer 7 has no transactions in this data")
+    >>> isinstance(err, KeyError), str(err)
+    (True, 'customer 7 has no transactions in this data')
+    """
+
+    def __str__(self) -> str:
+        if len(self.args) == 1 and isinstance(self.args[0], str):
+            return self.args[0]
+        return super().__str__()
 
 
 class InvalidTransitionError(CrmkitError, ValueError):

@@ -323,11 +323,18 @@ def require_columns(frame: pd.DataFrame, kind: str, columns: Iterable[str], owne
     Raises
     ------
     SchemaError
+        Listing the missing columns.
+    InvalidParameterError
+        When ``frame`` is not a DataFrame (also a :class:`TypeError`).
 
     Examples
     --------
     >>> require_columns(pd.DataFrame({"a": [1]}), "transactions", ["a"], "demo")
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidParameterError(
+            f"{owner} expects {kind} as a DataFrame; got {type(frame).__name__}"
+        )
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
         raise SchemaError(

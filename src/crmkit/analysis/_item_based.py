@@ -10,6 +10,7 @@ import pandas as pd
 from crmkit._params import Constraint, Interval, Options
 from crmkit.analysis._crosssell import CrossSellRecommender
 from crmkit.analysis._inputs import F
+from crmkit.exceptions import InvalidParameterError
 
 __all__ = ["ItemCoPurchaseRecommender"]
 
@@ -37,12 +38,35 @@ def item_similarity(x: F, similarity: str, shrinkage: float) -> F:
     ndarray of float, shape (n_products, n_products)
         Symmetric, finite, >= 0.
 
+    Raises
+    ------
+    InvalidParameterError
+        When ``x`` is not a 2-d numeric matrix, ``similarity`` is unknown or
+        ``shrinkage`` is not a number >= 0.
+
     Examples
     --------
     >>> x = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     >>> item_similarity(x, "cosine", 0.0).round(2).tolist()
     [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        x = np.empty(0)
+    if x.ndim != 2 or not np.all(np.isfinite(x)):
+        raise InvalidParameterError(
+            "item_similarity needs a finite 2-d 0/1 matrix (customers x products); got "
+            f"shape {x.shape}"
+        )
+    if not isinstance(similarity, str) or similarity not in ("cosine", "jaccard", "lift"):
+        raise InvalidParameterError(
+            f"similarity must be 'cosine', 'jaccard' or 'lift'; got {similarity!r}"
+        )
+    if isinstance(shrinkage, bool) or not isinstance(shrinkage, (int, float, np.number)) or not (
+        np.isfinite(shrinkage) and shrinkage >= 0
+    ):
+        raise InvalidParameterError(f"shrinkage must be a number >= 0; got {shrinkage!r}")
     co = x.T @ x
     n_i = np.diag(co).copy()
     with np.errstate(divide="ignore", invalid="ignore"):

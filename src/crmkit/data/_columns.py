@@ -7,6 +7,8 @@ from typing import Literal
 
 import attrs
 
+from crmkit.exceptions import InvalidParameterError
+
 __all__ = [
     "RECORD_KINDS",
     "RoleSpec",
@@ -179,6 +181,12 @@ class ColumnMap:
     mapping : mapping of str to str, default={}
         ``{role or kind.role: user column}``.
 
+    Raises
+    ------
+    InvalidParameterError
+        For a key or value that is not a string, an unknown record kind or an
+        unknown role.
+
     Examples
     --------
     >>> cm = ColumnMap({"customer_id": "id", "transactions.amount": "value"})
@@ -193,18 +201,18 @@ class ColumnMap:
     def __attrs_post_init__(self) -> None:
         for key, value in self.mapping.items():
             if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError(
+                raise InvalidParameterError(
                     f"ColumnMap keys and values must be str; got {key!r}: {value!r}"
                 )
             kind, _, role = key.rpartition(".")
             known_roles = {r for spec in RECORD_SCHEMAS.values() for r in spec}
             if kind and kind not in RECORD_SCHEMAS:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"ColumnMap key {key!r}: unknown record kind {kind!r}; "
                     f"kinds: {', '.join(RECORD_KINDS)}"
                 )
             if role not in (RECORD_SCHEMAS[kind] if kind else known_roles):
-                raise ValueError(f"ColumnMap key {key!r}: unknown role {role!r}")
+                raise InvalidParameterError(f"ColumnMap key {key!r}: unknown role {role!r}")
 
     def column_for(self, kind: str, role: str) -> str:
         """The user's column for ``role`` in records of ``kind``.

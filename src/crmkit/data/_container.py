@@ -12,7 +12,12 @@ import pandas as pd
 
 from crmkit.data._columns import RECORD_KINDS, TIME_UNITS, ColumnMap
 from crmkit.data._validate import as_timestamp, raise_if, to_pandas, validate_frame
-from crmkit.exceptions import DataWarning, SchemaFailure
+from crmkit.exceptions import (
+    CustomerNotFoundError,
+    DataWarning,
+    InvalidParameterError,
+    SchemaFailure,
+)
 
 __all__ = ["CustomerData", "DroppedRows", "ValidationReport"]
 
@@ -185,6 +190,11 @@ class CustomerData:
         -------
         DataFrame or None
 
+        Raises
+        ------
+        InvalidParameterError
+            For an unknown record kind.
+
         Examples
         --------
         >>> import pandas as pd
@@ -193,7 +203,9 @@ class CustomerData:
         True
         """
         if kind not in RECORD_KINDS:
-            raise ValueError(f"unknown record kind {kind!r}; kinds: {', '.join(RECORD_KINDS)}")
+            raise InvalidParameterError(
+                f"unknown record kind {kind!r}; kinds: {', '.join(RECORD_KINDS)}"
+            )
         return self.frames.get(kind)
 
     @classmethod
@@ -245,8 +257,9 @@ class CustomerData:
         ------
         SchemaError
             Listing every problem found.
-        TypeError
-            For arguments of the wrong type.
+        InvalidParameterError
+            For arguments of the wrong type or an unknown ``time_unit`` (also a
+            :class:`TypeError`).
 
         Examples
         --------
@@ -260,13 +273,15 @@ class CustomerData:
           - transactions['id']: contains null ids (1 row; rows [1])
         """
         if time_unit not in TIME_UNITS:
-            raise TypeError(f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}")
+            raise InvalidParameterError(
+                f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
+            )
         cmap = columns if isinstance(columns, ColumnMap) else ColumnMap(columns or {})
         given = {"transactions": transactions, "customers": customers, "contacts": contacts,
                  "interactions": interactions, "feedback": feedback, "events": events,
                  "campaigns": campaigns, "touches": touches, "prospects": prospects}
         if transactions is None:
-            raise TypeError("transactions are required")
+            raise InvalidParameterError("transactions are required")
         fails: list[SchemaFailure] = []
         frames: dict[str, pd.DataFrame] = {}
         n_rows: dict[str, int] = {}
@@ -329,8 +344,8 @@ class CustomerData:
 
         Raises
         ------
-        KeyError
-            When the customer has no transactions (a :class:`LookupError`).
+        CustomerNotFoundError
+            When the customer has no transactions (also a :class:`KeyError`).
 
         Examples
         --------
@@ -342,7 +357,9 @@ class CustomerData:
         """
         tx = self.transactions
         if not (tx["customer_id"] == customer_id).any():
-            raise KeyError(f"customer {customer_id!r} has no transactions in this data")
+            raise CustomerNotFoundError(
+                f"customer {customer_id!r} has no transactions in this data"
+            )
         frames = {}
         for kind, f in self.frames.items():
             if "customer_id" in f.columns:

@@ -12,7 +12,7 @@ import pandas as pd
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._container import CustomerData, as_of_timestamp
 from crmkit.data._summarize import _view_from_data
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["calibration_holdout"]
 
@@ -60,6 +60,9 @@ def calibration_holdout(
     ------
     SchemaError
         Invalid records, or ``holdout_end <= calibration_end``.
+    InvalidParameterError
+        An unknown ``time_unit`` or dates that are not dates (also a
+        :class:`TypeError`).
 
     Examples
     --------
@@ -82,7 +85,9 @@ def calibration_holdout(
                                          f"calibration_end={cal_end.date()}; got "
                                          f"{hold_end.date()}")])
     if time_unit not in TIME_UNITS:
-        raise TypeError(f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}")
+        raise InvalidParameterError(
+            f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
+        )
     mapping: dict[str, str] = {}
     if columns is not None:
         mapping.update(columns.mapping if isinstance(columns, ColumnMap) else dict(columns))

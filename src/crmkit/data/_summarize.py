@@ -13,7 +13,7 @@ from crmkit.data._aggregates import record_aggregates
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._container import CustomerData
 from crmkit.data._core import distinct_per_customer, purchase_stats
-from crmkit.exceptions import DataWarning
+from crmkit.exceptions import DataWarning, InvalidParameterError
 
 __all__ = ["summarize"]
 
@@ -142,6 +142,9 @@ def summarize(
     ------
     SchemaError
         For invalid records (every problem listed).
+    InvalidParameterError
+        For records that are not a data frame, an unknown ``time_unit`` or an
+        ``as_of`` that is not a date (also a :class:`TypeError`).
 
     See Also
     --------
@@ -175,7 +178,7 @@ def summarize(
         if is_narwhals_frame(records):
             return summarize_native(records, ColumnMap(mapping), as_of=as_of,
                                     time_unit=time_unit)
-        raise TypeError(
+        raise InvalidParameterError(
             "summarize expects CustomerData or a transactions data frame (pandas, polars, "
             f"DuckDB); got {type(records).__name__}"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.data._columns import RECORD_SCHEMAS, ColumnMap, RoleSpec
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["validate_frame", "to_pandas", "as_timestamp"]
 
@@ -31,15 +32,15 @@ def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
 
     Raises
     ------
-    TypeError
-        When the object is not a data frame.
+    InvalidParameterError
+        When the object is not a data frame (also a :class:`TypeError`).
 
     Examples
     --------
     >>> to_pandas([1, 2], "transactions")
     Traceback (most recent call last):
     ...
-    TypeError: transactions must be a data frame (pandas, polars, DuckDB ...); got list
+    crmkit.exceptions.InvalidParameterError: transactions must be a data frame (...); got list
     """
     if isinstance(frame, pd.DataFrame):
         return frame
@@ -52,7 +53,7 @@ def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
         out: pd.DataFrame = native.to_pandas()
         return out
     except TypeError:
-        raise TypeError(
+        raise InvalidParameterError(
             f"{kind} must be a data frame (pandas, polars, DuckDB ...); got {type(frame).__name__}"
         ) from None
 
@@ -66,7 +67,10 @@ def _check_ids(
 ) -> pd.Series | None:
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.categories
-        s = s.astype(cats.dtype)
+        if not s.isna().any():
+            s = s.astype(cats.dtype)
+        else:  # a missing category cannot be cast to integer categories
+            s = s.astype(object)
     if s.dtype.kind == "b":
         fails.append(SchemaFailure(kind, col, "is boolean; ids must be integers or strings",
                                    len(s), tuple(s.index[:5].tolist())))
@@ -146,15 +150,19 @@ def _check_dates(
                     "all naive", int((~aware).sum()), _first(vals.index, ~aware),
                     tuple(vals[~aware][:5].tolist())))
                 return None
-        try:
-            parsed = pd.to_datetime(s, errors="coerce", format="mixed", utc=False)
-        except (ValueError, TypeError):
+        one_format = _parse_one_format(s)
+        if one_format is not None:
+            parsed = one_format
+        else:
             try:
-                parsed = pd.to_datetime(s, errors="coerce", utc=True)
-            except (ValueError, TypeError) as exc:
-                fails.append(SchemaFailure(kind, col, f"cannot be read as dates ({exc})",
-                                           len(s), tuple(s.index[:5].tolist())))
-                return None
+                parsed = pd.to_datetime(s, errors="coerce", format="mixed", utc=False)
+            except (ValueError, TypeError):
+                try:
+                    parsed = pd.to_datetime(s, errors="coerce", utc=True)
+                except (ValueError, TypeError) as exc:
+                    fails.append(SchemaFailure(kind, col, f"cannot be read as dates ({exc})",
+                                               len(s), tuple(s.index[:5].tolist())))
+                    return None
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         unparsed = parsed.isna().to_numpy() & ~null
@@ -163,13 +171,71 @@ def _check_dates(
                                        int(unparsed.sum()), _first(s.index, unparsed),
                                        tuple(s[unparsed][:5].tolist())))
             return None
+        ambiguous = _ambiguous_day_month(s) if one_format is None else np.zeros(len(s), bool)
+        if ambiguous.any():
+            fails.append(SchemaFailure(
+                kind, col, "mixes date formats, and these dates read differently day-first "
+                "and month-first (01/02 is 1 February or 2 January); parse the column "
+                "yourself, e.g. pd.to_datetime(col, format='%d/%m/%Y')",
+                int(ambiguous.sum()), _first(s.index, ambiguous),
+                tuple(s[ambiguous][:5].tolist())))
+            return None
         out = parsed
     if null.any() and not spec.nullable:
         fails.append(SchemaFailure(kind, col, "contains missing dates (NaT/None)",
                                    int(null.sum()), _first(s.index, null)))
         return None
+    outside = (out.notna() & ((out < pd.Timestamp.min) | (out > pd.Timestamp.max))).to_numpy()
+    if outside.any():
+        fails.append(SchemaFailure(
+            kind, col, f"has dates outside the supported range {pd.Timestamp.min.date()} .. "
+            f"{pd.Timestamp.max.date()} (placeholders such as 9999-12-31?); drop or correct "
+            "these rows", int(outside.sum()), _first(s.index, outside),
+            tuple(out[outside][:5].astype(str).tolist())))
+        return None
     result: pd.Series = out.astype("datetime64[ns]") if out.dtype != "datetime64[ns]" else out
     return result
+
+
+def _parse_one_format(s: pd.Series) -> pd.Series | None:
+    """Parse dates in one format (ISO 8601, or the format of the first value), or None.
+
+    A column in one format is read consistently. Only a column that mixes
+    formats is parsed value by value (see :func:`_ambiguous_day_month`).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for how in ("ISO8601", None):
+            try:
+                parsed = pd.to_datetime(s, errors="coerce", format=how)
+            except (ValueError, TypeError, OverflowError):
+                continue
+            if not (parsed.isna() & s.notna()).any():
+                return parsed
+    return None
+
+
+def _ambiguous_day_month(s: pd.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Text dates of a column mixing formats whose day/month order is ambiguous.
+
+    Parsed value by value, ``01/02/2023`` would be read month first and
+    ``13/01/2023`` day first: two conventions in one column, silently. Values
+    that read differently day-first and month-first (ISO 8601 aside) are
+    flagged.
+    """
+    out = np.zeros(len(s), dtype=bool)
+    is_text = np.array([isinstance(v, str) for v in s.to_numpy(dtype=object)], dtype=bool)
+    if not is_text.any():
+        return out
+    text = s[is_text].astype(object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        iso = pd.to_datetime(text, errors="coerce", format="ISO8601").notna().to_numpy()
+        month_first = pd.to_datetime(text, errors="coerce", format="mixed")
+        day_first = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=True)
+    differ = (month_first.notna() & day_first.notna() & (month_first != day_first)).to_numpy()
+    out[np.flatnonzero(is_text)] = differ & ~iso
+    return out
 
 
 def _check_numbers(
@@ -268,7 +334,9 @@ def validate_frame(
     """
     schema: Mapping[str, RoleSpec] = RECORD_SCHEMAS[kind]
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{kind} must be a pandas DataFrame; got {type(frame).__name__}")
+        raise InvalidParameterError(
+            f"{kind} must be a pandas DataFrame; got {type(frame).__name__}"
+        )
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()].tolist()
         fails.append(SchemaFailure(kind, str(dup[0]), "appears more than once as a column"))
@@ -319,8 +387,8 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
 
     Raises
     ------
-    TypeError
-        For numbers or other non-dates.
+    InvalidParameterError
+        For numbers or other non-dates (also a :class:`TypeError`).
 
     Examples
     --------
@@ -328,13 +396,17 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
     Timestamp('1997-09-30 00:00:00')
     """
     if isinstance(value, (bool, int, float, np.number)):
-        raise TypeError(f"{name} must be a date (e.g. '2024-12-31'), got the number {value!r}")
+        raise InvalidParameterError(
+            f"{name} must be a date (e.g. '2024-12-31'), got the number {value!r}"
+        )
     try:
         ts: pd.Timestamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise TypeError(f"{name} must be a date (e.g. '2024-12-31'); got {value!r}") from exc
+        raise InvalidParameterError(
+            f"{name} must be a date (e.g. '2024-12-31'); got {value!r}"
+        ) from exc
     if pd.isna(ts):
-        raise TypeError(f"{name} must be a date; got a missing value")
+        raise InvalidParameterError(f"{name} must be a date; got a missing value")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts

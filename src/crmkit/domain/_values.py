@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
+from crmkit.exceptions import InvalidParameterError
+
 __all__ = [
     "is_bool",
     "is_number",
@@ -224,8 +226,8 @@ def jsonable(value: Any) -> Any:
 
     Raises
     ------
-    TypeError
-        For values that have no JSON form.
+    InvalidParameterError
+        For values that have no JSON form (also a :class:`TypeError`).
 
     Examples
     --------
@@ -250,4 +252,4 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return [jsonable(v) for v in value]
-    raise TypeError(f"{type(value).__name__} value {value!r} has no JSON form")
+    raise InvalidParameterError(f"{type(value).__name__} value {value!r} has no JSON form")

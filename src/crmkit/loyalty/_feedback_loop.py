@@ -143,8 +143,8 @@ def feedback_loop(feedback: Any, as_of: Any = None) -> FeedbackLoopReport:
     ------
     SchemaError
         For missing feedback or a ``resolved_date`` before the item's date.
-    TypeError
-        For an ``as_of`` that is not a date.
+    InvalidParameterError
+        For an ``as_of`` that is not a date (also a :class:`TypeError`).
 
     Examples
     --------

@@ -16,7 +16,13 @@ import pandas as pd
 from crmkit._estimator import BaseEstimator, check_is_fitted
 from crmkit._params import Constraint, Interval, Options, Predicate
 from crmkit._persist import Persistable
-from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import (
+    DataWarning,
+    InvalidParameterError,
+    ModelFileError,
+    SchemaError,
+    SchemaFailure,
+)
 from crmkit.loyalty._scaling import SCALINGS, quantile_grid, scale
 from crmkit.loyalty._view import ViewReader
 
@@ -477,7 +483,7 @@ class LoyaltyIndex(BaseEstimator, Persistable):
         components = tuple(str(c) for c in state["components"])
         unknown = [c for c in components if c not in COMPONENTS]
         if unknown:
-            raise ValueError(f"unknown loyalty components {unknown}")
+            raise ModelFileError(f"unknown loyalty components {unknown}")
         self.components_ = components
         self.weights_ = {str(k): float(v) for k, v in state["weights"].items()}
         self.quantiles_ = {
@@ -485,5 +491,5 @@ class LoyaltyIndex(BaseEstimator, Persistable):
         }
         missing = [c for c in components if c not in self.quantiles_ or c not in self.weights_]
         if missing:
-            raise ValueError(f"no fitted scaling for components {missing}")
+            raise ModelFileError(f"no fitted scaling for components {missing}")
         self.n_customers_ = int(state["n_customers"])

@@ -12,7 +12,7 @@ import pandas as pd
 from crmkit.data import ColumnMap, CustomerData
 from crmkit.data._validate import raise_if, to_pandas, validate_frame
 from crmkit.domain import SCORE_SCALES
-from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
+from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["FeedbackRecords", "read_feedback", "group_keys", "PERIOD_FREQS"]
 
@@ -87,8 +87,9 @@ def read_feedback(source: Any, who: str) -> FeedbackRecords:
     ------
     SchemaError
         Missing feedback, missing columns, bad dates, scores off their scale.
-    TypeError
-        For anything that is not CustomerData or a data frame.
+    InvalidParameterError
+        For anything that is not CustomerData or a data frame (also a
+        :class:`TypeError`).
 
     Examples
     --------
@@ -113,7 +114,7 @@ def read_feedback(source: Any, who: str) -> FeedbackRecords:
         customers = source.get("customers")
     else:
         if isinstance(source, Mapping) or not hasattr(source, "columns"):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"{who} expects CustomerData or a feedback data frame; got {type(source).__name__}"
             )
         fails: list[SchemaFailure] = []
@@ -173,7 +174,7 @@ def _segment_from(
             )
         name = str(by.name) if by.name is not None else "segment"
         return name, pd.Series(fb["customer_id"].map(by).to_numpy(), index=fb.index)
-    raise TypeError(
+    raise InvalidParameterError(
         f"{who}: 'by' must be a column name or a Series mapping customer_id to "
         f"a segment; got {type(by).__name__}"
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from crmkit.exceptions import InvalidParameterError
+
 __all__ = ["SCALINGS", "quantile_grid", "scale"]
 
 F = npt.NDArray[np.float64]
@@ -97,7 +99,7 @@ def scale(
 
     Raises
     ------
-    ValueError
+    InvalidParameterError
         For an unknown scaling.
 
     Examples
@@ -116,6 +118,6 @@ def scale(
     elif how == "minmax":
         out[ok] = _minmax(values[ok], grid, quantile_range)
     else:
-        raise ValueError(f"unknown scaling {how!r}; use one of {SCALINGS}")
+        raise InvalidParameterError(f"unknown scaling {how!r}; use one of {SCALINGS}")
     result: F = 100.0 * out
     return result

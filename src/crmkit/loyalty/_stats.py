@@ -30,6 +30,8 @@ import numpy.typing as npt
 from scipy import stats
 from scipy.special import ndtri
 
+from crmkit.exceptions import InvalidParameterError
+
 __all__ = [
     "NPS_METHODS",
     "z_value",
@@ -136,7 +138,7 @@ def nps_interval(
 
     Raises
     ------
-    ValueError
+    InvalidParameterError
         For an unknown method.
 
     Examples
@@ -167,7 +169,9 @@ def nps_interval(
             diff = (draws[:, 0] - draws[:, 1]) / k
             low[i], high[i] = np.quantile(diff, [tail, 1.0 - tail])
     else:
-        raise ValueError(f"unknown NPS interval method {method!r}; use one of {NPS_METHODS}")
+        raise InvalidParameterError(
+            f"unknown NPS interval method {method!r}; use one of {NPS_METHODS}"
+        )
     return np.clip(100.0 * low, -100.0, 100.0), np.clip(100.0 * high, -100.0, 100.0)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from crmkit._params import Predicate, validate_params
 from crmkit.data import CustomerData
-from crmkit.exceptions import DataWarning
+from crmkit.exceptions import DataWarning, InvalidParameterError
 from crmkit.measure._exposures import (
     MARGIN,
     WINDOW,
@@ -205,7 +205,7 @@ def _segment_labels(
             )
         labels, name = by, str(by.name) if by.name is not None else "segment"
     else:
-        raise TypeError(
+        raise InvalidParameterError(
             f"by must be a column name or a Series of labels indexed by "
             f"customer_id; got {type(by).__name__}"
         )
@@ -364,8 +364,8 @@ def campaign_report(
         For missing touches or columns, or inconsistent records.
     InvalidParameterError
         For a bad ``window`` or ``margin``.
-    TypeError
-        For a ``by`` that is neither a name nor a Series.
+    InvalidParameterError
+        For a ``by`` that is neither a name nor a Series (also a :class:`TypeError`).
 
     Examples
     --------

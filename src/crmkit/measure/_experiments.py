@@ -18,7 +18,7 @@ import pandas as pd
 
 from crmkit._params import Constraint, Interval, validate_params
 from crmkit.data import CustomerData
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 from crmkit.measure._exposures import campaign_exposures
 from crmkit.measure._inputs import first_labels
 from crmkit.measure._stats import (
@@ -153,7 +153,7 @@ class UpliftResult:
 
 def _read_group(obj: Any, name: str) -> tuple[FloatArray, FloatArray]:
     if not isinstance(obj, (pd.DataFrame, Mapping)):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{name} must be a DataFrame or a mapping with 'converted' and "
             f"'revenue'; got {type(obj).__name__}"
         )

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit.data import RECORD_KINDS, CustomerData
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["as_data", "require_records", "day_numbers", "first_labels", "fail"]
 
@@ -68,8 +68,9 @@ def as_data(data: Any, who: str, kinds: Sequence[str]) -> CustomerData:
 
     Raises
     ------
-    TypeError
-        For anything else than CustomerData or a mapping of frames.
+    InvalidParameterError
+        For anything else than CustomerData or a mapping of frames (also a
+        :class:`TypeError`).
     SchemaError
         For unknown record kinds or invalid records.
 
@@ -83,7 +84,7 @@ def as_data(data: Any, who: str, kinds: Sequence[str]) -> CustomerData:
     if isinstance(data, CustomerData):
         return data
     if not isinstance(data, Mapping):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{who} expects CustomerData or a mapping of record frames "
             f"{{'transactions': ..., 'touches': ...}}; got {type(data).__name__}"
         )

@@ -156,7 +156,7 @@ class AnnualProgramme:
 
 def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
     if not isinstance(plans, pd.DataFrame):
-        raise TypeError(
+        raise InvalidParameterError(
             f"plans must be a DataFrame indexed by customer_id; got {type(plans).__name__}"
         )
     if segment is None:

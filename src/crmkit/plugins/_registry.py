@@ -48,19 +48,19 @@ def _import_target(target: str) -> Factory:
     for part in attr_path.split("."):
         obj = getattr(obj, part)
     if not callable(obj):
-        raise TypeError(f"{target} is not callable")
+        raise PluginNotFoundError(f"{target} is not callable")
     return obj  # type: ignore[no-any-return]
 
 
 def _load_entry_point(ep: importlib.metadata.EntryPoint) -> Factory:
     obj = ep.load()
     if not callable(obj):
-        raise TypeError(f"{ep.value} is not callable")
+        raise PluginNotFoundError(f"{ep.value} is not callable")
     return obj  # type: ignore[no-any-return]
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise PluginNotFoundError(f"unknown plugin kind {kind!r}; kinds: {', '.join(KINDS)}")
 
 
@@ -259,7 +259,7 @@ class PluginRegistry:
         _check_kind(kind)
         with self._lock:
             self._fill()
-            entry = self._entries[kind].get(name)
+            entry = self._entries[kind].get(name) if isinstance(name, str) else None
             if entry is None:
                 names = ", ".join(sorted(self._entries[kind])) or "(none)"
                 raise PluginNotFoundError(f"no {kind} plugin named {name!r}; available: {names}")

@@ -408,7 +408,8 @@ def _bg_pmf(p: FloatArray, n: FloatArray, t: FloatArray, shift: int) -> FloatArr
             + np.log(tail),
             -np.inf,
         )
-    return np.asarray(np.exp(np.logaddexp(first, second)), dtype=np.float64)
+    # a probability: rounding must not take P(X(0) = 0) = 1 to 1 + 5e-14
+    return np.asarray(np.minimum(np.exp(np.logaddexp(first, second)), 1.0), dtype=np.float64)
 
 
 def _bg_sample(

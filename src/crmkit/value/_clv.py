@@ -12,7 +12,7 @@ import pandas as pd
 
 from crmkit._params import Interval, Options, Predicate, validate_params
 from crmkit.data._columns import TIME_UNITS
-from crmkit.exceptions import CrmkitError, SchemaError, SchemaFailure
+from crmkit.exceptions import CrmkitError, InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["PurchaseModelLike", "SpendModelLike", "clv", "historic_value"]
 
@@ -179,7 +179,7 @@ def clv(
     ------
     InvalidParameterError
         For a bad ``horizon``, ``discount_rate``, ``time_unit``, ``steps`` or
-        ``margin``.
+        ``margin``, or models without the methods :func:`clv` calls.
     SchemaError
         For a view the models cannot read.
     NotFittedError
@@ -225,6 +225,16 @@ def clv(
         },
         _CONSTRAINTS,
     )
+    for name, model, protocol, needs in (
+        ("purchase_model", purchase_model, PurchaseModelLike,
+         "conditional_expected_purchases and expected_purchases"),
+        ("spend_model", spend_model, SpendModelLike, "expected_spend"),
+    ):
+        if not isinstance(model, protocol):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of clv must be an object with {needs}. "
+                f"Got {type(model).__name__} instead."
+            )
     ends, factors = _grid(float(horizon), float(discount_rate), time_unit, steps)
     spend_series = spend_model.expected_spend(view)
     n = len(spend_series)
@@ -282,7 +292,7 @@ def historic_value(view: pd.DataFrame, margin: float | None = None) -> pd.DataFr
     SchemaError
         A missing ``revenue`` column; non-numeric, NaN or infinite values.
     InvalidParameterError
-        For a bad ``margin``.
+        For a bad ``margin``, or a ``view`` that is not a DataFrame.
 
     Examples
     --------
@@ -298,7 +308,9 @@ def historic_value(view: pd.DataFrame, margin: float | None = None) -> pd.DataFr
     [30.0, 8.875]
     """
     if not isinstance(view, pd.DataFrame):
-        raise TypeError(f"historic_value expects a customer view (DataFrame); got {type(view)}")
+        raise InvalidParameterError(
+            f"historic_value expects a customer view (DataFrame); got {type(view).__name__}"
+        )
     validate_params(
         "historic_value", {"margin": margin}, {"margin": [None, _CONSTRAINTS["margin"][0]]}
     )

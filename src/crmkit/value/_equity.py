@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from typing import Any
 
 import attrs
@@ -13,7 +14,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from crmkit._params import Interval, Options, validate_params
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 from crmkit.value._clv import (
     _CONSTRAINTS,
     PurchaseModelLike,
@@ -189,7 +190,11 @@ def customer_equity(
         Bootstrap replicates (>= 10).
     parameter_uncertainty : bool, default=False
         Include the parameters' estimation error; needs fitted models with a
-        finite ``covariance_`` (not models built with ``from_params``).
+        finite ``covariance_`` (not models built with ``from_params``). With
+        ``interval="bootstrap"``, a parameter draw the model cannot predict
+        with (e.g. a Gamma-Gamma ``q <= 1``: infinite mean spend) is drawn
+        again, and a :class:`~crmkit.exceptions.DataWarning` says how many
+        were; the interval is then conditional on valid parameters.
     seed : int, Generator or None, default=None
         Random seed of the bootstrap.
     level : float, default=0.95
@@ -388,12 +393,36 @@ def _bootstrap(
             reps[:, s] = _resampled_sums(base[idx], n_boot, rng)
         return reps
     roots = [_sqrt_psd(cov) for _, cov in uncertainty]
+    redrawn = 0
     for b in range(n_boot):
-        pair = [
-            _with_params(model, values * np.exp(root @ rng.standard_normal(len(values))))
-            for model, (values, _), root in zip(models, uncertainty, roots, strict=True)
-        ]
-        vals = seg_values(*pair)
+        for _attempt in range(_MAX_DRAWS):
+            pair = [
+                _with_params(model, values * np.exp(root @ rng.standard_normal(len(values))))
+                for model, (values, _), root in zip(models, uncertainty, roots, strict=True)
+            ]
+            try:
+                vals = seg_values(*pair)
+                break
+            except InvalidParameterError:  # a draw the model cannot predict with (q <= 1 ...)
+                redrawn += 1
+        else:
+            raise InvalidParameterError(
+                f"customer_equity: {_MAX_DRAWS} parameter draws in a row fell where the models "
+                "cannot predict (e.g. a Gamma-Gamma q <= 1); the estimates are too uncertain "
+                "for parameter_uncertainty=True"
+            )
         for s, idx in enumerate(members):
             reps[b, s] = vals[idx[rng.integers(0, len(idx), len(idx))]].sum()
+    if redrawn:
+        warnings.warn(
+            f"customer_equity: {redrawn} parameter draws fell where the models cannot predict "
+            "(e.g. a Gamma-Gamma q <= 1) and were drawn again; the interval is conditional on "
+            "valid parameters",
+            DataWarning,
+            stacklevel=3,
+        )
     return reps
+
+
+#: Parameter draws tried per bootstrap replicate before giving up.
+_MAX_DRAWS = 100

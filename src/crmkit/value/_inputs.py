@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["read_columns", "collapse"]
 
@@ -78,6 +78,9 @@ def read_columns(
     ------
     SchemaError
         Listing every problem with its column and first rows.
+    InvalidParameterError
+        When ``view`` is neither a DataFrame nor a mapping (also a
+        :class:`TypeError`).
 
     Examples
     --------
@@ -107,7 +110,7 @@ def read_columns(
             raise SchemaError([SchemaFailure("view", "<frame>", "columns differ in length")])
         index = range(n)
     else:
-        raise TypeError(
+        raise InvalidParameterError(
             f"{who} expects a customer view (pandas DataFrame) or a mapping of arrays; "
             f"got {type(view).__name__}"
         )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "cdnow_sample.txt"
+# The copy bundled with crmkit (identical to ../shared/data/cdnow_sample.txt).
+DATA = Path(__file__).resolve().parents[3] / "src/crmkit/datasets/data/cdnow_sample.txt"
 CALIBRATION_END = pd.Timestamp("1997-09-30")
 
 

@@ -13,7 +13,8 @@ from crmkit.exceptions import ModelFileError, NotFittedError, SchemaError
 from crmkit.value._bgbb import BetaGeoBetaBinom, _bgbb_loglik, _BGBBObjective, _survival_sum
 from crmkit.value._bgnbd import BetaGeo
 
-DONATIONS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "donations.csv"
+# The copy bundled with crmkit (identical to ../shared/data/donations.csv).
+DONATIONS = Path(__file__).resolve().parents[3] / "src/crmkit/datasets/data/donations.csv"
 PUBLISHED = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
 COLS = ["frequency", "recency", "periods"]
 
