@@ -17,10 +17,15 @@ import pytest
 import crmkit
 from crmkit.value._bgnbd import BetaGeo
 from crmkit.value._gammagamma import GammaGamma
-from tests.reliability import _cases_data, _cases_files, _cases_models, _fitted
+from tests.reliability import _cases_data, _cases_files, _cases_models, _cases_shapes, _fitted
 from tests.reliability._harness import Case, Context, base_tx, check_outcome, summarize
 
-CASES: list[Case] = [*_cases_data.CASES, *_cases_models.CASES, *_cases_files.CASES]
+CASES: list[Case] = [
+    *_cases_data.CASES,
+    *_cases_shapes.CASES,
+    *_cases_models.CASES,
+    *_cases_files.CASES,
+]
 STAGES = ("summarize", "fit", "predict", "playbook", "load")
 
 
