@@ -450,13 +450,16 @@ class ParetoNBD(PurchaseModel):
     def _objective(self, data: tuple[FloatArray, ...], weights: FloatArray) -> Objective:
         x, tx, T = data
         objective = PNBDObjective(x, tx, T, weights)
-        self._pending_objective = objective  # for the Newton polish in _store_result
+        # kept for the Newton polish in _store_result; fit may also build
+        # objectives on subsamples (warm start): the full data has most rows
+        self.__dict__.setdefault("_pending_objective", []).append(objective)
         return objective
 
     def _store_result(self, result: MLEResult, n_customers: float) -> None:
-        objective = self.__dict__.pop("_pending_objective", None)
-        if objective is not None:
-            result = polish(objective, result, float(self.penalizer))
+        pending = self.__dict__.pop("_pending_objective", [])
+        if pending:
+            full = max(pending, key=lambda o: len(o.x))
+            result = polish(full, result, float(self.penalizer))
         super()._store_result(result, n_customers)
 
     def _start(self, data: tuple[FloatArray, ...], weights: FloatArray) -> list[list[float]]:

@@ -612,3 +612,23 @@ def test_sample_is_reproducible_and_typed() -> None:
     assert a["frequency"].dtype == np.int64
     assert np.all(a["recency"] <= a["T"]) and np.all(a["recency"] >= 0)
     assert len(m.sample(0, 5.0)) == 0
+
+
+def test_large_fit_polishes_on_the_full_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    # > 60,000 distinct rows: fit also builds a subsample objective (warm start);
+    # the Newton polish and the stored log-likelihood must use the full data
+    import crmkit.value._paretonbd as module
+
+    seen: list[int] = []
+    original = module.polish
+
+    def spy(objective: PNBDObjective, result, penalizer):  # type: ignore[no-untyped-def]
+        seen.append(len(objective.x))
+        return original(objective, result, penalizer)
+
+    T = np.random.default_rng(8).uniform(20.0, 52.0, 65_000)
+    view = ParetoNBD.from_params(**PUBLISHED).sample(65_000, T, seed=5)
+    monkeypatch.setattr(module, "polish", spy)
+    m = ParetoNBD().fit(view)
+    assert seen == [65_000]
+    assert m.log_likelihood_ == pytest.approx(float(m.log_likelihood(view).sum()), rel=1e-12)
