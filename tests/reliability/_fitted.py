@@ -59,10 +59,17 @@ def import_everything() -> None:
 
 
 def concrete_classes() -> dict[str, type]:
-    """Every registered persistable class that is concrete (doctest classes excluded)."""
+    """Every concrete persistable class of crmkit itself.
+
+    Doctest classes and the test doubles that other test modules register
+    (``model_type = "tests..."``, defined outside the ``crmkit`` package) are
+    left out, so the result does not depend on which tests ran first.
+    """
     import_everything()
     out = {}
     for model_type, cls in _REGISTRY.items():
+        if not cls.__module__.startswith("crmkit."):
+            continue
         module = sys.modules.get(cls.__module__)
         if getattr(module, cls.__qualname__, None) is not cls or model_type in NOT_CONCRETE:
             continue

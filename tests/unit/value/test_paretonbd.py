@@ -31,13 +31,8 @@ from crmkit.exceptions import (
     SchemaError,
 )
 from crmkit.value._hyp2f1 import _quadrature, _series, log_hyp2f1_c_a1, log_tanh_sinh
-from crmkit.value._paretonbd import (
-    ParetoNBD,
-    ParetoNBDParams,
-    PNBDObjective,
-    pnbd_loglik,
-    pnbd_p_alive,
-)
+from crmkit.value._paretonbd import ParetoNBD, ParetoNBDParams
+from crmkit.value._paretonbd_core import PNBDObjective, pnbd_loglik, pnbd_p_alive
 
 try:
     from ._cdnow_ref import cdnow_summary
