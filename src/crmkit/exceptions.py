@@ -133,7 +133,11 @@ class SchemaError(CrmkitError, ValueError):
 
 
 class InvalidParameterError(CrmkitError, ValueError, TypeError):
-    """A hyperparameter of an estimator or plugin has an invalid value.
+    """A hyperparameter or an argument has an invalid value or type.
+
+    Raised for estimator and plugin hyperparameters and for arguments of the
+    wrong kind (a list where a frame is needed, ``None`` for a model ...);
+    it is both a ``ValueError`` and a ``TypeError``.
 
     Examples
     --------

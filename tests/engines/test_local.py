@@ -12,7 +12,7 @@ import pytest
 
 import crmkit
 from crmkit.engines import SPEND_COLUMNS, engine_of, score, sufficient_stats
-from crmkit.exceptions import DataWarning
+from crmkit.exceptions import DataWarning, InvalidParameterError
 from crmkit.value._bgnbd import BetaGeo
 from tests.engines._data import (
     AS_OF,
@@ -116,3 +116,13 @@ def test_full_pipeline_on_polars_lazy(tx: pd.DataFrame, view: pd.DataFrame, mode
     np.testing.assert_array_equal(got["p_alive"], expected["p_alive"])
     # monetary value is a float sum: the CLV agrees to rounding
     np.testing.assert_allclose(got["clv"], expected["clv"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("junk", [None, [1, 2], {"frequency": [1]}, "view.parquet"])
+def test_engine_of_names_the_argument_for_a_non_frame(junk: Any) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        engine_of(junk)
+    assert isinstance(info.value, TypeError)
+    message = str(info.value)
+    assert message.startswith("engine_of: 'frame' must be a data frame")
+    assert message.endswith(f"; got {type(junk).__name__}")

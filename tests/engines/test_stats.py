@@ -142,7 +142,7 @@ def test_structural_errors() -> None:
         sufficient_stats(_view(frequency=[True], recency=[1.0], T=[2.0]))
     with pytest.raises(SchemaError, match="no customers"):
         sufficient_stats(_view(frequency=[], recency=[], T=[]))
-    with pytest.raises(TypeError, match="data frame"):
+    with pytest.raises(InvalidParameterError, match=r"'view' must be a data frame.*; got dict"):
         sufficient_stats({"frequency": [1]})
 
 

@@ -43,19 +43,7 @@ ALLOWED_DIRS: dict[tuple[str, str], str] = {
 ALLOWED_ANYWHERE = frozenset({"NotImplementedError"})
 
 #: Bare built-in raises in packages other helpers are still finishing.
-KNOWN_DEFECTS: dict[str, str] = {
-    "care/_account_plan.py": "TypeError for a non-CustomerData argument (crmkit.care unfinished)",
-    "care/_coverage.py": "TypeError for a non-CustomerData argument (crmkit.care unfinished)",
-    "churn/_alive.py": "ValueError in _set_state (crmkit.churn unfinished)",
-    "churn/_logistic.py": "ValueError in _set_state (crmkit.churn unfinished)",
-    "churn/_signals.py": "ValueError in _set_state (crmkit.churn unfinished)",
-    "churn/_survival.py": "ValueError in _set_state (crmkit.churn unfinished)",
-    "compose/_demo.py": "TypeError for a wrong argument (crmkit.compose unfinished)",
-    "compose/_playbook.py": "TypeError when data is not CustomerData (crmkit.compose unfinished)",
-    "engines/_frames.py": "TypeError for a non-frame argument (crmkit.engines unfinished)",
-    "engines/_score.py": "TypeError for a wrong model argument (crmkit.engines unfinished)",
-    "value/_hyp2f1.py": "ValueError argument guards (Pareto/NBD helper unfinished)",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def _bare_raises(path: Path) -> list[tuple[int, str]]:

@@ -47,16 +47,7 @@ SKIP: dict[str, str] = {
 }
 
 #: Known defects in packages other helpers are still finishing (strict xfail).
-KNOWN: dict[str, str] = {
-    "care.CareModelBase.fit": "AttributeError: abstract base without value_column (crmkit.care)",
-    "care.CareModelBase.plan_one": "AttributeError on a non-mapping row (crmkit.care)",
-    "care.KeyAccountCare.plan_one": "AttributeError on a non-mapping row (crmkit.care)",
-    "care.LifecycleCare.plan_one": "AttributeError on a non-mapping row (crmkit.care)",
-    "care.PortfolioCare.plan_one": "AttributeError on a non-mapping row (crmkit.care)",
-    "churn.default_log_columns": "AttributeError for non-string column names (crmkit.churn)",
-    "compose.assessment_from_row": "AttributeError on a non-mapping row (crmkit.compose)",
-    "compose.lapsed_from": "AttributeError on a non-mapping row (crmkit.compose)",
-}
+KNOWN: dict[str, str] = {}
 
 JUNK: dict[str, Any] = {
     "None": None,

@@ -292,12 +292,11 @@ def account_plan(
 
     Raises
     ------
-    TypeError
-        When ``data`` is not :class:`~crmkit.data.CustomerData`.
+    InvalidParameterError
+        When ``data`` is not :class:`~crmkit.data.CustomerData` (also a
+        ``TypeError``), or for a bad ``n_products``.
     SchemaError
         When the customer has no transactions (or is not in ``view``).
-    InvalidParameterError
-        For a bad ``n_products``.
 
     Examples
     --------
@@ -312,7 +311,10 @@ def account_plan(
     from crmkit.exceptions import InvalidParameterError
 
     if not isinstance(data, CustomerData):
-        raise TypeError(f"account_plan expects CustomerData; got {type(data).__name__}")
+        raise InvalidParameterError(
+            "account_plan: 'data' must be CustomerData (crmkit.CustomerData.from_frames); "
+            f"got {type(data).__name__}"
+        )
     if isinstance(n_products, bool) or not isinstance(n_products, int) or n_products < 0:
         raise InvalidParameterError(
             f"The 'n_products' parameter of account_plan must be an int >= 0. "

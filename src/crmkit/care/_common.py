@@ -34,7 +34,7 @@ from crmkit.care._rules import (
     merge_weights,
 )
 from crmkit.domain import CarePlan
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 from crmkit.plugins import CARE_PLAN_COLUMNS, PluginBase, validate_view
 
 if TYPE_CHECKING:
@@ -113,6 +113,36 @@ class CareModelBase(PluginBase):
     reasons_column: str
     retention_actions: Mapping[str, Mapping[str, Any]] | None
     intensity_weights: Mapping[str, float] | None
+
+    #: The parameters every care model takes.
+    _SHARED_PARAMS: ClassVar[tuple[str, ...]] = (
+        "table",
+        "value_column",
+        "churn_threshold",
+        "reasons_column",
+        "retention_actions",
+        "intensity_weights",
+    )
+
+    def _validate_params(self) -> None:
+        """Refuse an incomplete care model (the bare base), then check the parameters."""
+        cls = type(self)
+        missing = [p for p in self._SHARED_PARAMS if not hasattr(self, p)]
+        hooks = [
+            h for h in ("_tier_columns", "_tiers") if getattr(cls, h) is getattr(CareModelBase, h)
+        ]
+        if missing or hooks:
+            parts = []
+            if missing:
+                parts.append(f"the parameters {', '.join(map(repr, missing))}")
+            if hooks:
+                parts.append(f"the methods {', '.join(hooks)}")
+            raise InvalidParameterError(
+                f"{cls.__name__} is not a complete care model: it lacks {' and '.join(parts)}; "
+                "use PortfolioCare, KeyAccountCare or LifecycleCare, or subclass "
+                "CareModelBase with those"
+            )
+        super()._validate_params()
 
     # ------------------------------------------------------------------ columns
     def _tier_columns(self) -> tuple[str, ...]:
@@ -337,7 +367,8 @@ class CareModelBase(PluginBase):
         Raises
         ------
         InvalidParameterError
-            For invalid parameters or tables.
+            For invalid parameters or tables, or when the model is not a
+            complete care model (the bare :class:`CareModelBase`).
         SchemaError
             For missing or invalid columns or labels without a care rule.
 
@@ -444,6 +475,9 @@ class CareModelBase(PluginBase):
 
         Raises
         ------
+        InvalidParameterError
+            When ``row`` is neither a mapping nor a Series (also a
+            ``TypeError``).
         NotFittedError
             Before ``fit``.
         SchemaError
@@ -458,7 +492,8 @@ class CareModelBase(PluginBase):
         >>> care.plan_one({"portfolio": "A", "clv": 1000.0, "churn_risk": 0.1}).care_model
         'A'
         """
-        return care_plan_from_row(self.plan(one_row_frame(row)).iloc[0])
+        frame = one_row_frame(row, who=f"{type(self).__name__}.plan_one")
+        return care_plan_from_row(self.plan(frame).iloc[0])
 
     # -------------------------------------------------------------- persistence
     def _get_state(self) -> dict[str, Any] | None:

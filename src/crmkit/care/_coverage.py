@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.data import CustomerData
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["COVERAGE_RISKS", "contact_coverage", "contact_map"]
 
@@ -43,8 +43,8 @@ _MAP_COLUMNS = (
 
 def _check_data(data: object, who: str) -> CustomerData:
     if not isinstance(data, CustomerData):
-        raise TypeError(
-            f"{who} expects CustomerData (crmkit.CustomerData.from_frames); "
+        raise InvalidParameterError(
+            f"{who}: 'data' must be CustomerData (crmkit.CustomerData.from_frames); "
             f"got {type(data).__name__}"
         )
     if data.get("contacts") is None:
@@ -98,8 +98,9 @@ def contact_map(data: CustomerData, customer_id: Any = None) -> pd.DataFrame:
     ------
     SchemaError
         When ``data`` has no contact records.
-    TypeError
-        When ``data`` is not :class:`~crmkit.data.CustomerData`.
+    InvalidParameterError
+        When ``data`` is not :class:`~crmkit.data.CustomerData` (also a
+        ``TypeError``).
 
     Examples
     --------
@@ -209,8 +210,9 @@ def contact_coverage(data: CustomerData) -> pd.DataFrame:
     ------
     SchemaError
         When ``data`` has no contact records.
-    TypeError
-        When ``data`` is not :class:`~crmkit.data.CustomerData`.
+    InvalidParameterError
+        When ``data`` is not :class:`~crmkit.data.CustomerData` (also a
+        ``TypeError``).
 
     Examples
     --------

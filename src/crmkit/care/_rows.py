@@ -10,10 +10,17 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit.domain import CarePlan
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 from crmkit.plugins import CARE_PLAN_COLUMNS
 
-__all__ = ["care_plan_from_row", "column_labels", "one_row_frame", "required_labels", "top_reasons"]
+__all__ = [
+    "care_plan_from_row",
+    "check_row",
+    "column_labels",
+    "one_row_frame",
+    "required_labels",
+    "top_reasons",
+]
 
 BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
@@ -158,7 +165,47 @@ def _join(left: ObjArray, right: ObjArray | str) -> ObjArray:
     return out.astype(object)
 
 
-def one_row_frame(row: Mapping[str, Any] | pd.Series, name: Any = None) -> pd.DataFrame:
+def check_row(row: object, who: str) -> Mapping[str, Any] | pd.Series:
+    """Check that ``row`` is one customer's values: a mapping or a pandas Series.
+
+    Parameters
+    ----------
+    row : object
+        The argument to check.
+    who : str
+        The caller, for the message.
+
+    Returns
+    -------
+    mapping or pandas.Series
+        ``row`` itself.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``row`` is neither a mapping nor a Series (also a ``TypeError``).
+
+    Examples
+    --------
+    >>> check_row({"clv": 1.0}, "demo")
+    {'clv': 1.0}
+    >>> check_row([1.0], "demo")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidParameterError: demo: 'row' must be a mapping of column name -> value
+    or a pandas Series (e.g. view.loc[customer_id]); got list
+    """
+    if not isinstance(row, (Mapping, pd.Series)):
+        raise InvalidParameterError(
+            f"{who}: 'row' must be a mapping of column name -> value or a pandas Series "
+            f"(e.g. view.loc[customer_id]); got {type(row).__name__}"
+        )
+    return row
+
+
+def one_row_frame(
+    row: Mapping[str, Any] | pd.Series, name: Any = None, who: str = "one_row_frame"
+) -> pd.DataFrame:
     """One customer's values as a one-row customer view.
 
     Parameters
@@ -167,17 +214,25 @@ def one_row_frame(row: Mapping[str, Any] | pd.Series, name: Any = None) -> pd.Da
         Column name -> value (e.g. a row of an assessment frame).
     name : object, optional
         The customer id; default the Series' name, else ``"customer"``.
+    who : str, default="one_row_frame"
+        The caller, for the message.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``customer_id``; each column typed from its value.
 
+    Raises
+    ------
+    InvalidParameterError
+        When ``row`` is neither a mapping nor a Series (also a ``TypeError``).
+
     Examples
     --------
     >>> one_row_frame({"portfolio": "A", "clv": 10.0}, "c1").dtypes.astype(str).tolist()
     ['str', 'float64']
     """
+    row = check_row(row, who)
     if name is None:
         name = row.name if isinstance(row, pd.Series) and row.name is not None else "customer"
     columns = {str(k): [v] for k, v in row.items()}
@@ -202,6 +257,8 @@ def care_plan_from_row(row: Mapping[str, Any] | pd.Series) -> CarePlan:
     ------
     SchemaError
         When the row lacks a column or holds an invalid value.
+    InvalidParameterError
+        When ``row`` is neither a mapping nor a Series (also a ``TypeError``).
 
     Examples
     --------
@@ -211,6 +268,7 @@ def care_plan_from_row(row: Mapping[str, Any] | pd.Series) -> CarePlan:
     >>> plan.activities
     ('newsletter', 'web shop')
     """
+    row = check_row(row, "care_plan_from_row")
     absent = [c for c in CARE_PLAN_COLUMNS if c not in row]
     if absent:
         raise SchemaError(

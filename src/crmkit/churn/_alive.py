@@ -11,7 +11,7 @@ import pandas as pd
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
 from crmkit.churn._common import check_labels, format_reasons, score_frame
-from crmkit.exceptions import ConvergenceError, DataWarning, SchemaError
+from crmkit.exceptions import ConvergenceError, DataWarning, ModelFileError, SchemaError
 from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
 
 if TYPE_CHECKING:
@@ -235,6 +235,9 @@ class AliveChurn(PluginBase):
     def _set_state(self, state: dict[str, Any]) -> None:
         model = state["model"]
         if not _has_p_alive(model):
-            raise ValueError("the saved purchase model has no p_alive method")
+            raise ModelFileError(
+                "malformed fitted state for AliveChurn: 'model' must be a purchase model "
+                f"with a p_alive method; got {type(model).__name__}"
+            )
         self.model_ = model
         self.fallback_ = bool(state["fallback"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit.churn._common import column_values
-from crmkit.exceptions import ModelFileError
+from crmkit.exceptions import InvalidParameterError, ModelFileError
 
 __all__ = ["FeatureMap", "default_log_columns", "is_column_tuple"]
 
@@ -67,13 +67,38 @@ def default_log_columns(columns: Sequence[str]) -> tuple[str, ...]:
     -------
     tuple of str
 
+    Raises
+    ------
+    InvalidParameterError
+        When ``columns`` is a single string or not a sequence of strings
+        (also a ``TypeError``).
+
     Examples
     --------
     >>> default_log_columns(["last_nps", "days_since_complaint", "frequency"])
     ('days_since_complaint', 'frequency')
+    >>> default_log_columns(["frequency", 3])
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidParameterError: default_log_columns: 'columns' must hold column
+    names (str); got 1 other value: [3]
     """
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, Iterable):
+        raise InvalidParameterError(
+            "default_log_columns: 'columns' must be a sequence of column names (str); "
+            f"got {type(columns).__name__}"
+            + (f" {columns!r}" if isinstance(columns, (str, bytes)) else "")
+        )
+    names = list(columns)
+    bad = [c for c in names if not isinstance(c, str)]
+    if bad:
+        noun = "value" if len(bad) == 1 else "values"
+        raise InvalidParameterError(
+            f"default_log_columns: 'columns' must hold column names (str); got {len(bad)} "
+            f"other {noun}: {bad[:5]!r}"
+        )
     return tuple(
-        c for c in columns
+        c for c in names
         if c in _LOG_NAMES or c.startswith(("n_", "days_since_"))
     )  # fmt: skip
 

@@ -15,7 +15,7 @@ from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
 from crmkit.churn._common import check_labels, format_reasons, score_frame
 from crmkit.churn._features import FeatureMap, default_log_columns, is_column_tuple
-from crmkit.exceptions import ConvergenceWarning, InvalidParameterError
+from crmkit.exceptions import ConvergenceWarning, InvalidParameterError, ModelFileError
 from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
 
 if TYPE_CHECKING:
@@ -371,7 +371,11 @@ class LogisticChurn(PluginBase):
         coef = np.asarray(state["coef"], dtype=np.float64)
         missing = np.asarray(state["missing_coef"], dtype=np.float64)
         if coef.shape != (k,) or missing.shape != (k,):
-            raise ValueError("coefficient arrays do not match the columns")
+            raise ModelFileError(
+                f"malformed fitted state for LogisticChurn: 'coef' and 'missing_coef' must "
+                f"each hold one value per feature column ({k}); got shapes {coef.shape} "
+                f"and {missing.shape}"
+            )
         self.features_ = features
         self.coef_ = coef
         self.missing_coef_ = missing

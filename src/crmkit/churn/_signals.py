@@ -13,7 +13,7 @@ from crmkit._params import Constraint, Interval, Predicate
 from crmkit.churn._common import check_labels, column_values, format_reasons, score_frame
 from crmkit.churn._noisy_or import fit_noisy_or, noisy_or
 from crmkit.churn._rules import DEFAULT_WEIGHTS, RULES
-from crmkit.exceptions import InvalidParameterError
+from crmkit.exceptions import InvalidParameterError, ModelFileError
 from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
 
 if TYPE_CHECKING:
@@ -378,7 +378,10 @@ class SignalRules(PluginBase):
         names = tuple(str(n) for n in state["signals"])
         unknown = [n for n in names if n not in RULES]
         if unknown:
-            raise ValueError(f"unknown SignalRules rules {unknown}")
+            raise ModelFileError(
+                f"malformed fitted state for SignalRules: 'signals' holds unknown rules "
+                f"{unknown}; known rules: {', '.join(RULES)}"
+            )
         self.signals_ = names
         self.thresholds_ = {n: float(state["thresholds"][n]) for n in names}
         self.weights_ = {n: float(state["weights"][n]) for n in names}

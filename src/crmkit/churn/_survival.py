@@ -19,6 +19,7 @@ from crmkit.exceptions import (
     ConvergenceError,
     ConvergenceWarning,
     InvalidParameterError,
+    ModelFileError,
     SchemaError,
     SchemaFailure,
 )
@@ -426,7 +427,10 @@ class SurvivalChurn(PluginBase):
         features = FeatureMap.from_state(state["features"])
         coef = np.asarray(state["coef"], dtype=np.float64)
         if coef.shape != (features.n_features,):
-            raise ValueError("coefficients do not match the covariates")
+            raise ModelFileError(
+                f"malformed fitted state for SurvivalChurn: 'coef' must hold one value per "
+                f"covariate ({features.n_features}); got shape {coef.shape}"
+            )
         self.features_ = features
         self.r_ = float(state["r"])
         self.alpha_ = float(state["alpha"])

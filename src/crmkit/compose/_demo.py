@@ -11,7 +11,7 @@ import pandas as pd
 from crmkit.care import account_plan
 from crmkit.compose._playbook import Playbook
 from crmkit.data import CustomerData
-from crmkit.exceptions import DataWarning
+from crmkit.exceptions import DataWarning, InvalidParameterError
 
 __all__ = ["demo_sections"]
 
@@ -23,9 +23,9 @@ def _rule(title: str) -> str:
 def _data_of(crm: Any) -> CustomerData:
     data = crm if isinstance(crm, CustomerData) else getattr(crm, "data", None)
     if not isinstance(data, CustomerData):
-        raise TypeError(
-            "demo_sections expects CustomerData or a SyntheticCRM (crmkit.datasets.make_crm); "
-            f"got {type(crm).__name__}"
+        raise InvalidParameterError(
+            "demo_sections: 'crm' must be CustomerData or a SyntheticCRM "
+            f"(crmkit.datasets.make_crm); got {type(crm).__name__}"
         )
     return data
 
@@ -105,8 +105,9 @@ def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8)
 
     Raises
     ------
-    TypeError
-        When ``crm`` holds no :class:`~crmkit.data.CustomerData`.
+    InvalidParameterError
+        When ``crm`` holds no :class:`~crmkit.data.CustomerData` (also a
+        ``TypeError``).
 
     Examples
     --------

@@ -255,8 +255,8 @@ class Playbook(BaseEstimator, Persistable):
     # ------------------------------------------------------------------ running
     def _view(self, data: Any, watch: Stopwatch, fitting: bool) -> pd.DataFrame:
         if not isinstance(data, CustomerData):
-            raise TypeError(
-                f"Playbook reads CustomerData (crmkit.CustomerData.from_frames, or "
+            raise InvalidParameterError(
+                f"Playbook: 'data' must be CustomerData (crmkit.CustomerData.from_frames, or "
                 f"data.for_customer(id) for one customer); got {type(data).__name__}"
             )
         if not fitting and data.time_unit != self.time_unit_:

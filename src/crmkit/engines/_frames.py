@@ -9,14 +9,14 @@ from typing import Any
 import narwhals as nw
 import pandas as pd
 
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["engine_of", "first_rows", "require_columns", "to_narwhals"]
 
 _ID = "customer_id"
 
 
-def to_narwhals(frame: Any, who: str) -> Any:
+def to_narwhals(frame: Any, who: str, arg: str = "frame") -> Any:
     """Wrap ``frame`` with narwhals (a pandas view's named index becomes a column).
 
     Parameters
@@ -25,6 +25,8 @@ def to_narwhals(frame: Any, who: str) -> Any:
         pandas, polars (eager or lazy), DuckDB, Dask, PySpark ... frame.
     who : str
         The caller, for the message.
+    arg : str, default="frame"
+        The caller's name for the argument, for the message.
 
     Returns
     -------
@@ -32,8 +34,8 @@ def to_narwhals(frame: Any, who: str) -> Any:
 
     Raises
     ------
-    TypeError
-        When narwhals does not know the object.
+    InvalidParameterError
+        When narwhals does not know the object (also a ``TypeError``).
 
     Examples
     --------
@@ -41,6 +43,10 @@ def to_narwhals(frame: Any, who: str) -> Any:
     >>> v = pd.DataFrame({"frequency": [1]}, index=pd.Index(["a"], name="customer_id"))
     >>> to_narwhals(v, "demo").columns
     ['customer_id', 'frequency']
+    >>> to_narwhals([1, 2], "demo", "view")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidParameterError: demo: 'view' must be a data frame ...; got list
     """
     if isinstance(frame, pd.DataFrame):
         if frame.index.name is not None and frame.index.name not in frame.columns:
@@ -51,9 +57,9 @@ def to_narwhals(frame: Any, who: str) -> Any:
             warnings.filterwarnings("ignore", message=".*narwhals-dask.*", category=FutureWarning)
             return nw.from_native(frame)
     except TypeError:
-        raise TypeError(
-            f"{who} expects a data frame (pandas, polars, DuckDB, Dask, PySpark ...); "
-            f"got {type(frame).__name__}"
+        raise InvalidParameterError(
+            f"{who}: {arg!r} must be a data frame (pandas, polars, DuckDB, Dask, "
+            f"PySpark ...); got {type(frame).__name__}"
         ) from None
 
 
@@ -73,8 +79,8 @@ def engine_of(frame: Any) -> str:
 
     Raises
     ------
-    TypeError
-        For an object that is not a data frame.
+    InvalidParameterError
+        For an object that is not a data frame (also a ``TypeError``).
 
     Examples
     --------

@@ -25,7 +25,7 @@ from crmkit._params import Interval, Options, Predicate, validate_params
 from crmkit._persist import from_dict
 from crmkit.data._columns import TIME_UNITS
 from crmkit.engines._frames import require_columns, to_narwhals
-from crmkit.exceptions import NotFittedError
+from crmkit.exceptions import InvalidParameterError, NotFittedError
 
 __all__ = ["SCORE_COLUMNS", "BatchScorer", "score", "score_batch"]
 
@@ -56,7 +56,7 @@ _CONSTRAINTS: dict[str, list[Any]] = {
 def _check_models(model: Any, spend_model: Any, who: str) -> None:
     needs = ("p_alive", "conditional_expected_purchases", "to_dict")
     if not all(callable(getattr(model, n, None)) for n in needs):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{who}: 'model' must be a fitted crmkit purchase model (with p_alive, "
             f"conditional_expected_purchases and to_dict); got {type(model).__name__}"
         )
@@ -64,7 +64,7 @@ def _check_models(model: Any, spend_model: Any, who: str) -> None:
         callable(getattr(spend_model, "expected_spend", None))
         and callable(getattr(spend_model, "to_dict", None))
     ):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{who}: 'spend_model' must be a fitted crmkit spend model (with expected_spend "
             f"and to_dict) or None; got {type(spend_model).__name__}"
         )
@@ -124,10 +124,8 @@ def score_batch(
         When a model is not fitted.
     InvalidParameterError
         For a bad ``horizon``, ``discount_rate``, ``time_unit``, ``steps`` or
-        ``margin``.
-    TypeError
-        When ``batch`` is not a pandas DataFrame or a model lacks the
-        methods.
+        ``margin``; when ``batch`` is not a pandas DataFrame or a model lacks
+        the methods (also a ``TypeError``).
 
     See Also
     --------
@@ -159,7 +157,9 @@ def score_batch(
     )
     _check_models(model, spend_model, "score_batch")
     if not isinstance(batch, pd.DataFrame):
-        raise TypeError(f"score_batch expects a pandas DataFrame; got {type(batch).__name__}")
+        raise InvalidParameterError(
+            f"score_batch: 'batch' must be a pandas DataFrame; got {type(batch).__name__}"
+        )
     new = [c for c in SCORE_COLUMNS if c != "clv" or spend_model is not None]
     n = len(batch)
     if n == 0:
@@ -422,9 +422,8 @@ def score(
     NotFittedError
         When a model is not fitted.
     InvalidParameterError
-        For bad options.
-    TypeError
-        When ``view`` is not a data frame or a model lacks the methods.
+        For bad options; when ``view`` is not a data frame or a model lacks
+        the methods (also a ``TypeError``).
 
     Examples
     --------
@@ -449,7 +448,7 @@ def score(
         steps=steps,
         margin=margin,
     )
-    f = to_narwhals(view, "score")
+    f = to_narwhals(view, "score", "view")
     require_columns(f, scorer.input_columns, "score")
     impl = f.implementation
     if isinstance(view, pd.DataFrame):

@@ -194,9 +194,8 @@ def sufficient_stats(
         view (every problem listed, with the first customer ids when the
         frame has a ``customer_id`` column or index).
     InvalidParameterError
-        For bad ``columns`` or ``resolution``.
-    TypeError
-        When ``view`` is not a data frame.
+        For bad ``columns`` or ``resolution``, or when ``view`` is not a data
+        frame (also a ``TypeError``).
 
     See Also
     --------
@@ -230,7 +229,7 @@ def sufficient_stats(
     True
     """
     cols = _check_columns(columns)
-    f = to_narwhals(view, _WHO)
+    f = to_narwhals(view, _WHO, "view")
     schema = require_columns(f, cols, _WHO)
     integer = {c for c in cols if c == "frequency" or schema[c].is_integer()}
     steps = _resolutions(resolution, cols, integer)

@@ -226,8 +226,12 @@ def clv(
         _CONSTRAINTS,
     )
     for name, model, protocol, needs in (
-        ("purchase_model", purchase_model, PurchaseModelLike,
-         "conditional_expected_purchases and expected_purchases"),
+        (
+            "purchase_model",
+            purchase_model,
+            PurchaseModelLike,
+            "conditional_expected_purchases and expected_purchases",
+        ),
         ("spend_model", spend_model, SpendModelLike, "expected_spend"),
     ):
         if not isinstance(model, protocol):

@@ -43,6 +43,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import logsumexp
 
+from crmkit.exceptions import InvalidParameterError
+
 __all__ = ["LogHyp2F1", "log_hyp2f1_c_a1", "log_tanh_sinh", "tanh_sinh_nodes"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -426,9 +428,9 @@ def log_hyp2f1_c_a1(
 
     Raises
     ------
-    ValueError
-        When ``a``, ``b`` or ``a + 1 - b`` is not positive, or ``z`` is
-        outside ``[0, 1)``.
+    InvalidParameterError
+        When ``a``, ``b`` or ``a + 1 - b`` is not positive (or NaN), or
+        ``z`` is outside ``[0, 1)``.
 
     Notes
     -----
@@ -467,9 +469,17 @@ def log_hyp2f1_c_a1(
         else np.broadcast_to(np.asarray(c0, dtype=np.float64), shape).ravel()
     )
     if not (np.all(af > 0) and np.all(bf > 0) and np.all(cf > 0)):
-        raise ValueError("log_hyp2f1_c_a1 needs a > 0, b > 0 and a + 1 - b > 0")
+        raise InvalidParameterError(
+            "log_hyp2f1_c_a1: parameters 'a', 'b' and 'c0' (a + 1 - b) must all be > 0; got "
+            f"min(a)={af.min(initial=np.inf)!r}, min(b)={bf.min(initial=np.inf)!r}, "
+            f"min(c0)={cf.min(initial=np.inf)!r}"
+        )
     if not (np.all(zf >= 0) and np.all(ef > 0) and np.all(zf <= 1)):
-        raise ValueError("log_hyp2f1_c_a1 needs 0 <= z < 1 (1 - z > 0)")
+        raise InvalidParameterError(
+            "log_hyp2f1_c_a1: argument 'z' must lie in [0, 1) with 'one_minus_z' > 0; got "
+            f"z in [{zf.min(initial=0.0)!r}, {zf.max(initial=0.0)!r}], "
+            f"min(one_minus_z)={ef.min(initial=1.0)!r}"
+        )
     value = np.empty_like(zf)
     d_a = np.zeros_like(zf)
     d_b = np.zeros_like(zf)

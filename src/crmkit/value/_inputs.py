@@ -130,68 +130,128 @@ def read_columns(
         if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
             if raw.dtype.kind == "O":
                 bad = np.array(
-                    [not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(
-                        v, (bool, np.bool_)) for v in raw],
+                    [
+                        not isinstance(v, (int, float, np.integer, np.floating))
+                        or isinstance(v, (bool, np.bool_))
+                        for v in raw
+                    ],
                     dtype=bool,
                 )
                 if not bad.any():
                     raw = raw.astype(np.float64)
                 else:
-                    failures.append(SchemaFailure(
-                        "view", c, "must be numeric", int(bad.sum()),
-                        _labels(index, bad), _values(raw, bad)))
+                    failures.append(
+                        SchemaFailure(
+                            "view",
+                            c,
+                            "must be numeric",
+                            int(bad.sum()),
+                            _labels(index, bad),
+                            _values(raw, bad),
+                        )
+                    )
                     continue
             else:
-                failures.append(SchemaFailure(
-                    "view", c, f"must be numeric, got dtype {raw.dtype}", n,
-                    tuple(list(index)[:5]), tuple(raw[:5].tolist())))
+                failures.append(
+                    SchemaFailure(
+                        "view",
+                        c,
+                        f"must be numeric, got dtype {raw.dtype}",
+                        n,
+                        tuple(list(index)[:5]),
+                        tuple(raw[:5].tolist()),
+                    )
+                )
                 continue
         arr = raw.astype(np.float64)
         nonfinite = ~np.isfinite(arr)
         if nonfinite.any():
-            failures.append(SchemaFailure("view", c, "has NaN or infinite values",
-                                          int(nonfinite.sum()), _labels(index, nonfinite),
-                                          _values(arr, nonfinite)))
+            failures.append(
+                SchemaFailure(
+                    "view",
+                    c,
+                    "has NaN or infinite values",
+                    int(nonfinite.sum()),
+                    _labels(index, nonfinite),
+                    _values(arr, nonfinite),
+                )
+            )
             out[c] = arr
             continue
         neg = arr < 0
         if neg.any():
-            failures.append(SchemaFailure("view", c, "is negative", int(neg.sum()),
-                                          _labels(index, neg), _values(arr, neg)))
+            failures.append(
+                SchemaFailure(
+                    "view", c, "is negative", int(neg.sum()), _labels(index, neg), _values(arr, neg)
+                )
+            )
         if c in integer:
             frac = arr != np.floor(arr)
             if frac.any():
-                failures.append(SchemaFailure("view", c, "must hold whole numbers",
-                                              int(frac.sum()), _labels(index, frac),
-                                              _values(arr, frac)))
+                failures.append(
+                    SchemaFailure(
+                        "view",
+                        c,
+                        "must hold whole numbers",
+                        int(frac.sum()),
+                        _labels(index, frac),
+                        _values(arr, frac),
+                    )
+                )
         if c in positive:
             zero = arr <= 0
             if zero.any():
-                failures.append(SchemaFailure("view", c, "must be > 0", int(zero.sum()),
-                                              _labels(index, zero), _values(arr, zero)))
+                failures.append(
+                    SchemaFailure(
+                        "view",
+                        c,
+                        "must be > 0",
+                        int(zero.sum()),
+                        _labels(index, zero),
+                        _values(arr, zero),
+                    )
+                )
         out[c] = arr
     if "recency" in out and "T" in out and not failures:
         over = out["recency"] > out["T"] * (1 + 1e-12) + 1e-12
         if over.any():
-            failures.append(SchemaFailure("view", "recency", "is greater than T",
-                                          int(over.sum()), _labels(index, over),
-                                          _values(out["recency"], over)))
+            failures.append(
+                SchemaFailure(
+                    "view",
+                    "recency",
+                    "is greater than T",
+                    int(over.sum()),
+                    _labels(index, over),
+                    _values(out["recency"], over),
+                )
+            )
     if weights is None:
         w = np.ones(max(n, 0), dtype=np.float64)
     else:
         w_raw = np.atleast_1d(np.asarray(weights))
         if w_raw.dtype.kind not in "iuf" or len(w_raw) != n:
-            failures.append(SchemaFailure("view", "weights",
-                                          f"must be {n} numbers, got {len(w_raw)} of dtype "
-                                          f"{w_raw.dtype}"))
+            failures.append(
+                SchemaFailure(
+                    "view",
+                    "weights",
+                    f"must be {n} numbers, got {len(w_raw)} of dtype {w_raw.dtype}",
+                )
+            )
             w = np.ones(n)
         else:
             w = w_raw.astype(np.float64)
             badw = ~np.isfinite(w) | (w <= 0)
             if badw.any():
-                failures.append(SchemaFailure("view", "weights", "must be finite and > 0",
-                                              int(badw.sum()), _labels(index, badw),
-                                              _values(w, badw)))
+                failures.append(
+                    SchemaFailure(
+                        "view",
+                        "weights",
+                        "must be finite and > 0",
+                        int(badw.sum()),
+                        _labels(index, badw),
+                        _values(w, badw),
+                    )
+                )
     if failures:
         raise SchemaError(failures)
     return out, w, (tuple(index) if index_labels else ())

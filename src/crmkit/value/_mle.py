@@ -17,7 +17,13 @@ from scipy import optimize
 
 from crmkit.exceptions import ConvergenceError
 
-__all__ = ["MLEResult", "fit_mle", "hessian_standard_errors", "hessian_covariance"]
+__all__ = [
+    "CachedObjective",
+    "MLEResult",
+    "fit_mle",
+    "hessian_standard_errors",
+    "hessian_covariance",
+]
 
 FloatArray = npt.NDArray[np.float64]
 #: ``objective(theta) -> (negative log-likelihood, gradient wrt theta)`` where
@@ -108,6 +114,70 @@ def hessian_standard_errors(objective: Objective, params: FloatArray) -> FloatAr
     return _standard_errors(_observed_information(objective, params))
 
 
+class CachedObjective:
+    """An objective that remembers its last evaluation and has a numerical Hessian.
+
+    Optimisers and the standard-error code ask again for the point they
+    just evaluated (at times through ``exp`` and ``log``, an ulp away): the
+    answer is kept. :meth:`hessian` differences the analytic gradient, for
+    objectives without an analytic Hessian.
+
+    Parameters
+    ----------
+    objective : callable
+        ``theta -> (negative log-likelihood, gradient wrt theta)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def obj(theta):  # negll of N(mu, 1) data [1, 2, 3] in mu = exp(theta)
+    ...     mu = np.exp(theta[0]); x = np.array([1.0, 2.0, 3.0])
+    ...     return 0.5 * float(np.sum((x - mu) ** 2)), np.array([-np.sum(x - mu) * mu])
+    >>> cached = CachedObjective(obj)
+    >>> np.round(cached.hessian(np.log([2.0])), 5).tolist()  # d2/dmu2 = n
+    [[3.0]]
+    """
+
+    #: :meth:`hessian` costs an objective evaluation per parameter.
+    numerical_hessian = True
+
+    def __init__(self, objective: Objective) -> None:
+        self.objective = objective
+        self._last: tuple[FloatArray, float, FloatArray] | None = None
+
+    def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """``(negative log-likelihood, gradient)`` at ``theta``, from memory when repeated."""
+        theta = np.asarray(theta, dtype=np.float64)
+        last = self._last
+        if last is not None and np.all(np.abs(theta - last[0]) <= 1e-15 * (1.0 + np.abs(last[0]))):
+            return last[1], last[2].copy()
+        f, g = self.objective(theta)
+        g = np.asarray(g, dtype=np.float64)
+        self._last = (theta.copy(), float(f), g)
+        return float(f), g.copy()
+
+    def hessian(self, theta: FloatArray) -> FloatArray:
+        """Hessian of the objective in the natural parameters ``exp(theta)``.
+
+        Forward differences of the analytic gradient with steps of ``1e-7``
+        relative: one evaluation per parameter besides ``theta`` itself,
+        accurate to about ``1e-5`` relative (ample for standard errors and
+        Newton steps); ``theta`` stays the remembered point.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        p = np.exp(theta)
+        g0 = self(theta)[1] / p
+        centre = self._last
+        k = len(p)
+        hess = np.empty((k, k))
+        for j in range(k):
+            up = p.copy()
+            up[j] *= 1.0 + 1e-7
+            hess[:, j] = (self(np.log(up))[1] / up - g0) / (up[j] - p[j])
+        self._last = centre
+        return np.asarray(0.5 * (hess + hess.T), dtype=np.float64)
+
+
 def _observed_information(objective: Objective, params: FloatArray) -> FloatArray:
     # an objective may carry its analytic Hessian (natural parameters)
     analytic = getattr(objective, "hessian", None)
@@ -196,6 +266,7 @@ def fit_mle(
     tol: float = 1e-10,
     model: str = "model",
     starts: Sequence[Sequence[float]] = (),
+    converged_start: int | None = None,
 ) -> MLEResult:
     """Maximise a log-likelihood over positive parameters.
 
@@ -219,6 +290,11 @@ def fit_mle(
     starts : sequence of sequences, default=()
         Further starting points tried when the first one fails; the best
         converged result wins.
+    converged_start : int, optional
+        ``x0`` is already a converged optimum, reached by this many Newton
+        iterations whose decrement fell below the tolerance (see
+        :func:`~crmkit.value._purchase_utils.newton_minimize`): the
+        optimiser is not run, only the standard errors are computed.
 
     Returns
     -------
@@ -243,6 +319,11 @@ def fit_mle(
     0.5
     """
     pen = _penalised(objective, penalizer)
+    if converged_start is not None and penalizer == 0:
+        theta = np.log(np.asarray(x0, dtype=np.float64))
+        negll, grad = objective(theta)
+        if np.isfinite(negll) and np.all(np.isfinite(grad)) and np.all(np.abs(theta) < 29.999):
+            return _result(objective, np.exp(theta), negll, converged_start, _NEWTON_MESSAGE)
     best: Any = None
     diagnostics: dict[str, Any] = {}
     for start in [x0, *starts]:
@@ -297,14 +378,22 @@ def fit_mle(
             {**diagnostics, "last_params": dict(zip(names, params.tolist(), strict=True))},
         )
     negll, _ = objective(best.x)
+    return _result(objective, params, negll, int(best.nit), str(best.message))
+
+
+_NEWTON_MESSAGE = "Newton iterations converged (decrement below tolerance)"
+
+
+def _result(
+    objective: Objective, params: FloatArray, negll: float, n_iter: int, message: str
+) -> MLEResult:
     hess = _observed_information(objective, params)
-    ses = _standard_errors(hess)
     return MLEResult(
         params=params,
         log_likelihood=-float(negll),
-        standard_errors=ses,
+        standard_errors=_standard_errors(hess),
         converged=True,
-        n_iter=int(best.nit),
-        message=str(best.message),
+        n_iter=n_iter,
+        message=message,
         covariance=_covariance(hess),
     )

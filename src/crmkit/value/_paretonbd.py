@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit.exceptions import SchemaError, SchemaFailure
-from crmkit.value._mle import MLEResult, Objective
+from crmkit.value._mle import CachedObjective, MLEResult, Objective
 from crmkit.value._paretonbd_core import (
     PNBDObjective,
     _argument_error,
@@ -177,7 +177,8 @@ class ParetoNBD(PurchaseModel):
 
     def _objective(self, data: tuple[FloatArray, ...], weights: FloatArray) -> Objective:
         x, tx, T = data
-        objective = PNBDObjective(x, tx, T, weights)
+        # remembers its last point and differences the gradient for the Hessian
+        objective = CachedObjective(PNBDObjective(x, tx, T, weights))
         # kept for the Newton polish in _store_result; fit may also build
         # objectives on subsamples (warm start): the full data has most rows
         self.__dict__.setdefault("_pending_objective", []).append(objective)
@@ -186,7 +187,7 @@ class ParetoNBD(PurchaseModel):
     def _store_result(self, result: MLEResult, n_customers: float) -> None:
         pending = self.__dict__.pop("_pending_objective", [])
         if pending:
-            full = max(pending, key=lambda o: len(o.x))
+            full = max(pending, key=lambda o: len(o.objective.x))
             result = polish(full, result, float(self.penalizer))
         super()._store_result(result, n_customers)
 

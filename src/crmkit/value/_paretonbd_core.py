@@ -191,6 +191,8 @@ def polish(objective: Objective, result: MLEResult, penalizer: float) -> MLEResu
     new = p + delta
     if not np.all(np.isfinite(delta)) or np.any(np.abs(delta) > 0.05 * p):
         return result
+    if -float(grad @ delta) <= 1e-13 * max(1.0, abs(f0)):  # at the maximum already (Newton)
+        return result
     f1, _ = objective(np.log(new))
     pen0, pen1 = penalizer * float(np.sum(p**2)), penalizer * float(np.sum(new**2))
     if not np.isfinite(f1) or f1 + pen1 > f0 + pen0 + 1e-12 * max(1.0, abs(f0)):

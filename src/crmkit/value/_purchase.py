@@ -27,7 +27,7 @@ from crmkit.exceptions import (
 )
 from crmkit.value._base import ValueModel
 from crmkit.value._inputs import read_columns
-from crmkit.value._mle import Objective, fit_mle
+from crmkit.value._mle import CachedObjective, Objective, fit_mle
 from crmkit.value._purchase_utils import (  # noqa: F401
     _MIX,
     _PROBE_ROWS,
@@ -38,6 +38,7 @@ from crmkit.value._purchase_utils import (  # noqa: F401
     collapse_rows,
     expm1_ratio,
     near_one,
+    newton_minimize,
     newton_polish,
     per_customer,
 )
@@ -217,8 +218,11 @@ class PurchaseModel(ValueModel):
         model = type(self).__name__
         penalizer = float(self.penalizer)
         objective = self._objective(tuple(cols), cw)
+        newton_steps = None
         if len(cw) > _WARM_START_ROWS:
-            starts = self._warm_start(objective, tuple(cols), cw, starts, penalizer)
+            if not callable(getattr(objective, "hessian", None)):
+                objective = CachedObjective(objective)  # a numerical Hessian for Newton
+            starts, newton_steps = self._warm_start(objective, tuple(cols), cw, starts, penalizer)
         result = fit_mle(
             objective,
             starts[0],
@@ -226,6 +230,7 @@ class PurchaseModel(ValueModel):
             penalizer=penalizer,
             model=model,
             starts=starts[1:],
+            converged_start=newton_steps,
         )
         self._store_result(result, float(w.sum()))
         return self
@@ -237,20 +242,25 @@ class PurchaseModel(ValueModel):
         cw: FloatArray,
         starts: list[list[float]],
         penalizer: float,
-    ) -> list[list[float]]:
+    ) -> tuple[list[list[float]], int | None]:
         """Better starting points for a large fit (the likelihood is unchanged).
 
-        The optimum for a fixed random subsample of rows is close to the full
-        one; when the objective has an analytic Hessian, Newton steps on the
-        full data then bring it to the optimum, so the final optimiser run
-        only confirms it.
+        The optimum for a fixed random subsample of customers is close to the
+        full one; when the objective has a Hessian, Newton steps on the full
+        data then bring it to the optimum. Returns the starts and, when the
+        Newton iterations converged, their number (the first start is then
+        the optimum and needs no optimiser run).
         """
         size = min(_WARM_START_SIZE, max(5_000, len(cw) // 20))
-        pick = np.random.default_rng(0).choice(len(cw), size, replace=False)
-        sub_w = cw[pick] * (float(cw.sum()) / float(cw[pick].sum()))
+        # a sample of customers (rows drawn in proportion to the customers
+        # they stand for), so that heavy collapsed rows are represented
+        total = float(cw.sum())
+        counts = np.random.default_rng(0).multinomial(size, cw / total)
+        pick = np.flatnonzero(counts)
+        sub_w = counts[pick].astype(np.float64) * (total / size)
         sub = tuple(c[pick] for c in cols)
         if not np.any(sub[0] > 0):
-            return starts
+            return starts, None
         try:
             warm = fit_mle(
                 self._objective(sub, sub_w),
@@ -261,12 +271,17 @@ class PurchaseModel(ValueModel):
                 starts=starts[1:],
             )
         except ConvergenceError:
-            return starts
+            return starts, None
         theta = np.log(warm.params)
         hessian = getattr(objective, "hessian", None)
-        if penalizer == 0 and callable(hessian):
-            theta = newton_polish(objective, hessian, theta)
-        return [np.exp(theta).tolist(), *starts]
+        if penalizer != 0 or not callable(hessian):
+            return [np.exp(theta).tolist(), *starts], None
+        # a numerical Hessian costs several objective evaluations: one, then BFGS updates
+        quasi = bool(getattr(objective, "numerical_hessian", False))
+        theta, converged, steps = newton_minimize(
+            objective, hessian, theta, max_steps=12 if quasi else 6, reuse_hessian=quasi
+        )
+        return [np.exp(theta).tolist(), *starts], (steps if converged else None)
 
     @classmethod
     def from_params(cls: type[_M], **params: float) -> _M:

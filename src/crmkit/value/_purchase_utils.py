@@ -104,6 +104,8 @@ def newton_polish(
     hessian: Callable[[FloatArray], FloatArray],
     theta0: FloatArray,
     max_steps: int = 6,
+    *,
+    reuse_hessian: bool = False,
 ) -> FloatArray:
     """Damped Newton steps on log-parameters from a point near the optimum.
 
@@ -118,11 +120,19 @@ def newton_polish(
         Starting log-parameters.
     max_steps : int, default=6
         Newton iterations at most.
+    reuse_hessian : bool, default=False
+        Evaluate the Hessian once, at ``theta0``, and refine it by BFGS
+        updates from the gradients of the steps (quasi-Newton from an exact
+        start, for a Hessian that costs many objective evaluations).
 
     Returns
     -------
     ndarray of shape (n_params,)
         The improved log-parameters (``theta0`` when no step helps).
+
+    See Also
+    --------
+    newton_minimize : the same, also telling whether the iterations converged.
 
     Examples
     --------
@@ -135,20 +145,75 @@ def newton_polish(
     >>> round(float(np.exp(newton_polish(obj, hess, np.log([0.4]))[0])), 8)
     0.5
     """
+    theta, _, _ = newton_minimize(
+        objective, hessian, theta0, max_steps, reuse_hessian=reuse_hessian
+    )
+    return theta
+
+
+def newton_minimize(
+    objective: Objective,
+    hessian: Callable[[FloatArray], FloatArray],
+    theta0: FloatArray,
+    max_steps: int = 6,
+    *,
+    reuse_hessian: bool = False,
+    tol: float = 1e-13,
+) -> tuple[FloatArray, bool, int]:
+    """Damped (quasi-)Newton iterations on log-parameters, with a convergence verdict.
+
+    Parameters
+    ----------
+    objective, hessian, theta0, max_steps, reuse_hessian
+        As in :func:`newton_polish`.
+    tol : float, default=1e-13
+        Converged when the Newton decrement ``g' H^-1 g`` (about twice the
+        distance to the optimum in the objective) is at most
+        ``tol * max(1, |f|)``.
+
+    Returns
+    -------
+    theta : ndarray of shape (n_params,)
+        The last accepted log-parameters.
+    converged : bool
+        Whether the decrement test held there.
+    steps : int
+        Accepted Newton steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 3.0])
+    >>> def obj(theta):  # exponential data, rate = exp(theta)
+    ...     lam = np.exp(theta[0])
+    ...     return float(lam * x.sum() - len(x) * theta[0]), np.array([lam * x.sum() - len(x)])
+    >>> hess = lambda theta: np.array([[len(x) / np.exp(theta[0]) ** 2]])
+    >>> theta, converged, steps = newton_minimize(obj, hess, np.log([0.4]), 20)
+    >>> round(float(np.exp(theta[0])), 10), converged
+    (0.5, True)
+    """
     theta: FloatArray = np.asarray(theta0, dtype=np.float64).copy()
     f, g = objective(theta)
     if not (np.isfinite(f) and np.all(np.isfinite(g))):
-        return theta
-    for _ in range(max_steps):
-        p = np.exp(theta)
-        h = p[:, None] * np.asarray(hessian(theta), dtype=np.float64) * p[None, :] + np.diag(g)
+        return theta, False, 0
+    h: FloatArray | None = None
+    steps = 0
+    for _ in range(max_steps + 1):
+        if h is None or not reuse_hessian:
+            h = _log_hessian(np.asarray(hessian(theta), dtype=np.float64), theta, g)
+            if h is None:
+                return theta, False, steps
         try:
             chol = np.linalg.cholesky(h)
         except np.linalg.LinAlgError:
-            break
+            return theta, False, steps
         step = -np.linalg.solve(chol.T, np.linalg.solve(chol, g))
         decrement = -float(g @ step)  # about twice the distance to the optimum in f
-        if not np.isfinite(decrement) or decrement <= 1e-13 * max(1.0, abs(f)):
+        if not np.isfinite(decrement):
+            return theta, False, steps
+        if decrement <= tol * max(1.0, abs(f)):
+            return theta, True, steps
+        if steps == max_steps:
             break
         t = 1.0
         for _ in range(8):
@@ -159,9 +224,31 @@ def newton_polish(
                     break
             t *= 0.5
         else:
-            break
-        theta, f, g = np.asarray(cand, dtype=np.float64), fc, gc
-    return theta
+            return theta, False, steps
+        cand = np.asarray(cand, dtype=np.float64)
+        if reuse_hessian:  # BFGS update of the Hessian approximation
+            s_k, y_k = cand - theta, gc - g
+            sy = float(s_k @ y_k)
+            if sy > 1e-12 * float(np.linalg.norm(s_k) * np.linalg.norm(y_k)):
+                hs = h @ s_k
+                h = h - np.outer(hs, hs) / float(s_k @ hs) + np.outer(y_k, y_k) / sy
+        theta, f, g = cand, fc, gc
+        steps += 1
+    return theta, False, steps
+
+
+def _log_hessian(natural: FloatArray, theta: FloatArray, g: FloatArray) -> FloatArray | None:
+    """Hessian wrt ``theta = log p`` from the natural one; positive definite or None.
+
+    Away from the optimum ``p H p + diag(g)`` may be indefinite: then the
+    Newton step of the natural parameters (``p H p``) is taken.
+    """
+    p = np.exp(theta)
+    scaled = p[:, None] * natural * p[None, :]
+    for h in (scaled + np.diag(g), scaled):
+        if np.all(np.isfinite(h)) and np.all(np.linalg.eigvalsh(0.5 * (h + h.T)) > 0):
+            return np.asarray(0.5 * (h + h.T), dtype=np.float64)
+    return None
 
 
 def check_argument(

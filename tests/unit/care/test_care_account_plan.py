@@ -119,7 +119,9 @@ def test_plan_of_a_base_without_products_or_contacts() -> None:
 def test_errors(crm: Any) -> None:
     with pytest.raises(SchemaError, match="has no transactions of this customer"):
         account_plan(crm.data, -1)
-    with pytest.raises(TypeError, match="expects CustomerData"):
+    with pytest.raises(TypeError, match=r"account_plan: 'data' must be CustomerData"):
+        account_plan(crm.frames["transactions"], 1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match=r"'data' .*; got DataFrame$"):
         account_plan(crm.frames["transactions"], 1)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="n_products"):
         account_plan(crm.data, 1, n_products=-1)

@@ -8,7 +8,7 @@ import pytest
 
 from crmkit.care import COVERAGE_RISKS, contact_coverage, contact_map
 from crmkit.data import CustomerData
-from crmkit.exceptions import SchemaError
+from crmkit.exceptions import InvalidParameterError, SchemaError
 
 NaT = pd.NaT
 
@@ -102,8 +102,10 @@ def test_coverage_needs_contacts_and_customer_data() -> None:
     tx = pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"], "amount": [1.0]})
     with pytest.raises(SchemaError, match=r"contacts\['<frame>'\]: is missing"):
         contact_coverage(CustomerData.from_frames(transactions=tx))
-    with pytest.raises(TypeError, match="expects CustomerData"):
+    with pytest.raises(TypeError, match=r"contact_coverage: 'data' must be CustomerData"):
         contact_coverage(tx)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match=r"contact_map: 'data' .*; got dict$"):
+        contact_map({"contacts": tx})  # type: ignore[arg-type]
 
 
 def test_input_frames_are_not_changed() -> None:

@@ -13,6 +13,7 @@ from crmkit.care import (
     INTENSITY_DTYPE,
     PORTFOLIO_RULES,
     RETENTION_ACTIONS,
+    CareModelBase,
     KeyAccountCare,
     LifecycleCare,
     PortfolioCare,
@@ -280,6 +281,42 @@ def test_plan_one_equals_bulk_row() -> None:
 def test_care_plan_from_row_needs_every_column() -> None:
     with pytest.raises(SchemaError, match="budget_share"):
         care_plan_from_row({c: "x" for c in CARE_PLAN_COLUMNS if c != "budget_share"})
+
+
+@pytest.mark.parametrize("model", [PortfolioCare, LifecycleCare, KeyAccountCare])
+@pytest.mark.parametrize("row", [None, 3.5, "A", ["A", 1.0], np.array([1.0])])
+def test_plan_one_refuses_a_row_that_is_not_a_mapping(model: Any, row: Any) -> None:
+    view = make_customer_view(20, requires=model().requires, seed=1)
+    for care in (model(), model().fit(view)):  # the row is checked before fitting is
+        with pytest.raises(InvalidParameterError) as info:
+            care.plan_one(row)
+        assert isinstance(info.value, TypeError)
+        message = str(info.value)
+        assert message.startswith(f"{model.__name__}.plan_one: 'row' must be a mapping")
+        assert message.endswith(f"; got {type(row).__name__}")
+
+
+def test_care_plan_from_row_refuses_a_row_that_is_not_a_mapping() -> None:
+    with pytest.raises(InvalidParameterError, match=r"care_plan_from_row: 'row' .*; got tuple$"):
+        care_plan_from_row(tuple(CARE_PLAN_COLUMNS))  # type: ignore[arg-type]
+
+
+def test_the_bare_base_class_cannot_be_fitted() -> None:
+    view = make_customer_view(10, requires=PortfolioCare().requires)
+    with pytest.raises(InvalidParameterError) as info:
+        CareModelBase().fit(view)
+    message = str(info.value)
+    assert message.startswith("CareModelBase is not a complete care model")
+    for name in ("'value_column'", "'table'", "_tier_columns", "_tiers", "PortfolioCare"):
+        assert name in message
+
+
+def test_an_incomplete_subclass_names_what_it_lacks() -> None:
+    class NoTiers(PortfolioCare):
+        _tiers = CareModelBase._tiers  # undo the tier rule
+
+    with pytest.raises(InvalidParameterError, match=r"NoTiers .*lacks the methods _tiers;"):
+        NoTiers().fit(_portfolio_view())
 
 
 # ------------------------------------------------------------------ lifecycle

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from crmkit.churn import FALLBACK_BG_PARAMS, AliveChurn
-from crmkit.exceptions import DataWarning, InvalidParameterError, NotFittedError, SchemaError
+from crmkit.exceptions import (
+    DataWarning,
+    InvalidParameterError,
+    ModelFileError,
+    NotFittedError,
+    SchemaError,
+)
 from crmkit.value import BetaGeo
 
 
@@ -76,3 +82,14 @@ def test_errors() -> None:
         fitted = AliveChurn().fit(view)
     with pytest.raises(SchemaError, match="T"):
         fitted.score(view.drop(columns=["T"]))
+
+
+def test_a_saved_state_without_a_purchase_model_is_a_model_file_error() -> None:
+    saved = AliveChurn().fit(_cdnow_like(300)).to_dict()
+    saved["state"]["__dict__"]["model"] = 7
+    with pytest.raises(ModelFileError) as info:
+        AliveChurn.from_dict(saved)
+    assert isinstance(info.value, ValueError)
+    message = str(info.value)
+    assert "AliveChurn" in message and "'model'" in message and "p_alive" in message
+    assert message.endswith("got int")

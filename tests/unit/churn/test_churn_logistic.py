@@ -8,7 +8,7 @@ import pytest
 from scipy.special import expit
 
 from crmkit.churn import DEFAULT_CHURN_COLUMNS, FeatureMap, LogisticChurn, default_log_columns
-from crmkit.exceptions import InvalidParameterError, NotFittedError, SchemaError
+from crmkit.exceptions import InvalidParameterError, ModelFileError, NotFittedError, SchemaError
 
 
 def _data(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -137,3 +137,30 @@ def test_infinite_values_are_refused_with_the_column_named() -> None:
     bad = view.assign(days_since_last=np.r_[np.inf, view["days_since_last"].to_numpy()[1:]])
     with pytest.raises(SchemaError, match="days_since_last"):
         LogisticChurn(columns=("days_since_last",)).fit(bad, y)
+
+
+@pytest.mark.parametrize(
+    ("columns", "shown"),
+    [
+        (["frequency", 3], "got 1 other value: [3]"),
+        ([1.5, None, "n_x"], "got 2 other values: [1.5, None]"),
+        ("frequency", "got str 'frequency'"),
+        (None, "got NoneType"),
+        (7, "got int"),
+    ],
+)
+def test_default_log_columns_refuses_what_is_not_column_names(columns: object, shown: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        default_log_columns(columns)  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
+    message = str(info.value)
+    assert message.startswith("default_log_columns: 'columns' must ")
+    assert message.endswith(shown)
+
+
+def test_a_saved_state_with_mismatched_coefficients_is_a_model_file_error() -> None:
+    view, y = _data(300)
+    saved = LogisticChurn(columns=("last_nps", "days_since_last")).fit(view, y).to_dict()
+    saved["state"]["__dict__"]["coef"] = {"__ndarray__": [1.0], "dtype": "<f8", "shape": [1]}
+    with pytest.raises(ModelFileError, match=r"LogisticChurn: 'coef' and 'missing_coef' .*\(2\)"):
+        LogisticChurn.from_dict(saved)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from crmkit.churn import DEFAULT_WEIGHTS, RULES, SignalRules
-from crmkit.exceptions import InvalidParameterError, NotFittedError, SchemaError
+from crmkit.exceptions import InvalidParameterError, ModelFileError, NotFittedError, SchemaError
 
 NAN = float("nan")
 
@@ -182,3 +182,13 @@ def test_a_saved_model_holds_weights_not_customers() -> None:
     assert "c000" not in text
     restored = SignalRules.from_dict(json.loads(text))
     pd.testing.assert_frame_equal(restored.score(view), rules.score(view))
+
+
+def test_a_saved_state_with_unknown_rules_is_a_model_file_error() -> None:
+    view = _view(last_nps=[2.0, 8.0, 5.0])
+    saved = SignalRules(signals=("nps_detractor",)).fit(view).to_dict()
+    saved["state"]["__dict__"]["signals"] = {"__tuple__": ["nps_detractor", "moon_phase"]}
+    with pytest.raises(ModelFileError) as info:
+        SignalRules.from_dict(saved)
+    message = str(info.value)
+    assert "SignalRules" in message and "'signals'" in message and "['moon_phase']" in message

@@ -9,7 +9,7 @@ from scipy.special import gammaln
 
 from crmkit.churn import SurvivalChurn
 from crmkit.churn._weibull import Histories, history_loglik, p_gone_by
-from crmkit.exceptions import InvalidParameterError, NotFittedError, SchemaError
+from crmkit.exceptions import InvalidParameterError, ModelFileError, NotFittedError, SchemaError
 
 
 def _simulate(
@@ -130,3 +130,11 @@ def test_horizon_and_columns_are_checked() -> None:
     bad = view.assign(recency=view["T"] + 1.0)
     with pytest.raises(SchemaError, match="recency"):
         SurvivalChurn(columns=()).fit(bad)
+
+
+def test_a_saved_state_with_mismatched_coefficients_is_a_model_file_error() -> None:
+    view = _simulate(300, r=0.5, alpha=2.0, c=1.5, scale=40.0, seed=1)
+    saved = SurvivalChurn(columns=("z",), log_columns=()).fit(view).to_dict()
+    saved["state"]["__dict__"]["coef"] = {"__ndarray__": [], "dtype": "<f8", "shape": [0]}
+    with pytest.raises(ModelFileError, match=r"SurvivalChurn: 'coef' .*\(1\); got shape \(0,\)"):
+        SurvivalChurn.from_dict(saved)

@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 
 from crmkit import load
 from crmkit.care import LifecycleCare, PortfolioCare
-from crmkit.compose import ObservedSpend, Playbook, assessment_from_row
+from crmkit.compose import (
+    ObservedSpend,
+    Playbook,
+    assessment_from_row,
+    demo_sections,
+    lapsed_from,
+)
 from crmkit.data import CustomerData, summarize
 from crmkit.datasets import make_crm
 from crmkit.domain import CustomerAssessment
@@ -290,7 +296,9 @@ def test_clashing_outputs_and_bad_parameters(data: CustomerData) -> None:
 
 
 def test_bad_data(fitted: Playbook, data: CustomerData) -> None:
-    with pytest.raises(TypeError, match="reads CustomerData"):
+    with pytest.raises(InvalidParameterError, match=r"Playbook: 'data' must be CustomerData"):
+        fitted.assess(summarize(data))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"got DataFrame$"):
         fitted.assess(summarize(data))  # type: ignore[arg-type]
     daily = attrs.evolve(data, time_unit="D")
     with pytest.raises(InvalidParameterError, match="time unit"):
@@ -303,3 +311,41 @@ def test_care_model_plan_one_matches_the_playbook_row(fitted: Playbook, full: pd
     cid = full.index[10]
     plan = care.plan_one(full.loc[cid])
     assert plan == assessment_from_row(full.loc[cid]).care_plan
+
+
+@pytest.mark.parametrize("row", [None, 3, "development", ["stage", "lapsed"], np.array([0.0])])
+@pytest.mark.parametrize("function", [assessment_from_row, lapsed_from])
+def test_row_readers_refuse_a_row_that_is_not_a_mapping(function: Any, row: Any) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        function(row)
+    assert isinstance(info.value, TypeError)
+    message = str(info.value)
+    assert message.startswith(f"{function.__name__}: 'row' must be a mapping")
+    assert message.endswith(f"; got {type(row).__name__}")
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "check"),
+    [
+        ({"status": "active", "clv": 1.0}, "stage", "is missing"),
+        ({"stage": "courtship"}, "stage", "is not a lifecycle stage"),
+        ({"stage": "development", "clv": "a lot"}, "clv", "is not a number"),
+        ({"stage": "retention", "churn_risk": [0.2]}, "churn_risk", "is not a number"),
+        ({"stage": "lapsed", "frequency": "twice"}, "frequency", "is not a number"),
+    ],
+)
+def test_assessment_from_row_names_the_bad_field(
+    row: dict[str, Any], column: str, check: str
+) -> None:
+    with pytest.raises(SchemaError) as info:
+        assessment_from_row(row)
+    (failure,) = info.value.failures
+    assert (failure.frame, failure.column) == ("row", column)
+    assert failure.check.startswith(check)
+    if column in row:
+        assert failure.values == (row[column],)
+
+
+def test_demo_sections_names_a_wrong_argument() -> None:
+    with pytest.raises(InvalidParameterError, match=r"demo_sections: 'crm' must be .*; got list$"):
+        demo_sections([1, 2])

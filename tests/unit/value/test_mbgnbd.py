@@ -67,6 +67,24 @@ def test_parameter_recovery_100k_customers() -> None:
         assert abs(est - value) < 3 * se, (name, est, value, se)
 
 
+def test_large_fit_newton_path_equals_plain_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # without an analytic Hessian a large fit differences the gradient once and
+    # refines it by BFGS updates; it must land on the optimiser's maximum
+    from crmkit.value import _purchase
+
+    T = np.random.default_rng(3).uniform(20.0, 80.0, 20_000)
+    view = ModifiedBetaGeo.from_params(**PARAMS).sample(20_000, T, seed=5)
+    plain = ModifiedBetaGeo().fit(view)
+    monkeypatch.setattr(_purchase, "_WARM_START_ROWS", 2_000)
+    warm = ModifiedBetaGeo().fit(view)
+    for name in PARAMS:
+        assert getattr(warm.params_, name) == pytest.approx(getattr(plain.params_, name), rel=1e-4)
+        assert getattr(warm.standard_errors_, name) == pytest.approx(
+            getattr(plain.standard_errors_, name), rel=1e-3
+        )
+    assert warm.log_likelihood_ >= plain.log_likelihood_ - 1e-6
+
+
 def test_predictions_are_consistent() -> None:
     m = ModifiedBetaGeo.from_params(**PARAMS)
     n = np.arange(3000)

@@ -31,6 +31,7 @@ from crmkit.exceptions import (
     SchemaError,
 )
 from crmkit.value._hyp2f1 import _quadrature, _series, log_hyp2f1_c_a1, log_tanh_sinh
+from crmkit.value._mle import CachedObjective
 from crmkit.value._paretonbd import ParetoNBD, ParetoNBDParams
 from crmkit.value._paretonbd_core import PNBDObjective, pnbd_loglik, pnbd_p_alive
 
@@ -617,8 +618,8 @@ def test_large_fit_polishes_on_the_full_data(monkeypatch: pytest.MonkeyPatch) ->
     seen: list[int] = []
     original = module.polish
 
-    def spy(objective: PNBDObjective, result, penalizer):  # type: ignore[no-untyped-def]
-        seen.append(len(objective.x))
+    def spy(objective, result, penalizer):  # type: ignore[no-untyped-def]
+        seen.append(len(objective.objective.x))
         return original(objective, result, penalizer)
 
     T = np.random.default_rng(8).uniform(20.0, 52.0, 65_000)
@@ -627,3 +628,59 @@ def test_large_fit_polishes_on_the_full_data(monkeypatch: pytest.MonkeyPatch) ->
     m = ParetoNBD().fit(view)
     assert seen == [65_000]
     assert m.log_likelihood_ == pytest.approx(float(m.log_likelihood(view).sum()), rel=1e-12)
+
+
+def test_large_fit_with_quasi_newton_equals_plain_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # > 60,000 distinct rows: subsample fit, then quasi-Newton on the full data
+    # from a numerical Hessian, with no optimiser run when Newton converges
+    from crmkit.value import _purchase
+
+    T = np.random.default_rng(8).uniform(20.0, 52.0, 65_000)
+    view = ParetoNBD.from_params(**PUBLISHED).sample(65_000, T, seed=5)
+    calls: list[str] = []
+    original = _purchase.fit_mle
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append("newton" if kwargs.get("converged_start") is not None else "optimiser")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_purchase, "fit_mle", spy)
+    warm = ParetoNBD().fit(view)
+    assert calls[-1] == "newton"
+    monkeypatch.setattr(_purchase, "_WARM_START_ROWS", 10**9)
+    plain = ParetoNBD().fit(view)
+    assert calls[-1] == "optimiser"
+    for name in PUBLISHED:
+        assert getattr(warm.params_, name) == pytest.approx(getattr(plain.params_, name), rel=1e-4)
+        assert getattr(warm.standard_errors_, name) == pytest.approx(
+            getattr(plain.standard_errors_, name), rel=1e-3
+        )
+    assert warm.log_likelihood_ >= plain.log_likelihood_ - 1e-6
+
+
+def test_numerical_hessian_matches_central_differences(cdnow: pd.DataFrame) -> None:
+    data = [cdnow[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")]
+    obj = CachedObjective(PNBDObjective(*data, np.ones(len(cdnow))))
+    p = np.array([PUBLISHED[k] for k in ("r", "alpha", "s", "beta")])
+    hess = obj.hessian(np.log(p))
+    num = np.empty((4, 4))
+    for j in range(4):
+        h = 1e-5 * p[j]
+        up, dn = p.copy(), p.copy()
+        up[j] += h
+        dn[j] -= h
+        num[:, j] = (obj(np.log(up))[1] / up - obj(np.log(dn))[1] / dn) / (2 * h)
+    np.testing.assert_allclose(hess, 0.5 * (num + num.T), rtol=1e-4, atol=1e-6 * np.abs(num).max())
+    assert obj(np.log(p))[0] == obj.objective(np.log(p))[0]  # the memo returns the centre
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "z", "word"),
+    [(-1.0, 1.0, 0.5, "'a'"), (1.0, 0.0, 0.5, "'b'"), (1.0, 1.0, 1.0, "'z'"),
+     (float("nan"), 1.0, 0.5, "'a'"), (1.0, 1.0, -0.1, "'z'")],
+)  # fmt: skip
+def test_hyp2f1_refuses_arguments_outside_its_domain(
+    a: float, b: float, z: float, word: str
+) -> None:
+    with pytest.raises(InvalidParameterError, match=word):
+        log_hyp2f1_c_a1([a], [b], [z])
