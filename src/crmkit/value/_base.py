@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import attrs
@@ -11,7 +12,7 @@ import pandas as pd
 from crmkit._display import value_model_html
 from crmkit._estimator import BaseEstimator, check_is_fitted
 from crmkit._persist import Persistable
-from crmkit.exceptions import ModelFileError
+from crmkit.exceptions import ConvergenceWarning, ModelFileError
 from crmkit.value._mle import MLEResult
 
 __all__ = ["ValueModel"]
@@ -35,7 +36,10 @@ class ValueModel(BaseEstimator, Persistable):
     n_customers_ : float
         Total weight of customers fitted on.
     converged_ : bool
-        Whether the optimiser converged.
+        Whether the optimiser converged. It may converge where the likelihood
+        is flat (the data cannot identify some parameters): then those
+        standard errors are NaN and ``fit`` warns with
+        :class:`~crmkit.exceptions.ConvergenceWarning`.
     n_iter_ : int
         Optimiser iterations.
     covariance_ : ndarray of shape (n_params, n_params)
@@ -67,6 +71,26 @@ class ValueModel(BaseEstimator, Persistable):
         self.covariance_ = (
             np.full((k, k), np.nan) if cov is None else np.array(cov, dtype=np.float64)
         )
+        undefined = [
+            name
+            for name, se in zip(self._param_fields(), result.standard_errors, strict=True)
+            if not np.isfinite(se)
+        ]
+        if undefined:
+            estimates = ", ".join(
+                f"{n}={float(v):.4g}"
+                for n, v in zip(self._param_fields(), result.params, strict=True)
+            )
+            warnings.warn(
+                f"{type(self).__name__}: the likelihood is flat at the estimates ({estimates}): "
+                f"the observed information is singular, so the standard errors of "
+                f"{', '.join(undefined)} are undefined (NaN) and the data cannot pin these "
+                "parameters down (e.g. too few or too similar customers). Predictions may "
+                "still be usable; for stable estimates fit on more customers or set a "
+                "'penalizer' > 0.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
 
     def _check_fitted(self) -> None:
         check_is_fitted(self, self._fitted_attrs)

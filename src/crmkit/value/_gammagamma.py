@@ -160,11 +160,13 @@ class GammaGamma(ValueModel):
 
         Examples
         --------
-        >>> view = {"frequency": [1, 2, 0, 3, 1, 2],
-        ...         "monetary_value": [10.0, 12.5, 0.0, 30.0, 8.0, 22.0]}
-        >>> m = GammaGamma().fit(view)
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.integers(0, 6, 300)  # 50 of them never repeat
+        >>> spend = np.where(x > 0, rng.gamma(6.0, 1.0 / rng.gamma(4.0, 1 / 15.0, 300)), 0.0)
+        >>> m = GammaGamma().fit({"frequency": x, "monetary_value": spend})
         >>> m.n_customers_, m.n_ignored_
-        (5.0, 1.0)
+        (250.0, 50.0)
         """
         self._validate_params()
         cols, w, index = read_columns(

@@ -1,8 +1,9 @@
 """Maximum-likelihood machinery shared by the value models.
 
 Optimises on log-parameters with L-BFGS-B and an analytic gradient, adds an
-optional L2 penalty, and derives standard errors from a Hessian obtained by
-central differences of the analytic gradient.
+optional L2 penalty, and derives standard errors from the objective's own
+Hessian when it has one (analytic, or :class:`CachedObjective`'s forward
+differences) and otherwise from central differences of the analytic gradient.
 """
 
 from __future__ import annotations

@@ -138,7 +138,10 @@ class ParetoNBD(PurchaseModel):
 
         Identical customers are collapsed to weighted rows first (the
         likelihood is unchanged); L-BFGS-B on the log-parameters with the
-        analytic gradient is finished by one Newton step.
+        analytic gradient is finished by one Newton step. Above 60,000
+        distinct rows a weighted sample of customers is fitted first and
+        quasi-Newton steps on the full data (from a Hessian by differences
+        of the gradient, refined by BFGS updates) take it to the maximum.
 
         Parameters
         ----------
@@ -165,10 +168,21 @@ class ParetoNBD(PurchaseModel):
 
         Examples
         --------
+        >>> truth = ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+        >>> view = truth.sample(300, 39.0, seed=2)
+        >>> ParetoNBD().fit(view).n_customers_
+        300.0
+
+        Six customers cannot pin down four parameters: the fit warns.
+
+        >>> import warnings
         >>> view = {"frequency": [0, 1, 3, 0, 2, 5], "recency": [0.0, 4.0, 20.0, 0.0, 9.0, 30.0],
         ...         "T": [30.0, 31.0, 32.0, 20.0, 25.0, 35.0]}
-        >>> ParetoNBD().fit(view).n_customers_
-        6.0
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     model = ParetoNBD().fit(view)
+        >>> [type(w.message).__name__ for w in caught]
+        ['ConvergenceWarning']
         """
         try:
             return super().fit(view, weights)
