@@ -8,7 +8,8 @@ them as the same noisy-OR and splits the risk into the same per-signal
 shares; its risks are checked to equal SignalRules' to 1e-12. SignalRules additionally validates the
 view (every column: dtype, finiteness, duplicate ids) and writes the
 ``reasons`` text for every customer; the script times that text on its own
-as well, and prints the ratio SignalRules / baseline.
+as well (``reasons_array``, as ``score`` builds it), and prints the ratio
+SignalRules / baseline.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.churn import DEFAULT_WEIGHTS, SignalRules
-from crmkit.churn._common import format_reasons
+from crmkit.churn._common import reasons_array
 
 
 def make_view(n: int, seed: int = 0) -> pd.DataFrame:
@@ -110,7 +111,7 @@ def main(n: int) -> None:
          lambda: bare_rules(view)),
         ("fit + score", lambda: SignalRules().fit(view).score(view), lambda: bare_rules(view)),
         ("reasons text alone (vs the bare rules)",
-         lambda: format_reasons(shares, names, minimum=0.005), lambda: bare_rules(view)),
+         lambda: reasons_array(shares, names, minimum=0.005), lambda: bare_rules(view)),
     ]  # fmt: skip
     for name, ours, baseline in rows:
         ours_s, base_s = best_of_pair(ours, baseline)

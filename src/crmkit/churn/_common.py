@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = [
     "check_labels",
     "format_reasons",
+    "reason_codes",
+    "reasons_array",
     "score_frame",
     "column_values",
     "signal_columns",
 ]
 
 FloatArray = npt.NDArray[np.float64]
+IntpArray = npt.NDArray[np.intp]
+UIntArray = npt.NDArray[np.unsignedinteger[Any]]
 _MAX_SHOWN = 5
 
 
@@ -152,28 +157,209 @@ def column_values(view: pd.DataFrame, column: str) -> FloatArray:
     return out
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+_FAST_TOP = 2**31  # listed values rounding to whole units below this take the fast path
+_LOOKUP = 2**22  # direct lookup tables up to this size
+_CHUNK = 16384  # rows at a time for elementwise passes
 
 
-def _group_rows(rows: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Group identical rows: each row's group and each group's first row.
+def _packed(n: int, k: int, top: int) -> UIntArray:
+    """Zeros, (n, >= k), C order, of the narrowest unsigned type holding ``top``; rows fill
+    whole 64-bit words, so ``.view(np.uint64)`` packs each row (equal rows, equal words)."""
+    width = next(w for w in (1, 2, 4, 8) if top < 2 ** (8 * w))
+    per = 8 // width
+    out: UIntArray = np.zeros((n, -(-k // per) * per), dtype=f"u{width}")
+    return out
 
-    Rows are grouped by a hash of their values (a hash table, no sort); the
-    grouping is then checked value by value and, should two different rows
-    share a hash, redone exactly with a sort.
+
+def _fast_codes(c: FloatArray, minimum: float, scale: float, top: int) -> UIntArray:
+    """Packed codes (see :func:`_packed`): 0 where ``c <= minimum``, else 1 + ``rint(c * scale)``.
+
+    The listed codes must lie below ``top``; other entries may hold anything.
     """
-    m = rows.shape[0]
-    h = np.zeros(m, dtype=np.uint64)
-    for j in range(rows.shape[1]):
-        h = (h * _MIX) ^ pd.util.hash_array(rows[:, j])
-    raw, uniques = pd.factorize(h)
-    codes = np.asarray(raw, dtype=np.intp)
-    first = np.empty(len(uniques), dtype=np.intp)
-    first[codes[::-1]] = np.arange(m - 1, -1, -1, dtype=np.intp)
-    if not np.array_equal(rows[first][codes], rows):  # a hash collision: exact grouping
-        _, first_exact, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        return np.asarray(inverse, dtype=np.intp).reshape(-1), np.asarray(first_exact, np.intp)
-    return codes, first
+    n, k = c.shape
+    packed = _packed(n, k, top)
+    shape = (min(n, _CHUNK), k)
+    layout: Literal["C", "F"] = "F" if np.isfortran(c) else "C"
+    scaled = np.empty(shape, dtype=np.float64, order=layout)
+    listed = np.empty(shape, dtype=bool, order=layout)
+    units = np.empty(shape, dtype=packed.dtype, order=layout)
+    with np.errstate(invalid="ignore", over="ignore"):  # left out: any value, zeroed below
+        for start in range(0, n, _CHUNK):  # cache-sized pieces
+            part = c[start : start + _CHUNK]
+            m = len(part)
+            np.multiply(part, scale, out=scaled[:m])
+            np.rint(scaled[:m], out=units[:m], casting="unsafe")  # half to even, as np.round
+            np.greater(part, minimum, out=listed[:m])
+            units[:m] += 1
+            units[:m] *= listed[:m]
+            packed[start : start + m, :k] = units[:m]
+    return packed
+
+
+def _words(rows: npt.NDArray[Any], top: int) -> npt.NDArray[np.uint64]:
+    """Rows of whole numbers in ``[0, top]`` packed into 64-bit words (equal rows, equal words)."""
+    packed = _packed(rows.shape[0], rows.shape[1], top)
+    packed[:, : rows.shape[1]] = rows
+    return packed.view(np.uint64)
+
+
+def _group_rows(words: npt.NDArray[np.uint64]) -> tuple[IntpArray, IntpArray]:
+    """Each row's group of identical rows and each group's first row (exact: hash tables
+    with value checks, one word column at a time)."""
+    n = words.shape[0]
+    codes, size = np.zeros(n, dtype=np.int64), 1
+    for j in range(words.shape[1]):
+        raw, uniques = pd.factorize(words[:, j])
+        if j:  # pairs of group numbers, below n * n: no overflow
+            raw, uniques = pd.factorize((codes * len(uniques) + raw).astype(np.uint64))
+        codes, size = np.asarray(raw, dtype=np.int64), len(uniques)
+    first = np.empty(size, dtype=np.intp)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1, dtype=np.intp)
+    return codes.astype(np.intp), first
+
+
+def _ranked_texts(
+    order: npt.NDArray[np.intp],
+    ranked: npt.NDArray[np.int64],
+    names: Sequence[str],
+    values: Sequence[int],
+    scale: float,
+    digits: int,
+) -> list[str]:
+    """The text of rows given as columns in listing order and their codes in that order.
+
+    A code is 0 for a signal left out, else 1 + the index of its rounded value
+    (in units of ``1 / scale``) in ``values``; listed signals come first.
+    """
+    base = len(values) + 1
+    listed = ranked > 0
+    keys = np.where(listed, order * base + ranked, 0)
+    if len(names) * base <= _LOOKUP:  # a lookup table, no sort
+        present = np.zeros(len(names) * base, dtype=bool)
+        present[keys] = True
+        ids = np.flatnonzero(present)
+        slot = (np.cumsum(present) - 1)[keys]
+    else:
+        ids, slot = np.unique(keys, return_inverse=True)
+    table = np.array(  # each "name (value)" written once
+        [f"{names[j]} ({values[v - 1] / scale:.{digits}f})" if v else ""
+         for j, v in (divmod(p, base) for p in ids.tolist())],
+        dtype=object,
+    )  # fmt: skip
+    pieces = table[slot.reshape(ranked.shape)]
+    count = listed.sum(axis=1)
+    out = np.full(len(count), "", dtype=object)
+    for m in np.unique(count[count > 0]).tolist():  # rows listing m signals
+        rows = np.flatnonzero(count == m)
+        out[rows] = ["; ".join(row) for row in pieces[rows, :m].tolist()]
+    texts: list[str] = out.tolist()
+    return texts
+
+
+def reason_codes(
+    contributions: FloatArray, names: Sequence[str], *, minimum: float = 0.0, digits: int = 2
+) -> tuple[list[str], IntpArray]:
+    """Each customer's ``reasons`` text, as an index into a short list of texts.
+
+    The texts are those of :func:`format_reasons`; customers sharing a text
+    share an index, so a text is written once however many customers have it.
+
+    Parameters
+    ----------
+    contributions : numpy.ndarray of float, shape (n_customers, n_signals)
+        Each signal's contribution for each customer.
+    names : sequence of str
+        Signal names, one per column.
+    minimum : float, default=0.0
+        Contributions at or below this are left out.
+    digits : int, default=2
+        Decimals shown.
+
+    Returns
+    -------
+    texts : list of str
+        The texts (an entry may be used by no customer).
+    codes : numpy.ndarray of intp, shape (n_customers,)
+        Each customer's text is ``texts[codes[i]]``.
+
+    Examples
+    --------
+    >>> texts, codes = reason_codes(np.array([[0.1, 0.3], [0.0, 0.0], [0.1, 0.3]]),
+    ...                             ["nps", "trend"])
+    >>> [texts[i] for i in codes]
+    ['trend (0.30); nps (0.10)', '', 'trend (0.30); nps (0.10)']
+    """
+    c = np.asarray(contributions, dtype=np.float64)
+    n, k = c.shape
+    if n == 0 or k == 0:
+        return [""], np.zeros(n, dtype=np.intp)
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN or infinite: the exact path below
+        top = float(np.rint(c.max() * scale)) + 1.0  # above every listed value's units
+    # Listed values are >= 0 and round to whole units below a bound: a signal's rank follows
+    # its units, except between equal units ("ties"), settled below from the exact values.
+    fast = minimum >= 0.0 and -_FAST_TOP < top < _FAST_TOP  # (False for NaN)
+    values: Sequence[int]
+    if fast:
+        values = range(max(int(top), 1))
+        packed = _fast_codes(c, minimum, scale, len(values))
+        codes: npt.NDArray[Any] = packed[:, :k]
+    else:  # negative, huge, infinite or NaN values: rank every customer exactly
+        shown = c > minimum
+        codes = np.zeros((n, k), dtype=np.int64)
+        distinct, which = np.unique(
+            np.round(c[shown] * scale).astype(np.int64), return_inverse=True
+        )
+        codes[shown] = which.reshape(-1) + 1
+        values = distinct.tolist()
+        packed = _words(codes, len(values))
+    # customers with the same listed signals and rounded values, whatever their order
+    group, first = _group_rows(packed.view(np.uint64))
+    heads = np.asarray(codes[first], dtype=np.int64)
+    head_order = np.argsort(-heads, axis=1, kind="stable")  # equal: the order of names
+    head_ranked = np.take_along_axis(heads, head_order, axis=1)
+    same = (head_ranked[:, 1:] == head_ranked[:, :-1]) & (head_ranked[:, 1:] > 0)
+    # 0: no tie, the head's order is every member's; 1: one tied pair; 2: rank exactly
+    kind = np.minimum(same.sum(axis=1), 2).astype(np.int8) if fast else np.full(len(first), 2)
+    untied = np.flatnonzero(kind == 0)
+    head_texts = np.full(len(first), "", dtype=object)
+    head_texts[untied] = _ranked_texts(
+        head_order[untied], head_ranked[untied], names, values, scale, digits
+    )
+    texts: list[str] = head_texts.tolist()
+    row_kind = kind[group]
+    pairs = np.flatnonzero(kind == 1)
+    if len(pairs):  # columns a < b tie at place `at`; a stable sort puts b first iff c_b > c_a
+        at = np.argmax(same[pairs], axis=1)
+        slot = np.zeros(len(first), dtype=np.intp)
+        slot[pairs] = np.arange(len(pairs))
+        rows = np.flatnonzero(row_kind == 1)
+        which_pair = slot[group[rows]]
+        a, b = head_order[pairs, at][which_pair], head_order[pairs, at + 1][which_pair]
+        variant = 2 * which_pair + (c[rows, b] > c[rows, a])
+        used = np.flatnonzero(np.bincount(variant, minlength=2 * len(pairs)))
+        pair, swap = used // 2, np.flatnonzero(used % 2)
+        order = head_order[pairs[pair]]
+        place = at[pair[swap]]
+        order[swap, place], order[swap, place + 1] = order[swap, place + 1], order[swap, place]
+        variant_texts = np.full(2 * len(pairs), "", dtype=object)
+        variant_texts[used] = _ranked_texts(
+            order, head_ranked[pairs[pair]], names, values, scale, digits
+        )
+        group[rows] = len(texts) + variant
+        texts += variant_texts.tolist()
+    rows = np.flatnonzero(row_kind == 2)
+    if len(rows):  # rank exactly: equal contributions keep the order of names
+        order = np.argsort(-c[rows], axis=1, kind="stable")
+        ranked = np.take_along_axis(np.asarray(codes[rows], dtype=np.int64), order, axis=1)
+        key = np.concatenate(
+            [group[rows, None].astype(np.uint64), _words(np.where(ranked > 0, order, k), k)],
+            axis=1,
+        )
+        sub, sub_first = _group_rows(key)
+        group[rows] = len(texts) + sub
+        texts += _ranked_texts(order[sub_first], ranked[sub_first], names, values, scale, digits)
+    return texts, group
 
 
 def format_reasons(
@@ -185,7 +371,7 @@ def format_reasons(
     reads ``"name (0.31)"`` and entries are joined with ``"; "``. Equal
     contributions keep the order of ``names``; values are rounded to
     ``digits`` decimals (half to even). A customer with no listed signal
-    gets ``""``.
+    gets ``""``; missing (NaN) contributions are never listed.
 
     Parameters
     ----------
@@ -202,49 +388,52 @@ def format_reasons(
     -------
     list of str
 
+    See Also
+    --------
+    reasons_array : The same texts as a pandas string array.
+
     Examples
     --------
     >>> format_reasons(np.array([[0.1, 0.3], [0.0, 0.0]]), ["nps", "trend"])
     ['trend (0.30); nps (0.10)', '']
     """
-    c = np.asarray(contributions, dtype=np.float64)
-    n, k = c.shape
-    if n == 0:
-        return []
-    if k == 0:
-        return [""] * n
-    out = np.full(n, "", dtype=object)
-    active = np.flatnonzero((c > minimum).any(axis=1))  # rows with something to say
-    if len(active) == 0:
-        empty: list[str] = out.tolist()
-        return empty
-    sub = c[active]
-    order = np.argsort(-sub, axis=1, kind="stable")
-    ranked = np.take_along_axis(sub, order, axis=1)
-    shown = ranked > minimum
-    # every piece "name (value)" comes from a small table: names x distinct rounded values
-    scale = 10.0**digits
-    units = np.round(ranked[shown] * scale).astype(np.int64)
-    if units.size and units.min() >= 0 and units.max() <= 1_000_000:  # a lookup, no sort
-        present = np.zeros(int(units.max()) + 1, dtype=bool)
-        present[units] = True
-        distinct = np.flatnonzero(present)
-        which = (np.cumsum(present) - 1)[units]
-    else:
-        distinct, which = np.unique(units, return_inverse=True)
-    values = [f"{u / scale:.{digits}f}" for u in distinct.tolist()]
-    table = np.array([f"{name} ({v})" for name in names for v in values], dtype=object)
-    # each row's text depends only on its sequence of pieces: write each distinct sequence once
-    pieces = np.full(ranked.shape, -1, dtype=np.int64)
-    pieces[shown] = order[shown] * len(values) + which.reshape(-1)
-    codes, first = _group_rows(pieces)
-    texts = np.array(
-        ["; ".join(table[p] for p in row if p >= 0) for row in pieces[first].tolist()],
-        dtype=object,
-    )
-    out[active] = texts[codes]
-    result: list[str] = out.tolist()
+    texts, codes = reason_codes(contributions, names, minimum=minimum, digits=digits)
+    result: list[str] = np.array(texts, dtype=object)[codes].tolist()
     return result
+
+
+def reasons_array(
+    contributions: FloatArray, names: Sequence[str], *, minimum: float = 0.0, digits: int = 2
+) -> ExtensionArray:
+    """The texts of :func:`format_reasons` as a pandas ``str`` array, for :func:`score_frame`.
+
+    Each distinct text is converted once, which is much faster than
+    converting one Python string per customer.
+
+    Parameters
+    ----------
+    contributions : numpy.ndarray of float, shape (n_customers, n_signals)
+        Each signal's contribution for each customer.
+    names : sequence of str
+        Signal names, one per column.
+    minimum : float, default=0.0
+        Contributions at or below this are left out.
+    digits : int, default=2
+        Decimals shown.
+
+    Returns
+    -------
+    pandas.api.extensions.ExtensionArray
+        dtype ``"str"``, one text per customer.
+
+    Examples
+    --------
+    >>> reasons_array(np.array([[0.1, 0.3], [0.0, 0.0]]), ["nps", "trend"]).tolist()
+    ['trend (0.30); nps (0.10)', '']
+    """
+    texts, codes = reason_codes(contributions, names, minimum=minimum, digits=digits)
+    out: ExtensionArray = pd.array(texts, dtype="str").take(codes)
+    return out
 
 
 def signal_columns(names: Sequence[str]) -> tuple[str, ...]:
@@ -270,7 +459,7 @@ def signal_columns(names: Sequence[str]) -> tuple[str, ...]:
 def score_frame(
     index: pd.Index,
     risk: FloatArray,
-    reasons: list[str],
+    reasons: Sequence[str] | ExtensionArray,
     signals: Mapping[str, FloatArray],
 ) -> pd.DataFrame:
     """Assemble a churn detector's output frame.
@@ -281,8 +470,9 @@ def score_frame(
         The view's index (kept as is).
     risk : numpy.ndarray of float, shape (n_customers,)
         Churn risk; clipped to [0, 1].
-    reasons : list of str
-        One text per customer.
+    reasons : list of str or pandas.api.extensions.ExtensionArray
+        One text per customer (a list, or a string array such as
+        :func:`reasons_array` returns).
     signals : mapping of str to numpy.ndarray
         ``{signal name: values}``; columns ``signal_<name>`` in this order.
 
@@ -298,11 +488,17 @@ def score_frame(
     >>> out.columns.tolist()
     ['churn_risk', 'reasons', 'signal_x']
     """
-    columns: dict[str, Any] = {
-        "churn_risk": np.clip(np.asarray(risk, dtype=np.float64), 0.0, 1.0),
-        "reasons": pd.array(reasons, dtype="str") if len(reasons) else pd.array([], dtype="str"),
-    }
-    for name, values in signals.items():
-        columns[f"signal_{name}"] = np.asarray(values, dtype=np.float64)
-    frame: pd.DataFrame = pd.DataFrame(columns, index=index.copy())
+    block = np.empty((len(index), len(signals)), dtype=np.float64, order="F")
+    for j, values in enumerate(signals.values()):  # one copy, laid out as the frame keeps it
+        block[:, j] = np.asarray(values, dtype=np.float64)
+    frame: pd.DataFrame = pd.DataFrame(
+        block, index=index.copy(), columns=[f"signal_{name}" for name in signals], copy=False
+    )
+    frame.insert(0, "churn_risk", np.clip(np.asarray(risk, dtype=np.float64), 0.0, 1.0))
+    text: Any = (
+        reasons.astype("str", copy=False)
+        if isinstance(reasons, ExtensionArray)
+        else pd.array(list(reasons), dtype="str")
+    )
+    frame.insert(1, "reasons", text)
     return frame

@@ -10,7 +10,7 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
-from crmkit.churn._common import check_labels, column_values, format_reasons, score_frame
+from crmkit.churn._common import check_labels, column_values, reasons_array, score_frame
 from crmkit.churn._noisy_or import fit_noisy_or, noisy_or
 from crmkit.churn._rules import DEFAULT_WEIGHTS, RULES
 from crmkit.exceptions import InvalidParameterError, ModelFileError
@@ -359,7 +359,7 @@ class SignalRules(PluginBase):
         matrix = self._strength_matrix(view, names, self.thresholds_)
         weights = np.array([self.weights_[n] for n in names], dtype=np.float64)
         risk, parts = noisy_or(matrix, weights, self.base_rate_)
-        reasons = format_reasons(parts, names, minimum=float(self.min_contribution))
+        reasons = reasons_array(parts, names, minimum=float(self.min_contribution))
         return score_frame(view.index, risk, reasons, {n: parts[:, j] for j, n in
                                                        enumerate(names)})  # fmt: skip
 

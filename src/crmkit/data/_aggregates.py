@@ -1,115 +1,254 @@
-"""Customer-view columns from the non-transaction records."""
+"""Customer-view columns from the non-transaction records.
+
+Each aggregate is a numpy reduction over the rows' positions in the view's
+index (``bincount``, a sort, ``maximum.at``): its cost follows the number of
+rows, with no fixed per-call pandas groupby/merge overhead, so summarising one
+customer's records (``data.for_customer(id)``) is cheap. The values are those
+of a pandas ``groupby("customer_id")`` reindexed to the view; the score means
+are computed by pandas itself (see ``_Located.mean``).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+
+from crmkit.data._core import distinct_per_customer
 
 __all__ = ["record_aggregates"]
 
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
-def _days_since(dates: pd.Series, as_of: pd.Timestamp) -> pd.Series:
-    out: pd.Series = (as_of - dates).dt.days.astype("float64")
+_NS_PER_DAY = 86_400_000_000_000
+_NAT = np.iinfo(np.int64).min
+_LAST = np.iinfo(np.int64).max
+
+
+def _ns(values: pd.Series) -> IntArray:
+    """Nanoseconds since the epoch (NaT as the smallest int64)."""
+    out: IntArray = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
     return out
 
 
-def _feedback(fb: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    fb = fb.assign(_kind=fb["kind"].astype(str).str.lower())
-    g = fb.groupby("customer_id", sort=False)
-    out = pd.DataFrame({"n_feedback": g.size()})
-    if "score" in fb.columns:
-        nps = fb.loc[fb["_kind"] == "nps"].sort_values("date", kind="stable")
-        out["last_nps"] = nps.groupby("customer_id", sort=False)["score"].last()
-        for kind in ("csat", "ces"):
-            sub = fb.loc[fb["_kind"] == kind]
-            out[f"mean_{kind}"] = sub.groupby("customer_id", sort=False)["score"].mean()
-    complaints = fb.loc[fb["_kind"] == "complaint"]
-    out["n_complaints"] = complaints.groupby("customer_id", sort=False).size()
-    if "resolved_date" in fb.columns:
-        open_ = fb["resolved_date"].isna() | (fb["resolved_date"] > as_of)
-        for kind, name in (("complaint", "n_complaints_open"),
-                           ("suggestion", "n_suggestions_open")):
-            sub = fb.loc[(fb["_kind"] == kind) & open_]
-            out[name] = sub.groupby("customer_id", sort=False).size()
-    if len(complaints):
-        last = complaints.groupby("customer_id", sort=False)["date"].max()
-        out["days_since_complaint"] = _days_since(last, as_of)
-    result: pd.DataFrame = out
-    return result
+def _lower_kinds(kind: pd.Series) -> npt.NDArray[np.object_]:
+    """Each row's kind as lower-case text (None where missing), from its distinct values."""
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        codes, uniques = kind.array.codes, kind.dtype.categories
+    else:
+        codes, uniques = pd.factorize(kind)
+    if all(isinstance(u, str) and u.isascii() for u in uniques):
+        labels = [u.lower() for u in uniques]  # for ASCII text, what pandas' str.lower gives
+    else:
+        labels = pd.Index(uniques).astype(str).str.lower().tolist()
+    out: npt.NDArray[np.object_] = np.array([*labels, None], dtype=object)[codes]  # -1: None
+    return out
 
 
-def _interactions(ix: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    g = ix.groupby("customer_id", sort=False)
-    out = pd.DataFrame({"n_interactions": g.size(),
-                        "days_since_contact": _days_since(g["date"].max(), as_of)})
-    if "kind" in ix.columns:
-        visits = ix.loc[ix["kind"].astype(str).str.lower() == "visit"]
-        out["n_visits"] = visits.groupby("customer_id", sort=False).size()
-    if "seller" in ix.columns:
-        out["n_sellers"] = g["seller"].nunique()
-    result: pd.DataFrame = out
-    return result
+def _take(values: pd.Series, rows: IntArray) -> Any:
+    """``values`` at ``rows``, missing where a row is -1 (dtype as in a reindex)."""
+    source = (
+        values.array
+        if isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+        else values.to_numpy()
+    )
+    return pd.api.extensions.take(source, rows, allow_fill=True)
 
 
-def _contacts(ct: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    left = (ct["left_date"].notna() & (ct["left_date"] <= as_of)) if "left_date" in ct else (
-        pd.Series(False, index=ct.index))
-    dm = ct["decision_maker"].fillna(False).astype(bool) if "decision_maker" in ct else (
-        pd.Series(False, index=ct.index))
-    frame = pd.DataFrame({"customer_id": ct["customer_id"], "left": left.to_numpy(),
-                          "dm": dm.to_numpy()})
-    frame["active"] = ~frame["left"]
-    frame["dm_active"] = frame["dm"] & frame["active"]
-    frame["dm_left"] = frame["dm"] & frame["left"]
-    g = frame.groupby("customer_id", sort=False)
-    out = pd.DataFrame({
-        "n_contacts": g["active"].sum(),
-        "n_contacts_left": g["left"].sum(),
-        "n_decision_makers": g["dm_active"].sum(),
-        "n_decision_makers_left": g["dm_left"].sum(),
-    })
-    if "left_date" in ct.columns:
-        leavers = ct.loc[left.to_numpy()]
-        if len(leavers):
-            last = leavers.groupby("customer_id", sort=False)["left_date"].max()
-            out["days_since_contact_left"] = _days_since(last, as_of)
-    result: pd.DataFrame = out
-    return result
+class _Located:
+    """The rows of one record frame, located in the view (position -1: not in it)."""
+
+    def __init__(self, frame: pd.DataFrame, index: pd.Index, as_of: pd.Timestamp) -> None:
+        self.frame = frame
+        self.index = index
+        self.n = len(index)
+        self.ids = frame["customer_id"].to_numpy()
+        self.pos: IntArray = index.get_indexer(pd.Index(self.ids, copy=False)).astype(np.int64)
+        self.in_view: BoolArray = self.pos >= 0
+        self.as_of = as_of
+        try:  # as_of for comparisons with datetime64[ns] values, capped to their range
+            self.as_of_ns = int(as_of.as_unit("ns").value)
+        except pd.errors.OutOfBoundsDatetime:
+            self.as_of_ns = _LAST if as_of > pd.Timestamp(0) else _NAT
+
+    def count(self, mask: BoolArray | None = None) -> IntArray:
+        """Rows per customer (where ``mask``)."""
+        keep = self.in_view if mask is None else self.in_view & mask
+        return np.bincount(self.pos[keep], minlength=self.n).astype(np.int64)
+
+    def days_since_last(self, column: str, mask: BoolArray | None = None) -> FloatArray:
+        """Whole days from the customer's latest ``column`` date to as_of (NaN: none)."""
+        stamp = _ns(self.frame[column])
+        keep = self.in_view & (stamp != _NAT)
+        if mask is not None:
+            keep &= mask
+        latest = np.full(self.n, _NAT, dtype=np.int64)
+        np.maximum.at(latest, self.pos[keep], stamp[keep])
+        has = latest != _NAT
+        out = np.full(self.n, np.nan)
+        as_of_ns = self.as_of.as_unit("ns").value  # beyond the ns range: pandas' error
+        out[has] = (as_of_ns - latest[has]) // _NS_PER_DAY  # floor, like Timedelta.days
+        return out
+
+    def last_row(self, order: IntArray, mask: BoolArray) -> IntArray:
+        """Per customer, the row (where ``mask``) that comes last by ``order``, or -1."""
+        rows = np.flatnonzero(self.in_view & mask)
+        rows = rows[np.lexsort((order[rows], self.pos[rows]))]  # stable: ties keep row order
+        out = np.full(self.n, -1, dtype=np.int64)
+        if len(rows):
+            pos = self.pos[rows]
+            end = np.append(pos[1:] != pos[:-1], True)
+            out[pos[end]] = rows[end]
+        return out
+
+    def mean(self, values: pd.Series, mask: BoolArray) -> Any:
+        """Per-customer mean of ``values`` (where ``mask``); missing where none.
+
+        pandas computes it, with the rows grouped by customer id exactly as in a
+        ``groupby("customer_id")`` of the frame (customers outside the view
+        included): pandas sums a group differently depending on whether every
+        group's rows are adjacent, so this keeps the means bit for bit.
+        """
+        rows = np.flatnonzero(mask)
+        if not len(rows) and values.dtype == np.float64:
+            return np.full(self.n, np.nan)
+        means = values.iloc[rows].groupby(self.ids[rows], sort=False).mean()
+        return _take(means, pd.Index(means.index).get_indexer(self.index))
 
 
-def _events(ev: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    kind = ev["kind"].astype(str).str.lower()
-    moves = ev.loc[kind.isin(["address_change", "address"]).to_numpy()]
-    g = moves.groupby("customer_id", sort=False)
-    result: pd.DataFrame = pd.DataFrame({"n_address_changes": g.size(),
-                           "days_since_address_change": _days_since(g["date"].max(), as_of)})
-    return result
+def _feedback(fb: _Located) -> dict[str, Any]:
+    frame = fb.frame
+    kind = _lower_kinds(frame["kind"])
+    out: dict[str, Any] = {"n_feedback": fb.count()}
+    if "score" in frame.columns:
+        score = frame["score"]
+        is_nps = kind == "nps"
+        # the latest NPS score by date (NaT sorts last; ties: the later row)
+        stamp = _ns(frame["date"])
+        order = np.where(stamp == _NAT, _LAST, stamp)
+        rows = fb.last_row(order, is_nps & score.notna().to_numpy())
+        if isinstance(score.dtype, np.dtype) and score.dtype.kind in "iu" and (rows >= 0).all():
+            # an integer column stays integer only if every customer with feedback
+            # (in the view or not) has an NPS score, as in a pandas reindex
+            scored = pd.unique(fb.ids[is_nps])
+            if len(scored) < len(pd.unique(fb.ids)):
+                score = score.astype(np.float64)
+        out["last_nps"] = _take(score, rows)
+        for name in ("csat", "ces"):
+            out[f"mean_{name}"] = fb.mean(score, kind == name)
+    is_complaint = kind == "complaint"
+    out["n_complaints"] = fb.count(is_complaint)
+    if "resolved_date" in frame.columns:
+        resolved = _ns(frame["resolved_date"])
+        open_ = (resolved == _NAT) | (resolved > fb.as_of_ns)
+        out["n_complaints_open"] = fb.count(is_complaint & open_)
+        out["n_suggestions_open"] = fb.count((kind == "suggestion") & open_)
+    if is_complaint.any():
+        out["days_since_complaint"] = fb.days_since_last("date", is_complaint)
+    return out
+
+
+def _interactions(ix: _Located) -> dict[str, Any]:
+    frame = ix.frame
+    out: dict[str, Any] = {
+        "n_interactions": ix.count(),
+        "days_since_contact": ix.days_since_last("date"),
+    }
+    if "kind" in frame.columns:
+        out["n_visits"] = ix.count(_lower_kinds(frame["kind"]) == "visit")
+    if "seller" in frame.columns:
+        out["n_sellers"] = distinct_per_customer(ix.pos, frame["seller"], ix.n)
+    return out
+
+
+def _contacts(ct: _Located) -> dict[str, Any]:
+    frame = ct.frame
+    if "left_date" in frame.columns:
+        left_at = _ns(frame["left_date"])
+        left = (left_at != _NAT) & (left_at <= ct.as_of_ns)
+    else:
+        left = np.zeros(len(frame), dtype=bool)
+    dm = (
+        frame["decision_maker"].fillna(False).astype(bool).to_numpy()
+        if "decision_maker" in frame.columns
+        else np.zeros(len(frame), dtype=bool)
+    )
+    out: dict[str, Any] = {
+        "n_contacts": ct.count(~left),
+        "n_contacts_left": ct.count(left),
+        "n_decision_makers": ct.count(dm & ~left),
+        "n_decision_makers_left": ct.count(dm & left),
+    }
+    if left.any():
+        out["days_since_contact_left"] = ct.days_since_last("left_date", left)
+    return out
+
+
+def _events(ev: _Located) -> dict[str, Any]:
+    kind = _lower_kinds(ev.frame["kind"])
+    moves = (kind == "address_change") | (kind == "address")
+    return {
+        "n_address_changes": ev.count(moves),
+        "days_since_address_change": ev.days_since_last("date", moves),
+    }
+
+
+def _touches(tc: _Located) -> dict[str, Any]:
+    return {"n_campaign_touches": tc.count()}
+
+
+def _attributes(cust: pd.DataFrame, index: pd.Index) -> dict[str, Any]:
+    ids = cust["customer_id"]
+    kept = np.flatnonzero(~ids.duplicated(keep="last").to_numpy())  # the last row per id
+    found = pd.Index(ids.iloc[kept]).get_indexer(index)
+    rows = np.full(len(index), -1, dtype=np.int64)
+    rows[found >= 0] = kept[found[found >= 0]]
+    return {
+        col: _take(cust[col], rows)
+        for col in ("industry", "size_class", "region", "key_account", "customer_since")
+        if col in cust.columns
+    }
+
+
+_BUILDERS = {
+    "feedback": _feedback,
+    "interactions": _interactions,
+    "contacts": _contacts,
+    "events": _events,
+    "touches": _touches,
+}
 
 
 def record_aggregates(
-    frames: dict[str, pd.DataFrame], index: pd.Index, as_of: pd.Timestamp, unit_days: float
-) -> pd.DataFrame:
+    frames: dict[str, pd.DataFrame], index: pd.Index, as_of: pd.Timestamp
+) -> dict[str, Any]:
     """Customer attributes and feedback/interaction/contact/event aggregates.
 
     Counts are 0 for customers without records; "last"/"mean"/"days since"
     columns are NaN where there is nothing to measure (documented, never
-    imputed).
+    imputed). ``days_since_complaint`` and ``days_since_contact_left`` are
+    left out when no row at all qualifies.
 
     Parameters
     ----------
     frames : dict of str to DataFrame
         Validated records by kind.
     index : Index
-        The customer ids of the view.
+        The customer ids of the view (unique).
     as_of : Timestamp
         Analysis day.
-    unit_days : float
-        Days per time unit (for ``tenure``).
 
     Returns
     -------
-    DataFrame
-        Indexed like ``index``.
+    dict of str to array
+        Columns in view order, each aligned with ``index``: the customer
+        attributes (``industry``, ``size_class``, ``region``,
+        ``key_account``, ``customer_since``), then the feedback, interaction,
+        contact, event and campaign-touch aggregates.
 
     Examples
     --------
@@ -117,36 +256,14 @@ def record_aggregates(
     >>> fb = pd.DataFrame({"customer_id": [1, 1], "kind": ["nps", "complaint"],
     ...                    "score": [3.0, None], "date": pd.to_datetime(["2024-01-01"] * 2),
     ...                    "resolved_date": pd.NaT})
-    >>> agg = record_aggregates({"feedback": fb}, pd.Index([1, 2]), pd.Timestamp("2024-02-01"), 7.0)
-    >>> agg.loc[1, ["last_nps", "n_complaints_open"]].tolist()
-    [3.0, 1.0]
+    >>> agg = record_aggregates({"feedback": fb}, pd.Index([1, 2]), pd.Timestamp("2024-02-01"))
+    >>> agg["last_nps"].tolist(), agg["n_complaints_open"].tolist()
+    ([3.0, nan], [1, 0])
     """
-    parts: list[pd.DataFrame] = []
-    builders = {"feedback": _feedback, "interactions": _interactions,
-                "contacts": _contacts, "events": _events}
-    for kind, build in builders.items():
-        if kind in frames:
-            parts.append(build(frames[kind], as_of))
-    if "touches" in frames:
-        t = frames["touches"]
-        parts.append(pd.DataFrame({"n_campaign_touches":
-                                   t.groupby("customer_id", sort=False).size()}))
-    out = pd.DataFrame(index=index)
+    out: dict[str, Any] = {}
     if "customers" in frames:
-        cust = frames["customers"]
-        cust = cust.loc[~cust["customer_id"].duplicated(keep="last").to_numpy()]
-        cust = cust.set_index("customer_id")
-        for col in ("industry", "size_class", "region", "key_account"):
-            if col in cust.columns:
-                out[col] = cust[col].reindex(index)
-        if "customer_since" in cust.columns:
-            out["customer_since"] = cust["customer_since"].reindex(index)
-    for part in parts:
-        part = part.reindex(index)
-        for col in part.columns:
-            values = part[col]
-            if col.startswith("n_"):
-                values = values.fillna(0).astype(np.int64)
-            out[col] = values
-    result: pd.DataFrame = out
-    return result
+        out.update(_attributes(frames["customers"], index))
+    for kind, build in _BUILDERS.items():
+        if kind in frames:
+            out.update(build(_Located(frames[kind], index, as_of)))
+    return out

@@ -355,17 +355,16 @@ class CustomerData:
         >>> CustomerData.from_frames(transactions=tx).for_customer(2).n_customers
         1
         """
-        tx = self.transactions
-        if not (tx["customer_id"] == customer_id).any():
+        rows = {
+            kind: (f["customer_id"] == customer_id).to_numpy()
+            for kind, f in self.frames.items()
+            if "customer_id" in f.columns
+        }
+        if not rows["transactions"].any():
             raise CustomerNotFoundError(
                 f"customer {customer_id!r} has no transactions in this data"
             )
-        frames = {}
-        for kind, f in self.frames.items():
-            if "customer_id" in f.columns:
-                frames[kind] = f.loc[(f["customer_id"] == customer_id).to_numpy()]
-            else:
-                frames[kind] = f
+        frames = {kind: f.loc[rows[kind]] if kind in rows else f for kind, f in self.frames.items()}
         return attrs.evolve(self, frames=frames)
 
 

@@ -154,7 +154,7 @@ def distinct_per_customer(codes: IntArray, values: pd.Series, n_customers: int) 
     Parameters
     ----------
     codes : ndarray of int64, shape (n_rows,)
-        Customer codes.
+        Customer codes (rows with a negative code are skipped).
     values : Series of shape (n_rows,)
         Values (e.g. products); nulls are not counted.
     n_customers : int
@@ -169,9 +169,11 @@ def distinct_per_customer(codes: IntArray, values: pd.Series, n_customers: int) 
     >>> import numpy as np, pandas as pd
     >>> distinct_per_customer(np.array([0, 0, 1]), pd.Series(["x", "x", None]), 2).tolist()
     [1, 0]
+    >>> distinct_per_customer(np.array([0, -1, 1]), pd.Series(["x", "y", "z"]), 2).tolist()
+    [1, 1]
     """
     vcodes, uniq = pd.factorize(values)
-    ok = vcodes >= 0
+    ok = (vcodes >= 0) & (codes >= 0)
     if not ok.any():
         return np.zeros(n_customers, dtype=np.int64)
     pair = codes[ok] * (len(uniq) + 1) + vcodes[ok]

@@ -73,18 +73,16 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     cols["purchase_trend"] = trend
     cols["mean_interpurchase"] = mean_gap
     cols["days_since_last"] = (as_of_day - s["last_day"]).astype(np.int64)
-    view: pd.DataFrame = pd.DataFrame(cols, index=index)
     if include_records:
-        extra = record_aggregates(dict(data.frames), index, data.as_of, unit)
-        if "customer_since" in extra.columns:
-            since = extra.pop("customer_since")
-            start = np.minimum(since.fillna(view["first_purchase"]).to_numpy("datetime64[ns]"),
-                               view["first_purchase"].to_numpy("datetime64[ns]"))
-            tenure_days = (np.datetime64(data.as_of.date(), "ns") - start) / np.timedelta64(
-                1, "D")
-            view["tenure"] = tenure_days / unit
-        for col in extra.columns:
-            view[col] = extra[col]
+        extra = record_aggregates(dict(data.frames), index, data.as_of)
+        since = extra.pop("customer_since", None)
+        if since is not None:
+            since = np.asarray(since, dtype="datetime64[ns]")
+            start = np.minimum(np.where(np.isnat(since), first, since), first)
+            tenure_days = (np.datetime64(data.as_of.date(), "ns") - start) / np.timedelta64(1, "D")
+            cols["tenure"] = tenure_days / unit
+        cols.update(extra)
+    view: pd.DataFrame = pd.DataFrame(cols, index=index)
     return view
 
 
