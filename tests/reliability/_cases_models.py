@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,6 +45,25 @@ def _refund_tx() -> pd.DataFrame:
         index=[R + 9999],
     )
     return pd.concat([tx, refund])
+
+
+def _flat_fit() -> tuple[BetaGeo, list[str]]:
+    """Four identical customers: BG/NBD converges where the likelihood is flat."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = BetaGeo().fit(view_of(frequency=[2] * 4, recency=[10.0] * 4, T=[20.0] * 4))
+    return model, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def _check_flat(result: tuple[BetaGeo, list[str]], ctx: Any) -> None:
+    model, messages = result
+    flat = [
+        m for m in messages if m.startswith("ConvergenceWarning: BetaGeo: the likelihood is flat")
+    ]
+    assert len(flat) == 1, messages
+    undefined = [n for n, v in attrs.asdict(model.standard_errors_).items() if not np.isfinite(v)]
+    assert undefined and all(n in flat[0] for n in undefined)
+    assert "penalizer" in flat[0]
 
 
 def _free_orders_tx() -> pd.DataFrame:
@@ -196,6 +217,12 @@ CASES: list[Case] = [
             ("must be > 0 for repeat buyers", "zero or net-negative"),
             (1,),
         ),
+    ),
+    Case(
+        "fit_flat_likelihood_warns",
+        "fit",
+        lambda c: _flat_fit(),
+        Handled(_check_flat),
     ),
     Case(
         "fit_non_converging_identical_spend",

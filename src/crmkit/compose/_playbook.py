@@ -449,7 +449,7 @@ class Playbook(BaseEstimator, Persistable):
         Examples
         --------
         >>> from crmkit.datasets import make_crm
-        >>> crm = make_crm(60, seed=5)
+        >>> crm = make_crm(60, seed=6)
         >>> out = Playbook(churn=None, care=None).fit(crm.data).assess(crm.data)
         >>> "churn_risk" in out.columns, len(out) == crm.data.n_customers
         (False, True)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from crmkit.data import ColumnMap, CustomerData
 from crmkit.data._columns import TIME_UNITS
-from crmkit.exceptions import CrmkitError, DataWarning, InvalidParameterError
+from crmkit.exceptions import ConvergenceWarning, CrmkitError, DataWarning, InvalidParameterError
 
 __all__ = [
     "Holdout",
@@ -63,9 +63,12 @@ def first_line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def capture_data_warnings(into: list[str]) -> Iterator[None]:
-    """Collect the messages of :class:`~crmkit.exceptions.DataWarning` instead of showing them.
+    """Collect data and model-fit warnings instead of showing them, for the report's notes.
 
-    Other warnings are shown as usual once the block ends.
+    Messages of :class:`~crmkit.exceptions.DataWarning` (rows dropped or
+    kept) and :class:`~crmkit.exceptions.ConvergenceWarning` (a model the
+    data cannot identify) are collected; other warnings are shown as usual
+    once the block ends.
 
     Parameters
     ----------
@@ -81,14 +84,15 @@ def capture_data_warnings(into: list[str]) -> Iterator[None]:
     >>> seen = []
     >>> with capture_data_warnings(seen):
     ...     warnings.warn("3 rows dropped", DataWarning)
+    ...     warnings.warn("BetaGeo: the likelihood is flat", ConvergenceWarning)
     >>> seen
-    ['3 rows dropped']
+    ['3 rows dropped', 'BetaGeo: the likelihood is flat']
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
     for w in caught:
-        if issubclass(w.category, DataWarning):
+        if issubclass(w.category, (DataWarning, ConvergenceWarning)):
             if str(w.message) not in into:
                 into.append(str(w.message))
         else:
