@@ -39,7 +39,6 @@ from crmkit.value._purchase_utils import (  # noqa: F401
     expm1_ratio,
     near_one,
     newton_minimize,
-    newton_polish,
     per_customer,
 )
 
@@ -49,7 +48,7 @@ __all__ = [
     "check_argument",
     "near_one",
     "expm1_ratio",
-    "newton_polish",
+    "newton_minimize",
     "per_customer",
 ]
 

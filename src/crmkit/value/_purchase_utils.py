@@ -99,58 +99,6 @@ def _worth_collapsing(data: Sequence[FloatArray]) -> bool:
     return len(w) < 0.995 * _PROBE_ROWS
 
 
-def newton_polish(
-    objective: Objective,
-    hessian: Callable[[FloatArray], FloatArray],
-    theta0: FloatArray,
-    max_steps: int = 6,
-    *,
-    reuse_hessian: bool = False,
-) -> FloatArray:
-    """Damped Newton steps on log-parameters from a point near the optimum.
-
-    Parameters
-    ----------
-    objective : callable
-        ``theta -> (negative log-likelihood, gradient wrt theta)``.
-    hessian : callable
-        ``theta -> Hessian of the negative log-likelihood wrt the natural
-        parameters ``exp(theta)``.
-    theta0 : ndarray of shape (n_params,)
-        Starting log-parameters.
-    max_steps : int, default=6
-        Newton iterations at most.
-    reuse_hessian : bool, default=False
-        Evaluate the Hessian once, at ``theta0``, and refine it by BFGS
-        updates from the gradients of the steps (quasi-Newton from an exact
-        start, for a Hessian that costs many objective evaluations).
-
-    Returns
-    -------
-    ndarray of shape (n_params,)
-        The improved log-parameters (``theta0`` when no step helps).
-
-    See Also
-    --------
-    newton_minimize : the same, also telling whether the iterations converged.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([1.0, 2.0, 3.0])
-    >>> def obj(theta):  # exponential data, rate = exp(theta)
-    ...     lam = np.exp(theta[0])
-    ...     return float(lam * x.sum() - len(x) * theta[0]), np.array([lam * x.sum() - len(x)])
-    >>> hess = lambda theta: np.array([[len(x) / np.exp(theta[0]) ** 2]])
-    >>> round(float(np.exp(newton_polish(obj, hess, np.log([0.4]))[0])), 8)
-    0.5
-    """
-    theta, _, _ = newton_minimize(
-        objective, hessian, theta0, max_steps, reuse_hessian=reuse_hessian
-    )
-    return theta
-
-
 def newton_minimize(
     objective: Objective,
     hessian: Callable[[FloatArray], FloatArray],
@@ -164,8 +112,19 @@ def newton_minimize(
 
     Parameters
     ----------
-    objective, hessian, theta0, max_steps, reuse_hessian
-        As in :func:`newton_polish`.
+    objective : callable
+        ``theta -> (negative log-likelihood, gradient wrt theta)``.
+    hessian : callable
+        ``theta -> Hessian of the negative log-likelihood wrt the natural
+        parameters ``exp(theta)``.
+    theta0 : ndarray of shape (n_params,)
+        Starting log-parameters, near the optimum.
+    max_steps : int, default=6
+        Newton iterations at most.
+    reuse_hessian : bool, default=False
+        Evaluate the Hessian once, at ``theta0``, and refine it by BFGS
+        updates from the gradients of the steps (quasi-Newton from an exact
+        start, for a Hessian that costs many objective evaluations).
     tol : float, default=1e-13
         Converged when the Newton decrement ``g' H^-1 g`` (about twice the
         distance to the optimum in the objective) is at most
@@ -174,7 +133,7 @@ def newton_minimize(
     Returns
     -------
     theta : ndarray of shape (n_params,)
-        The last accepted log-parameters.
+        The last accepted log-parameters (``theta0`` when no step helps).
     converged : bool
         Whether the decrement test held there.
     steps : int
