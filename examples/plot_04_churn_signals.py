@@ -43,9 +43,10 @@ signals_eval = evaluate_churn(rules, view, churned)
 signals_eval.summary()
 
 # %%
-# The purchase-model view of churn, ``1 - P(alive)``, sees only purchase
-# timing. In this base dropout is memoryless, so past silence says little
-# about who leaves next: the early signals do far better.
+# The purchase-model view of churn, P(no purchase within 52 weeks) from a
+# Pareto/NBD, sees only purchase timing. In this base dropout is memoryless,
+# so past silence says little about who leaves next: the early signals do
+# far better.
 alive_churn = AliveChurn().fit(view)
 evaluate_churn(alive_churn, view, churned).summary()
 

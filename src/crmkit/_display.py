@@ -361,8 +361,8 @@ def assessment_html(assessment: Any) -> str:
         return None if v is None else f"{v:.1%}"
 
     rows = [
-        ["stage", a.stage_label],
-        ["status", a.status],
+        ["stage", a.stage.value],
+        ["status", a.status.value],
         ["customer lifetime value", a.clv],
         ["P(alive)", pct(a.p_alive)],
         ["loyalty", a.loyalty],
@@ -371,6 +371,8 @@ def assessment_html(assessment: Any) -> str:
         ["churn risk", pct(a.churn_risk)],
     ]
     body = html_table(rows, numeric=[False, False])
+    if a.stage_reasons:
+        body += _section("Stage") + _bullets(list(a.stage_reasons))
     if a.churn_reasons:
         body += _section("Churn signals") + _bullets(list(a.churn_reasons))
     if a.care_plan is not None:

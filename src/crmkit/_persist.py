@@ -1,10 +1,15 @@
 """JSON persistence without pickle.
 
 A saved object is a JSON document stamped with the crmkit version, the model
-type and a schema version. Loading looks the model type up in a registry of
-crmkit's own persistable classes (filled as classes are defined) — a file can
-never name a module to import or code to run — and rebuilds the object
-through its constructor.
+type and a schema version. Loading finds the class in the explicit table of
+persistable types or a plugin entry point (:mod:`crmkit._persist_types`) —
+a file can never name a module to import or code to run — reads the file
+with limits and strict checks (:mod:`crmkit._persist_read`), and rebuilds the
+object through its constructor, checking its parameters against their
+constraints and its fitted state.
+
+Files keep loading in later crmkit versions: the reader accepts every
+schema version in :data:`READABLE_SCHEMA_VERSIONS`.
 """
 
 from __future__ import annotations
@@ -18,13 +23,31 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from crmkit._persist_read import MAX_FILE_BYTES, decode, nonfinite_fields, read_document
+from crmkit._persist_types import resolve_type
 from crmkit.exceptions import InvalidParameterError, ModelFileError
 
-__all__ = ["Persistable", "encode", "decode", "load", "SCHEMA_VERSION"]
+__all__ = [
+    "READABLE_SCHEMA_VERSIONS",
+    "SCHEMA_VERSION",
+    "Persistable",
+    "decode",
+    "encode",
+    "from_dict",
+    "load",
+]
 
+#: The schema version this crmkit writes.
 SCHEMA_VERSION = 1
+#: Every schema version this crmkit reads (each earlier version stays readable).
+READABLE_SCHEMA_VERSIONS: frozenset[int] = frozenset({1})
 _P = TypeVar("_P", bound="Persistable")
+#: Every Persistable subclass defined so far, by model type: for introspection
+#: only. Loading never consults it (see crmkit._persist_types.resolve_type).
 _REGISTRY: dict[str, type[Persistable]] = {}
+_DOCUMENT_KEYS = frozenset({"crmkit_version", "schema_version", "model_type", "params", "state"})
+#: numpy dtype kind -> the one dtype the writer stores it as
+_WRITE_DTYPES = {"f": "<f8", "i": "<i8", "u": "<i8", "b": "|b1"}
 
 
 def _version() -> str:
@@ -71,14 +94,16 @@ def encode(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
-            return {"__ndarray__": [encode(v) for v in value.ravel().tolist()],
-                    "dtype": "object", "shape": list(value.shape)}
-        return {
-            "__ndarray__": [encode(v) for v in value.ravel().tolist()],
-            "dtype": value.dtype.str,
-            "shape": list(value.shape),
-        }
+        dtype = _WRITE_DTYPES.get(value.dtype.kind, "object")
+        if value.dtype.kind == "u" and value.size and int(value.max()) > 2**63 - 1:
+            raise InvalidParameterError(
+                f"cannot save an array of dtype {value.dtype} with values above 2**63 - 1"
+            )
+        items = value.astype(dtype).ravel().tolist() if dtype != "object" else (
+            value.ravel().tolist()
+        )
+        return {"__ndarray__": [encode(v) for v in items], "dtype": dtype,
+                "shape": list(value.shape)}
     if isinstance(value, tuple):
         return {"__tuple__": [encode(v) for v in value]}
     if isinstance(value, list):
@@ -100,67 +125,16 @@ def encode(value: Any) -> Any:
     )
 
 
-def decode(value: Any) -> Any:
-    """Invert :func:`encode`.
-
-    Parameters
-    ----------
-    value : object
-        As produced by :func:`encode` (or parsed from its JSON).
-
-    Returns
-    -------
-    object
-
-    Raises
-    ------
-    ModelFileError
-        For a malformed tag.
-
-    Examples
-    --------
-    >>> decode(encode((1, float("inf"))))
-    (1, inf)
-    """
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    try:
-        if "__float__" in value:
-            text = value["__float__"]
-            if text not in ("inf", "-inf", "nan"):
-                raise ModelFileError(f"bad float tag {text!r}")
-            return float(text)
-        if "__tuple__" in value:
-            return tuple(decode(v) for v in value["__tuple__"])
-        if "__dict__" in value:
-            return {str(k): decode(v) for k, v in value["__dict__"].items()}
-        if "__ndarray__" in value:
-            items = [decode(v) for v in value["__ndarray__"]]
-            dtype = value["dtype"]
-            if dtype == "object":
-                arr = np.empty(len(items), dtype=object)
-                arr[:] = items
-            else:
-                arr = np.asarray(items, dtype=np.dtype(dtype))
-            return arr.reshape(tuple(int(s) for s in value["shape"]))
-        if "__model__" in value:
-            return from_dict(value["__model__"])
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, OverflowError, MemoryError) as exc:
-        raise ModelFileError(f"malformed value in model file: {exc}") from exc
-    raise ModelFileError(f"unknown object in model file with keys {sorted(value)[:5]}")
-
-
 class Persistable:
     """Mixin: ``to_dict``/``from_dict`` and ``save``/``load`` as JSON.
 
     Subclasses provide ``get_params`` (constructor arguments) and override
-    ``_get_state``/``_set_state`` for their fitted attributes. Every subclass
-    is registered under ``model_type`` (by default
-    ``"<public module>.<ClassName>"``) so that :func:`load` can find it.
+    ``_get_state``/``_set_state`` for their fitted attributes. A file names
+    its class by ``model_type`` (by default ``"<public module>.<ClassName>"``).
+    :func:`load` finds crmkit's own classes in
+    :data:`crmkit._persist_types.PERSISTABLE_TYPES` and third-party plugins
+    through their entry points; ``Cls.load`` and ``Cls.from_dict`` always
+    accept files of ``Cls`` itself.
 
     Examples
     --------
@@ -174,6 +148,10 @@ class Persistable:
     """
 
     model_type: ClassVar[str] = ""
+    #: Top-level keys of the fitted state that may hold NaN or infinity
+    #: (e.g. undefined standard errors); elsewhere a non-finite number in a
+    #: saved fitted state is refused on load.
+    _nonfinite_state: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -250,11 +228,7 @@ class Persistable:
         >>> Doc2.from_dict(Doc2(k=4).to_dict()).k
         4
         """
-        obj = from_dict(data)
-        if not isinstance(obj, cls):
-            raise ModelFileError(
-                f"the file holds a {data.get('model_type')!r} model, not a {cls.model_type!r}"
-            )
+        obj: _P = from_dict(data, _expected=cls)
         return obj
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -288,13 +262,17 @@ class Persistable:
         return target
 
     @classmethod
-    def load(cls: type[_P], path: str | os.PathLike[str]) -> _P:
+    def load(
+        cls: type[_P], path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES
+    ) -> _P:
         """Read an object written by :meth:`save`.
 
         Parameters
         ----------
         path : str or path-like
             The file.
+        max_bytes : int, default=64 MiB
+            Largest file accepted.
 
         Returns
         -------
@@ -309,31 +287,114 @@ class Persistable:
         --------
         See :meth:`save`.
         """
-        return cls.from_dict(_read(path))
+        obj: _P = from_dict(read_document(path, max_bytes), _expected=cls)
+        return obj
 
 
-def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ModelFileError(f"{path}: not a crmkit model file (not UTF-8 text)") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+def _check_header(data: Any, where: str) -> None:
+    if not isinstance(data, Mapping):
+        raise ModelFileError(f"{where}not a crmkit model file: expected a JSON object")
+    for key in ("schema_version", "model_type", "params"):
+        if key not in data:
+            raise ModelFileError(f"{where}not a crmkit model file: missing {key!r}")
+    unknown = sorted(str(k) for k in data if k not in _DOCUMENT_KEYS)
+    if unknown:
         raise ModelFileError(
-            f"{path}: not a crmkit model file (invalid or truncated JSON: {exc})"
+            f"{where}not a crmkit model file: unknown fields {unknown[:5]}; a model file "
+            f"has the fields {sorted(_DOCUMENT_KEYS)}"
+        )
+    version = data["schema_version"]
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or version not in READABLE_SCHEMA_VERSIONS
+    ):
+        newer = " (written by a newer crmkit)" if isinstance(version, int) and not isinstance(
+            version, bool
+        ) and version > SCHEMA_VERSION else ""
+        raise ModelFileError(
+            f"{where}unsupported model file schema version {version!r:.40}{newer}; this "
+            f"crmkit reads versions {sorted(READABLE_SCHEMA_VERSIONS)}"
+        )
+    stamp = data.get("crmkit_version")
+    if stamp is not None and (not isinstance(stamp, str) or len(stamp) > 64):
+        raise ModelFileError(
+            f"{where}field 'crmkit_version': expected a version string; got {stamp!r:.40}"
+        )
+
+
+def _class_for(data: Mapping[str, Any], expected: type[_P] | None, where: str) -> type[_P]:
+    model_type = data["model_type"]
+    if expected is not None and model_type == expected.model_type:
+        return expected
+    try:
+        cls: Any = resolve_type(model_type)
+    except ModelFileError as exc:
+        if expected is None:
+            raise ModelFileError(f"{where}{exc}") from None
+        cls = None
+    if expected is not None and not (isinstance(cls, type) and issubclass(cls, expected)):
+        raise ModelFileError(
+            f"{where}the file holds a {model_type!r:.80} model, not a {expected.model_type!r}"
+        )
+    found: type[_P] = cls
+    return found
+
+
+def _rebuild(cls: type[_P], params: dict[str, Any], where: str) -> _P:
+    model_type = cls.model_type
+    try:
+        obj = cls(**params)
+    except Exception as exc:  # constructors only store: any failure is the file's
+        raise ModelFileError(
+            f"{where}field 'params': the model file parameters do not fit {model_type}: {exc}"
         ) from exc
-    except RecursionError:
+    validate = getattr(obj, "_validate_params", None)
+    if callable(validate):
+        try:
+            validate()
+        except Exception as exc:  # InvalidParameterError, or a predicate failing
+            raise ModelFileError(
+                f"{where}field 'params': invalid parameter in a {model_type} file: {exc}"
+            ) from exc
+    return obj
+
+
+def _restore(obj: Persistable, state: dict[str, Any], where: str) -> None:
+    model_type = obj.model_type
+    try:
+        obj._set_state(state)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{where}field 'state': {exc}") from exc
+    except Exception as exc:  # the state is untrusted input
+        # a state of the wrong shape fails wherever the model first touches it
         raise ModelFileError(
-            f"{path}: not a crmkit model file (JSON nested too deeply)"
-        ) from None
-    if not isinstance(data, dict):
-        raise ModelFileError(f"{path}: not a crmkit model file (top level is not an object)")
-    return data
+            f"{where}field 'state': malformed fitted state for {model_type}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    allowed = obj._nonfinite_state
+    bad = [
+        f for k, v in state.items() if k not in allowed for f in nonfinite_fields(v, f"state.{k}")
+    ]
+    if bad:
+        raise ModelFileError(
+            f"{where}field {bad[0].split(' ')[0]!r}: a {model_type} file holds a non-finite "
+            f"number in its fitted state ({', '.join(bad[:3])}); fitted values must be finite"
+        )
 
 
-def from_dict(data: Mapping[str, Any]) -> Any:
-    """Rebuild any registered crmkit object from its dictionary.
+def from_dict(
+    data: Mapping[str, Any],
+    *,
+    _expected: type[Any] | None = None,
+    _where: str = "",
+    _depth: int = 0,
+) -> Any:
+    """Rebuild any persistable crmkit object (or plugin) from its dictionary.
+
+    The class is found by :func:`crmkit._persist_types.resolve_type`; the
+    object is built through its constructor, its parameters are checked
+    against their constraints and its fitted state is restored and checked.
 
     Parameters
     ----------
@@ -347,7 +408,9 @@ def from_dict(data: Mapping[str, Any]) -> Any:
     Raises
     ------
     ModelFileError
-        When the stamps are missing or wrong or the type is unknown.
+        When the stamps are missing or wrong, the type is unknown, a value is
+        malformed, a parameter breaks its constraints or the fitted state is
+        wrong; the message names the field and the problem.
 
     Examples
     --------
@@ -355,57 +418,50 @@ def from_dict(data: Mapping[str, Any]) -> Any:
     Traceback (most recent call last):
     ...
     crmkit.exceptions.ModelFileError: not a crmkit model file: missing 'schema_version'
+    >>> doc = {"schema_version": 1, "model_type": "crmkit.value.BetaGeo",
+    ...        "params": {"__dict__": {"penalizer": -1.0}}}
+    >>> from_dict(doc)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.ModelFileError: field 'params': invalid parameter in a ... -1.0 instead.
     """
-    if not isinstance(data, Mapping):
-        raise ModelFileError("not a crmkit model file: expected a JSON object")
-    for key in ("schema_version", "model_type", "params"):
-        if key not in data:
-            raise ModelFileError(f"not a crmkit model file: missing {key!r}")
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise ModelFileError(
-            f"unsupported model file schema version {data['schema_version']!r} "
-            f"(this crmkit reads version {SCHEMA_VERSION})"
-        )
-    model_type = data["model_type"]
-    cls = _REGISTRY.get(model_type) if isinstance(model_type, str) else None
-    if cls is None:
-        raise ModelFileError(
-            f"unknown model type {model_type!r}; crmkit loads only its own model types"
-        )
+    prefix = f"nested model {_where!r}: " if _where else ""
+    _check_header(data, prefix)
+    cls = _class_for(data, _expected, prefix)
+    base = f"{_where}." if _where else ""
     try:
-        params = decode(data["params"])
-        state = data.get("state")
-        decoded = None if state is None else decode(state)
+        params = decode(data["params"], f"{base}params", _depth + 1)
+        raw_state = data.get("state")
+        state = None if raw_state is None else decode(raw_state, f"{base}state", _depth + 1)
     except RecursionError:
-        raise ModelFileError(f"malformed model file for {model_type}: nested too deeply") from None
+        raise ModelFileError(
+            f"{prefix}malformed model file for {cls.model_type}: nested too deeply"
+        ) from None
     if not isinstance(params, dict):
-        raise ModelFileError("malformed model file: 'params' is not an object")
-    try:
-        obj = cls(**params)
-    except TypeError as exc:
-        raise ModelFileError(f"model file parameters do not fit {model_type}: {exc}") from exc
-    if decoded is not None:
-        if not isinstance(decoded, dict):
-            raise ModelFileError("malformed model file: 'state' is not an object")
-        try:
-            obj._set_state(decoded)
-        except ModelFileError:
-            raise
-        except (
-            KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError
-        ) as exc:
-            # a state of the wrong shape fails wherever the model first touches it
-            raise ModelFileError(f"malformed fitted state for {model_type}: {exc}") from exc
+        raise ModelFileError(f"{prefix}malformed model file: field 'params' is not an object")
+    obj = _rebuild(cls, params, prefix)
+    if state is not None:
+        if not isinstance(state, dict):
+            raise ModelFileError(f"{prefix}malformed model file: field 'state' is not an object")
+        _restore(obj, state, prefix)
     return obj
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """Load any crmkit model or plugin saved with ``save``.
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Load any crmkit model or plugin saved with ``save``, in any process.
+
+    The class is found without relying on what was imported before: crmkit's
+    own types come from an explicit table and third-party plugins from
+    their entry points. The file is read with limits (size, nesting,
+    literal length, array dtypes and sizes) and the object is rebuilt
+    through its constructor with its parameters and fitted state checked.
 
     Parameters
     ----------
     path : str or path-like
         The JSON file.
+    max_bytes : int, default=64 MiB
+        Largest file accepted.
 
     Returns
     -------
@@ -415,7 +471,8 @@ def load(path: str | os.PathLike[str]) -> Any:
     Raises
     ------
     ModelFileError
-        Corrupt or truncated file, unknown model type or schema.
+        Corrupt, truncated, oversized or tampered file, unknown model type or
+        schema; the message names the field and the problem.
 
     Examples
     --------
@@ -427,4 +484,4 @@ def load(path: str | os.PathLike[str]) -> Any:
     ...
     crmkit.exceptions.ModelFileError: ...: not a crmkit model file (invalid or truncated JSON: ...)
     """
-    return from_dict(_read(path))
+    return from_dict(read_document(path, max_bytes))

@@ -75,6 +75,7 @@ def run_summarize(args: argparse.Namespace, progress: Progress) -> str:
         lines.append(
             f"later transactions      {loaded.n_later:>14,} (after the analysis date; left out)"
         )
+    lines += [f"note: {n}" for n in loaded.notes]
     cols = [
         c
         for c in (
@@ -212,17 +213,16 @@ def parse_playbook_spec(spec: str) -> dict[str, Any]:
 def _playbook(args: argparse.Namespace, loaded: Loaded) -> Any:
     from crmkit import load
     from crmkit.compose import Playbook
-    from crmkit.report._analyse import default_playbook
 
     spec = args.playbook
     if spec is None:
-        return default_playbook(loaded.data)
+        return Playbook()  # its "auto" steps adapt to what the records hold
     if spec.lower().endswith(".json") or Path(spec).is_file():
         book = load(spec)
         if not isinstance(book, Playbook):
             raise InputError(f"--playbook {spec}: holds a {type(book).__name__}, not a Playbook")
         return book
-    return default_playbook(loaded.data, **parse_playbook_spec(spec))
+    return Playbook(**parse_playbook_spec(spec))
 
 
 def run_assess(args: argparse.Namespace, progress: Progress) -> str:
@@ -254,6 +254,9 @@ def run_assess(args: argparse.Namespace, progress: Progress) -> str:
     result = book.assess(data, include_view=args.include_view)
     progress.done()
     lines = [f"crmkit assess: {len(result):,} customers of {args.file} as of {data.as_of.date()}"]
+    if loaded.n_later:
+        lines.append(f"note: {loaded.n_later:,} transactions after the analysis date left out")
+    lines += [f"note: {n}" for n in (*loaded.notes, *getattr(book, "notes_", ()))]
     if "stage" in result:
         counts = result["stage"].value_counts(sort=False)
         lines += [_rule("Lifecycle stages"), _table(counts.to_frame("customers"))]
@@ -261,9 +264,14 @@ def run_assess(args: argparse.Namespace, progress: Progress) -> str:
         counts = result["portfolio"].value_counts(sort=False).sort_index()
         lines += [_rule("Portfolios"), _table(counts.to_frame("customers"))]
     if "churn_risk" in result:
-        top = result.sort_values("churn_risk", ascending=False, kind="stable").head(5)
-        cols = [c for c in ("churn_risk", "churn_reasons", "care_model") if c in top]
-        lines += [_rule("Highest churn risks"), _table(top[cols])]
+        from crmkit.compose import distinguishing_digits, format_risk, top_risks
+
+        top = top_risks(result, 5)
+        cols = ("churn_risk", "value_at_risk", "churn_reasons", "care_model")
+        shown = top[[c for c in cols if c in top]].copy()
+        digits = distinguishing_digits(top["churn_risk"], start=4)
+        shown["churn_risk"] = top["churn_risk"].map(lambda x: format_risk(x, digits))
+        lines += [_rule("Highest churn risks (ties: highest value at risk first)"), _table(shown)]
     if args.out:
         path = write_table(result, args.out)
         lines.append(f"\nwrote {len(result):,} assessments ({result.shape[1]} columns) to {path}")
@@ -321,6 +329,7 @@ def run_report(args: argparse.Namespace, progress: Progress) -> str:
     ]
     if holdout is not None:
         lines.append(f"holdout: the {loaded.n_later:,} transactions after the analysis date")
+    lines += [f"note: {n}" for n in loaded.notes]
     return "\n".join(lines)
 
 

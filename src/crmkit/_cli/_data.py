@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any
 
 import attrs
@@ -11,6 +12,7 @@ import pandas as pd
 from crmkit._cli._io import InputError, id_columns, parse_pairs, read_mapping, read_table
 from crmkit._cli._progress import Progress
 from crmkit.data import RECORD_KINDS, TIME_UNITS, ColumnMap, CustomerData
+from crmkit.exceptions import DataWarning
 
 __all__ = ["Loaded", "add_data_arguments", "load_records"]
 
@@ -40,12 +42,16 @@ class Loaded:
         The column mapping used.
     n_later : int
         Transaction rows dated after the analysis date (a holdout).
+    notes : tuple of str, default=()
+        What validation left out or kept (other than the later
+        transactions), for the commands to print as notes.
     """
 
     data: CustomerData
     transactions: pd.DataFrame
     columns: ColumnMap
     n_later: int
+    notes: tuple[str, ...] = ()
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -180,8 +186,29 @@ def load_records(args: argparse.Namespace, progress: Progress) -> Loaded:
             raise InputError("--records: give the transactions as FILE, not as a record kind")
         frames[kind] = read_table(path, id_columns=id_columns(kind, cmap), sep=args.sep)
     progress.start("validating the records")
-    data = CustomerData.from_frames(
-        transactions=tx, columns=cmap, as_of=as_of, time_unit=time_unit, **frames
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        data = CustomerData.from_frames(
+            transactions=tx, columns=cmap, as_of=as_of, time_unit=time_unit, **frames
+        )
     n_later = int(data.report.n_rows.get("transactions", 0)) - len(data.transactions)
-    return Loaded(data, tx, cmap, max(n_later, 0))
+    notes, said = _validation_notes(data)
+    for w in caught:  # what the validation report holds becomes notes, the rest stays a warning
+        if not (issubclass(w.category, DataWarning) and str(w.message).startswith(said)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return Loaded(data, tx, cmap, max(n_later, 0), notes)
+
+
+def _validation_notes(data: CustomerData) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The validation report as notes, and the warning texts they stand for."""
+    report = data.report
+    notes: list[str] = []
+    said: list[str] = []
+    for d in report.dropped:
+        said.append(f"crmkit dropped {d.n_rows} {d.kind} rows {d.reason}")
+        if not (d.kind == "transactions" and d.reason.startswith("dated after as_of")):
+            notes.append(f"{d.n_rows:,} {d.kind} rows left out: {d.reason}")
+    for text in report.notes:
+        said.append(f"crmkit: {text}")
+        notes.append(text)
+    return tuple(notes), tuple(said)

@@ -18,6 +18,13 @@ In all three, churn reasons override routine care: a customer at risk gets
 the retention action matching its strongest early-warning signal
 (:data:`RETENTION_ACTIONS`). ``plan_one`` plans a single customer.
 
+These default tables describe business-to-business care (key account
+managers, sellers). For consumer businesses, :data:`CONSUMER_PORTFOLIO_RULES`,
+:data:`CONSUMER_LIFECYCLE_RULES` and :data:`CONSUMER_RETENTION_ACTIONS` say the
+same in e-mail, app, service desk, offers and win-back; pass them as
+``table`` and ``retention_actions`` (a :class:`crmkit.compose.Playbook` with
+``care="auto"`` does so when the records hold no firmographics or contacts).
+
 For key account management (seed 002), :func:`account_plan` builds a
 customer's account plan and :func:`contact_coverage` /
 :func:`contact_map` show who we know at each account, who decides and
@@ -36,6 +43,11 @@ Examples
 
 from crmkit.care._account_plan import Assessor, account_plan
 from crmkit.care._common import INTENSITY_DTYPE, CareModelBase, care_plan_from_row
+from crmkit.care._consumer import (
+    CONSUMER_LIFECYCLE_RULES,
+    CONSUMER_PORTFOLIO_RULES,
+    CONSUMER_RETENTION_ACTIONS,
+)
 from crmkit.care._coverage import COVERAGE_RISKS, contact_coverage, contact_map
 from crmkit.care._key_accounts import KEY_ACCOUNT_RULES, KeyAccountCare
 from crmkit.care._lifecycle import LIFECYCLE_RULES, LifecycleCare
@@ -43,6 +55,9 @@ from crmkit.care._portfolio import PORTFOLIO_RULES, PortfolioCare
 from crmkit.care._rules import DEFAULT_INTENSITY_WEIGHTS, RETENTION_ACTIONS
 
 __all__ = [
+    "CONSUMER_LIFECYCLE_RULES",
+    "CONSUMER_PORTFOLIO_RULES",
+    "CONSUMER_RETENTION_ACTIONS",
     "COVERAGE_RISKS",
     "DEFAULT_INTENSITY_WEIGHTS",
     "INTENSITY_DTYPE",

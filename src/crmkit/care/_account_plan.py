@@ -152,17 +152,19 @@ def _goals(
     short: list[str] = []
     long: list[str] = []
     stage = str(row.get("stage", "") or "")
+    # "lapsed" is a status (older rows held it as a stage)
+    lapsed = str(row.get("status", "") or "") == "lapsed" or stage == "lapsed"
     risk = _plain(row.get("churn_risk"))
     if care is not None and any(r.startswith("churn risk") for r in care.reasons):
         short.append(f"Secure the relationship: {care.activities[0]}")
     elif risk is not None and risk > 0.5:
         short.append("Secure the relationship: find out why the customer may leave")
-    if stage == "onboarding":
+    if stage == "onboarding" and not lapsed:
         short.append("Win the repeat purchase that completes the take-over")
-    if stage == "lapsed":
+    if lapsed:
         short.append("Win the customer back with a first new order")
     expected = _plain(row.get("expected_purchases"))
-    if expected is not None and horizon is not None and stage != "lapsed":
+    if expected is not None and horizon is not None and not lapsed:
         short.append(
             f"Secure the {expected:.1f} purchases expected in the next {float(horizon):g} {unit}"
         )

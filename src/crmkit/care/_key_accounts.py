@@ -195,6 +195,7 @@ class KeyAccountCare(CareModelBase):
     """
 
     _defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = KEY_ACCOUNT_RULES
+    _nonfinite_state: ClassVar[frozenset[str]] = frozenset({"key_threshold"})  # inf: none
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "rule": [Options(frozenset({"flag", "value_share"}))],
         "flag_column": [Predicate(_column_name, "a non-empty str")],

@@ -14,7 +14,8 @@ from crmkit.care._common import Adjustment, CareModelBase, FloatArray, ObjArray,
 
 __all__ = ["LIFECYCLE_RULES", "LifecycleCare"]
 
-#: The default care rule of each lifecycle stage (and of lapsed customers).
+#: The default care rule of each lifecycle stage, and of lapsed customers (status
+#: ``"lapsed"``, whatever their stage).
 LIFECYCLE_RULES: Mapping[str, Mapping[str, Any]] = {
     "acquisition": {
         "intensity": "low",
@@ -104,10 +105,12 @@ class LifecycleCare(CareModelBase):
     - **development**: cross-sell, strengthen loyalty, the reward programme;
     - **retention**: keep the best, react to early warnings at the moment
       the customer decides;
-    - **lapsed**: a win-back offer, ask why.
+    - **lapsed** (status ``"lapsed"``, any stage): a win-back offer, ask why.
 
     The stage comes from a ``stage`` column (a stager's output, categories
-    :data:`crmkit.plugins.STAGES`). Customers whose value is at least the
+    :data:`crmkit.plugins.STAGES`); when the view has a ``status`` column,
+    lapsed customers get the ``"lapsed"`` rule instead of their stage's.
+    Customers whose value is at least the
     ``priority_quantile`` of the fitting view's values (``priority_value_``)
     get one step more intensity ("keep the best"). When the view has a
     ``loyalty`` column (0-100, e.g. :class:`crmkit.loyalty.LoyaltyIndex`),
@@ -162,7 +165,8 @@ class LifecycleCare(CareModelBase):
     --------
     >>> import pandas as pd
     >>> view = pd.DataFrame(
-    ...     {"stage": ["onboarding", "development", "retention", "lapsed"],
+    ...     {"stage": ["onboarding", "development", "retention", "retention"],
+    ...      "status": ["active", "active", "active", "lapsed"],
     ...      "clv": [500.0, 800.0, 9000.0, 50.0], "churn_risk": [0.1, 0.2, 0.3, 0.9],
     ...      "loyalty": [55.0, 20.0, 90.0, None],
     ...      "churn_reasons": ["", "", "", "overdue (0.80)"]},
@@ -222,7 +226,12 @@ class LifecycleCare(CareModelBase):
         return ("loyalty",)
 
     def _tiers(self, frame: pd.DataFrame, value: FloatArray) -> ObjArray:
-        return required_labels(frame, self.stage_column)
+        stages = required_labels(frame, self.stage_column)
+        if "status" not in frame.columns:
+            return stages
+        lapsed = (frame["status"].astype(object) == "lapsed").to_numpy(dtype=bool)
+        out: ObjArray = np.where(lapsed, "lapsed", stages).astype(object)
+        return out
 
     def _learn(self, frame: pd.DataFrame, value: FloatArray) -> None:
         if self.priority_quantile is None:
@@ -244,7 +253,7 @@ class LifecycleCare(CareModelBase):
             )
         if "loyalty" in frame.columns:
             loyalty = frame["loyalty"].to_numpy(dtype=np.float64, na_value=np.nan)
-            stages = required_labels(frame, self.stage_column)
+            stages = self._tiers(frame, value)  # lapsed customers: win-back, not loyalty
             eligible = np.isin(stages, np.asarray(_LOYALTY_STAGES, dtype=object))
             low, high = (float(v) for v in self.loyalty_cuts)
             with np.errstate(invalid="ignore"):

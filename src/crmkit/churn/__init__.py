@@ -9,8 +9,10 @@ contributed) and one ``signal_<name>`` column per signal.
   rules (negative feedback, complaints, falling purchases, a move, silence
   against the customer's own rhythm, a decision maker leaving) combined by
   weights; the weights can be learned from labels.
-- :class:`AliveChurn` (``alive``): ``1 - P(alive)`` of a purchase model
-  from :mod:`crmkit.value` (a BG/NBD by default).
+- :class:`AliveChurn` (``alive``): the probability of no purchase within a
+  horizon given the customer's history, from a purchase model of
+  :mod:`crmkit.value` (a Pareto/NBD by default), optionally combined with
+  early-warning signals.
 - :class:`SurvivalChurn` (``survival``): a Weibull lifetime model with
   covariates, censored by the silence since the last purchase; the
   probability of having left by the end of a horizon.
@@ -29,7 +31,12 @@ Examples
 SignalRules(base_rate=0.05)
 """
 
-from crmkit.churn._alive import FALLBACK_BG_PARAMS, AliveChurn
+from crmkit.churn._alive import (
+    FALLBACK_BG_PARAMS,
+    FALLBACK_PNBD_PARAMS,
+    HISTORY_SIGNALS,
+    AliveChurn,
+)
 from crmkit.churn._evaluate import ChurnEvaluation, evaluate_churn
 from crmkit.churn._features import FeatureMap, default_log_columns
 from crmkit.churn._logistic import DEFAULT_CHURN_COLUMNS, LogisticChurn
@@ -43,6 +50,8 @@ __all__ = [
     "DEFAULT_COVARIATES",
     "DEFAULT_WEIGHTS",
     "FALLBACK_BG_PARAMS",
+    "FALLBACK_PNBD_PARAMS",
+    "HISTORY_SIGNALS",
     "RULES",
     "AliveChurn",
     "ChurnEvaluation",

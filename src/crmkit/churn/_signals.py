@@ -136,6 +136,7 @@ class SignalRules(PluginBase):
     'address_change (0.23); overdue (0.16); nps_detractor (0.10)'
     """
 
+    _nonfinite_state: ClassVar[frozenset[str]] = frozenset({"thresholds"})  # +-inf allowed
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "signals": [Predicate(_names_ok, f"a tuple of distinct rule names ({_RULE_LIST})"), None],
         "thresholds": [

@@ -39,7 +39,7 @@ def _is_classifier(value: Any) -> bool:
 def _clone(estimator: Any) -> Any:
     """A new unfitted estimator with the same parameters (scikit-learn's ``clone``)."""
     try:
-        from sklearn.base import clone  # type: ignore[import-not-found, unused-ignore]
+        from sklearn.base import clone  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:  # the scikit-learn estimator protocol, without scikit-learn
         params = {k: copy.deepcopy(v) for k, v in estimator.get_params(deep=False).items()}
         return type(estimator)(**params)

@@ -8,7 +8,15 @@ expected purchases, loyalty, segment or portfolio, churn risk and reasons,
 and the care plan. The same fitted playbook assesses one customer's records
 (``assess_one``), exactly as in bulk, and saves to JSON.
 
-:func:`demo_sections` renders the playbook part of ``crmkit demo``.
+With no arguments, ``Playbook()`` chooses its steps from the records at fit
+time (its ``"auto"`` parameters): the purchase and spend models, churn risk
+as the probability of no purchase within the horizon with the early-warning
+signals the records feed, and consumer or business care tables; it says what
+it chose and left out (``resolved_``, ``notes_``, ``result.attrs``).
+
+:func:`demo_sections` renders the playbook part of ``crmkit demo``;
+:func:`top_risks` lists the customers most at risk (ties broken by the value
+at risk).
 
 Examples
 --------
@@ -21,16 +29,31 @@ Examples
 """
 
 from crmkit.compose._assessment import assessment_from_row, lapsed_from
+from crmkit.compose._defaults import AUTO, FIRMOGRAPHIC_COLUMNS
 from crmkit.compose._demo import demo_sections
 from crmkit.compose._playbook import Playbook
+from crmkit.compose._ranking import distinguishing_digits, format_risk, top_risks
 from crmkit.compose._steps import PURCHASE_MODELS, SPEND_MODELS, ObservedSpend
+from crmkit.compose._value_defaults import (
+    DEFAULT_PENALIZER,
+    DEFAULT_PURCHASE_MODEL,
+    MIN_REPEAT_BUYERS,
+)
 
 __all__ = [
+    "AUTO",
+    "DEFAULT_PENALIZER",
+    "DEFAULT_PURCHASE_MODEL",
+    "FIRMOGRAPHIC_COLUMNS",
+    "MIN_REPEAT_BUYERS",
     "PURCHASE_MODELS",
     "SPEND_MODELS",
     "ObservedSpend",
     "Playbook",
     "assessment_from_row",
     "demo_sections",
+    "distinguishing_digits",
+    "format_risk",
     "lapsed_from",
+    "top_risks",
 ]

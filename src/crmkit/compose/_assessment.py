@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crmkit._vocab import ACTIVE, LAPSED, STAGE_REASONS_COLUMN, STAGES, STATUSES
 from crmkit.care import care_plan_from_row
 from crmkit.domain import CustomerAssessment, LifecycleStage
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
@@ -16,7 +17,7 @@ from crmkit.plugins import CARE_PLAN_COLUMNS
 
 __all__ = ["assessment_from_row", "lapsed_from"]
 
-_LAPSED = "lapsed"
+_LAPSED = LAPSED
 
 
 def _check_row(row: object, who: str) -> Mapping[str, Any] | pd.Series:
@@ -47,14 +48,15 @@ def _label(value: Any) -> str | None:
 
 
 def lapsed_from(row: Mapping[str, Any] | pd.Series) -> LifecycleStage:
-    """The stage a lapsed customer is reported in: where it was lost.
+    """The stage of a row whose ``stage`` is the old label ``"lapsed"``: where it was lost.
 
-    A stager labels a lost customer ``"lapsed"`` whatever stage it was in;
-    :class:`~crmkit.domain.CustomerAssessment` keeps a stage and the status
-    apart. The rule: a customer who never bought again after its first
-    purchase period (``frequency == 0``) was lost during onboarding; any
-    other was lost while being developed (``development``; the data does not
-    tell development from retention once purchases have stopped).
+    crmkit's stagers give every customer one of the four stages and the
+    status apart (``status``); older outputs (and third-party tables) used
+    ``"lapsed"`` as a fifth stage. For such rows: a customer who never
+    bought again after its first purchase period (``frequency == 0``) was
+    lost during onboarding; any other was lost while being developed
+    (``development``; the data does not tell development from retention
+    once purchases have stopped).
 
     Parameters
     ----------
@@ -82,8 +84,17 @@ def lapsed_from(row: Mapping[str, Any] | pd.Series) -> LifecycleStage:
     return LifecycleStage.ONBOARDING if frequency == 0 else LifecycleStage.DEVELOPMENT
 
 
+def _text(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
 def assessment_from_row(
-    row: Mapping[str, Any] | pd.Series, customer_id: Any = None
+    row: Mapping[str, Any] | pd.Series,
+    customer_id: Any = None,
+    *,
+    segment_columns: Sequence[str] | None = None,
 ) -> CustomerAssessment:
     """One customer's :class:`~crmkit.domain.CustomerAssessment` from its assessment row.
 
@@ -91,18 +102,26 @@ def assessment_from_row(
     ----------
     row : mapping or pandas.Series
         A row of :meth:`crmkit.compose.Playbook.assess` (``stage``,
-        ``status``, ``clv``, ``p_alive``, ``loyalty``, segment columns,
-        ``churn_risk``, ``churn_reasons`` and the care plan columns; absent
-        ones are left empty). With ``include_view=True`` rows, ``frequency``
-        tells where a lapsed customer was lost (:func:`lapsed_from`).
+        ``status``, ``stage_reasons``, ``clv``, ``p_alive``,
+        ``expected_purchases``, ``loyalty``, segment columns and their
+        reasons, ``churn_risk``, ``churn_reasons`` and the care plan
+        columns; absent ones are left empty). A row of an older crmkit
+        whose ``stage`` is ``"lapsed"`` is read as status lapsed in the
+        stage :func:`lapsed_from` tells.
     customer_id : object, optional
         The customer; default the Series' name.
+    segment_columns : sequence of str, optional
+        The row's segment columns (a playbook passes its segmenters'
+        outputs); default ``segment`` and ``portfolio`` where present.
 
     Returns
     -------
     CustomerAssessment
         ``portfolio`` from a ``portfolio`` column, ``segment`` from a
-        ``segment`` column; ``churn_reasons`` split on ``"; "``; the care
+        ``segment`` column, ``segments`` from every segment column;
+        ``churn_reasons`` and ``stage_reasons`` split on ``"; "``;
+        ``reasons`` holding the text of every ``*_reasons`` column;
+        ``churn_risks`` from the ``churn_risk_<name>`` columns; the care
         plan when the row holds every care plan column.
 
     Raises
@@ -110,17 +129,21 @@ def assessment_from_row(
     InvalidParameterError
         When ``row`` is neither a mapping nor a Series (also a ``TypeError``).
     SchemaError
-        When ``stage`` is missing or not a lifecycle stage, or for invalid
-        values.
+        When ``stage`` is missing or not a lifecycle stage, ``status`` not
+        a status, or for invalid values.
 
     Examples
     --------
     >>> a = assessment_from_row({"stage": "development", "status": "active", "clv": 120.0,
     ...                          "portfolio": "B", "churn_risk": 0.3,
+    ...                          "stage_reasons": "development: 4 purchases over 38 weeks",
+    ...                          "portfolio_reasons": "B: revenue in the top 40 %",
     ...                          "churn_reasons": "overdue (0.20); nps_detractor (0.05)"},
     ...                         customer_id="c1")
     >>> a.portfolio, a.churn_reasons
     ('B', ('overdue (0.20)', 'nps_detractor (0.05)'))
+    >>> sorted(a.reasons)
+    ['churn_reasons', 'portfolio_reasons', 'stage_reasons']
     """
     row = _check_row(row, "assessment_from_row")
     if customer_id is None and isinstance(row, pd.Series):
@@ -132,29 +155,55 @@ def assessment_from_row(
             [SchemaFailure("row", "stage", "is missing (an assessment needs the lifecycle stage)")]
         )
     label = str(row["stage"])
-    stages = [s.value for s in LifecycleStage]
-    if label != _LAPSED and label not in stages:
-        known = ", ".join(repr(s) for s in [*stages, _LAPSED])
+    legacy = label == _LAPSED
+    if not legacy and label not in STAGES:
         raise SchemaError(
-            [SchemaFailure("row", "stage", f"is not a lifecycle stage ({known})", 0, (),
-                           (row["stage"],))]
+            [SchemaFailure("row", "stage", f"is not a lifecycle stage ({', '.join(STAGES)})",
+                           0, (), (row["stage"],))]
         )  # fmt: skip
-    lapsed = label == _LAPSED or str(row.get("status", "")) == _LAPSED
-    stage = lapsed_from(row) if label == _LAPSED else LifecycleStage(label)
-    reasons = row.get("churn_reasons")
+    status = _text(row.get("status")) or ACTIVE
+    if status not in STATUSES:
+        raise SchemaError(
+            [SchemaFailure("row", "status", f"is not a status ({', '.join(STATUSES)})",
+                           0, (), (row["status"],))]
+        )  # fmt: skip
+    if legacy:
+        status = _LAPSED
+    stage = lapsed_from(row) if legacy else LifecycleStage(label)
+    keys = row.index if isinstance(row, pd.Series) else list(row)
+    columns = [str(c) for c in keys]
+    if segment_columns is None:
+        segment_columns = [c for c in ("segment", "portfolio") if c in columns]
+    segments = {c: t for c in segment_columns if (t := _text(row.get(c))) is not None}
+    reasons = {
+        c: t for c in columns if c.endswith("_reasons") and (t := _text(row.get(c))) is not None
+    }
+    risks: dict[str, float] = {}
+    for c in columns:
+        if c.startswith("churn_risk_"):
+            value = _number(row.get(c), c)
+            if value is not None:
+                risks[c[len("churn_risk_") :]] = value
     care = care_plan_from_row(row) if all(c in row for c in CARE_PLAN_COLUMNS) else None
     return CustomerAssessment(
         customer_id=customer_id,
         stage=stage,
-        status="lapsed" if lapsed else "active",
+        status=status,
         clv=_number(row.get("clv"), "clv"),
         p_alive=_number(row.get("p_alive"), "p_alive"),
+        expected_purchases=_number(row.get("expected_purchases"), "expected_purchases"),
         loyalty=_number(row.get("loyalty"), "loyalty"),
         segment=_label(row.get("segment")),
         portfolio=_label(row.get("portfolio")),
+        segments=segments,
         churn_risk=_number(row.get("churn_risk"), "churn_risk"),
-        churn_reasons=tuple(p for p in reasons.split("; ") if p)
-        if isinstance(reasons, str)
-        else (),
+        churn_risks=risks,
+        churn_reasons=_split(reasons.get("churn_reasons")),
+        stage_reasons=_split(reasons.get(STAGE_REASONS_COLUMN)),
+        reasons=reasons,
         care_plan=care,
     )
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return () if text is None else tuple(p for p in text.split("; ") if p.strip())

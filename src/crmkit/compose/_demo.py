@@ -10,6 +10,7 @@ import pandas as pd
 
 from crmkit.care import account_plan
 from crmkit.compose._playbook import Playbook
+from crmkit.compose._ranking import distinguishing_digits, format_risk, top_risks
 from crmkit.data import CustomerData
 from crmkit.exceptions import DataWarning, InvalidParameterError
 
@@ -64,14 +65,20 @@ def _first_reasons(text: str, n: int = 3) -> str:
 
 
 def _churn_table(result: pd.DataFrame, segment: str, n_top: int) -> str:
-    top = result.sort_values("churn_risk", ascending=False, kind="stable").head(n_top)
+    top = top_risks(result, n_top)
     cols = [segment, "stage", "churn_risk", "churn_reasons"]
+    cols[3:3] = [c for c in ("value_at_risk",) if c in top.columns]
     shown = top[cols].copy()
     shown["churn_reasons"] = top["churn_reasons"].astype(str).map(_first_reasons)
     if "activities" in top.columns:
         shown["first action"] = top["activities"].astype(str).str.split("; ").str[0]
+    digits = distinguishing_digits(top["churn_risk"])
+    formats = {
+        "churn_risk": lambda x: format_risk(x, digits),
+        "value_at_risk": "{:,.2f}".format,
+    }
     with pd.option_context("display.width", 200, "display.max_colwidth", 70):
-        return str(shown.to_string(formatters={"churn_risk": "{:.2f}".format}))
+        return str(shown.to_string(formatters=formats))
 
 
 def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8) -> str:
@@ -84,8 +91,10 @@ def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8)
     1. customers per portfolio (or segment) and lifecycle stage, and the
        care model of each portfolio (customers, mean CLV, budget share,
        intensity, owner, cadence);
-    2. the ``n_top`` customers at the highest churn risk, with their
-       reasons and the first action of their care plan;
+    2. the ``n_top`` customers at the highest churn risk (ties broken by
+       the value at risk, ``clv x churn_risk``; the risk shown with enough
+       decimals that equal figures mean equal risks), with their reasons
+       and the first action of their care plan;
     3. the account plan (Markdown) of the most valuable customer at risk
        (the highest CLV among customers whose care plan holds a churn
        override), or of the most valuable customer when nobody is at risk.

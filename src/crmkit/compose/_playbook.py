@@ -13,7 +13,17 @@ from crmkit._display import playbook_html
 from crmkit._estimator import BaseEstimator, check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
 from crmkit._persist import Persistable
+from crmkit._vocab import STAGER_COLUMNS
 from crmkit.compose._assessment import assessment_from_row
+from crmkit.compose._defaults import (
+    AUTO,
+    Resolution,
+    build_plugins,
+    profile_records,
+    resolution_lines,
+    resolution_steps,
+)
+from crmkit.compose._staging import stager_columns
 from crmkit.compose._steps import (
     ObservedSpend,
     Step,
@@ -22,18 +32,21 @@ from crmkit.compose._steps import (
     conform_view,
     fresh,
     order_steps,
-    value_model,
     view_schema,
+)
+from crmkit.compose._value_defaults import (
+    default_loyalty,
+    fit_value_models,
+    spend_view,
 )
 from crmkit.data import CustomerData, summarize
 from crmkit.domain import CustomerAssessment
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
-from crmkit.plugins import CARE_PLAN_COLUMNS, default_registry
+from crmkit.plugins import CARE_PLAN_COLUMNS, REASONS_SUFFIX
 
 __all__ = ["Playbook"]
 
 _VALUE_COLUMNS = ("clv", "p_alive", "expected_purchases")
-_STATUS = pd.CategoricalDtype(categories=["active", "lapsed"], ordered=False)
 
 
 def _has(*methods: str) -> Predicate:
@@ -56,10 +69,6 @@ def _clv_function() -> Any:
     public = importlib.import_module("crmkit.value")
     fn = getattr(public, "clv", None)
     return fn if fn is not None else importlib.import_module("crmkit.value._clv").clv
-
-
-def _label(spec: Any) -> str:
-    return spec if isinstance(spec, str) else type(spec).__name__.lower()
 
 
 class Playbook(BaseEstimator, Persistable):
@@ -91,33 +100,57 @@ class Playbook(BaseEstimator, Persistable):
     stager : str or Stager, default="rules"
         Lifecycle stager (``"rules"``, ``"model"`` ...). ``"model"`` is
         created with the playbook's ``horizon``.
-    purchase_model : str, purchase model or None, default="bgnbd"
-        ``"bgnbd"``, ``"paretonbd"``, ``"mbgnbd"`` or a model of
-        :mod:`crmkit.value` (``BetaGeo()`` ...); None leaves out ``p_alive``,
-        ``expected_purchases`` and ``clv``.
-    spend_model : str, spend model or None, default="gammagamma"
-        ``"gammagamma"`` or a model with ``expected_spend``; None values
-        purchases at each customer's own mean spend per purchase period
-        (:class:`crmkit.compose.ObservedSpend`).
-    segmenter : str, Segmenter, list of those, or None, default="portfolio"
-        Segmenters. By name, ``"portfolio"`` writes a ``portfolio`` column
-        (:class:`~crmkit.segmentation.PortfolioSegmenter` on revenue x CLV)
-        and the others a ``segment`` column; objects write their own
-        ``provides[0]``. Two segmenters may not write the same column.
-    churn : str, ChurnDetector, list of those, or None, default="signals"
-        Churn detectors. Their risk becomes ``churn_risk`` and their reasons
+    purchase_model : str, purchase model or None, default="auto"
+        ``"auto"``: a Pareto/NBD (:data:`crmkit.compose.DEFAULT_PURCHASE_MODEL`,
+        weak penalty), fitted when the records hold at least
+        :data:`crmkit.compose.MIN_REPEAT_BUYERS` repeat buyers, else left
+        out with a note. ``"bgnbd"``, ``"paretonbd"``, ``"mbgnbd"`` or a
+        model of :mod:`crmkit.value` (``BetaGeo()`` ...) are fitted as
+        given; None leaves out ``p_alive``, ``expected_purchases`` and
+        ``clv``.
+    spend_model : str, spend model or None, default="auto"
+        ``"auto"``: a Gamma-Gamma fitted on the repeat buyers with a
+        positive mean spend (zero-priced purchases and net refunds left out
+        and counted in ``notes_``), or observed spend when fewer than ten
+        such buyers exist or the fit fails. ``"gammagamma"`` or a model with
+        ``expected_spend`` are fitted on the same buyers (leaving some out
+        then warns); None values purchases at each customer's own mean spend
+        per purchase period (:class:`crmkit.compose.ObservedSpend`).
+    segmenter : str, Segmenter, list of those, or None, default="auto"
+        Segmenters. ``"auto"``: ``"portfolio"`` when there is a ``clv``,
+        else ``"rfm"``. By name, ``"portfolio"`` writes a ``portfolio``
+        column (:class:`~crmkit.segmentation.PortfolioSegmenter` on revenue
+        x CLV) and the others a ``segment`` column; objects write their own
+        ``provides[0]``. Two segmenters may not write the same column. Next
+        to each segment column goes ``<column>_reasons``
+        (``portfolio_reasons``): why each customer has its label, with its
+        own numbers and the fitted thresholds
+        (:func:`crmkit.segmentation.explain_segments`; a segmenter without
+        reasons gets ``"<label>: assigned by <ClassName>"``).
+    churn : str, ChurnDetector, list of those, or None, default="auto"
+        Churn detectors. ``"auto"``: :class:`~crmkit.churn.AliveChurn` on
+        the fitted purchase model, ``churn_risk`` = P(no purchase within
+        ``horizon`` | history), with the early-warning signals of
+        :data:`crmkit.churn.RULES` the records feed. ``"signals"``:
+        :class:`~crmkit.churn.SignalRules` on the signals the records feed.
+        Their risk becomes ``churn_risk`` and their reasons
         ``churn_reasons``; with several, ``churn_risk`` is the highest risk,
         ``churn_reasons`` that detector's reasons and ``churn_risk_<name>``
         each detector's risk.
-    care : str, CareModel or None, default="portfolio"
-        The care model (``"portfolio"``, ``"lifecycle"``,
-        ``"key_accounts"``).
+    care : str, CareModel or None, default="auto"
+        The care model. ``"auto"``: :class:`~crmkit.care.PortfolioCare`
+        (by ``portfolio``, else :class:`~crmkit.care.LifecycleCare`) with
+        consumer channels and roles (:data:`crmkit.care.CONSUMER_PORTFOLIO_RULES`)
+        unless the records hold firmographics or contacts, then with the
+        business-to-business tables. Names: ``"portfolio"``,
+        ``"lifecycle"``, ``"key_accounts"`` (their default tables).
     loyalty : bool or LoyaltyIndex, default=True
         Add a ``loyalty`` column (0-100) from
-        :class:`crmkit.loyalty.LoyaltyIndex` (True: default settings).
+        :class:`crmkit.loyalty.LoyaltyIndex` (True: default weights over the
+        components the records feed).
     horizon : float, default=52.0
-        Horizon of ``expected_purchases`` and ``clv``, in the data's time
-        unit (52 weeks: a year).
+        Horizon of ``expected_purchases``, ``clv`` and the default churn
+        risk, in the data's time unit (52 weeks: a year).
     discount_rate : float, default=0.1
         Annual discount rate of ``clv``.
 
@@ -138,6 +171,13 @@ class Playbook(BaseEstimator, Persistable):
         The order the plugin steps run in.
     churn_labels_ : tuple of str
         Names of the churn detectors (for ``churn_risk_<name>``).
+    resolved_ : dict of str to str
+        What each step became, in words (the ``"auto"`` ones resolved from
+        the records).
+    notes_ : tuple of str
+        What the playbook left out and why (signals the records cannot
+        feed, buyers left out of the spend model ...). ``assess`` copies
+        both into ``result.attrs["playbook"]``.
     timings_ : dict of str to float
         Seconds per step of the last ``fit`` or ``assess``: ``view``
         (summarising the records), ``setup`` (creating the components, first
@@ -175,11 +215,11 @@ class Playbook(BaseEstimator, Persistable):
         self,
         *,
         stager: Any = "rules",
-        purchase_model: Any = "bgnbd",
-        spend_model: Any = "gammagamma",
-        segmenter: Any = "portfolio",
-        churn: Any = "signals",
-        care: Any = "portfolio",
+        purchase_model: Any = AUTO,
+        spend_model: Any = AUTO,
+        segmenter: Any = AUTO,
+        churn: Any = AUTO,
+        care: Any = AUTO,
         loyalty: Any = True,
         horizon: float = 52.0,
         discount_rate: float = 0.1,
@@ -195,43 +235,6 @@ class Playbook(BaseEstimator, Persistable):
         self.discount_rate = discount_rate
 
     # ---------------------------------------------------------------- building
-    def _new_plugins(self) -> tuple[dict[str, Any], tuple[str, ...]]:
-        reg = default_registry()
-        plugins: dict[str, Any] = {}
-        if isinstance(self.stager, str):
-            extra: dict[str, Any] = (
-                {"horizon": float(self.horizon)} if self.stager == "model" else {}
-            )
-            plugins["stager"] = reg.get("stagers", self.stager, **extra)
-        else:
-            plugins["stager"] = fresh(self.stager)
-        specs = self.segmenter if isinstance(self.segmenter, (list, tuple)) else [self.segmenter]
-        for k, spec in enumerate(s for s in specs if s is not None):
-            if isinstance(spec, str):
-                extra = {"output_name": "portfolio"} if spec == "portfolio" else {}
-                plugins[f"segmenter:{k}"] = reg.get("segmenters", spec, **extra)
-            else:
-                plugins[f"segmenter:{k}"] = fresh(spec)
-        churn = self.churn if isinstance(self.churn, (list, tuple)) else [self.churn]
-        churn = [c for c in churn if c is not None]
-        labels = tuple(_label(c) for c in churn)
-        if len(set(labels)) != len(labels):
-            raise InvalidParameterError(
-                f"The 'churn' parameter of Playbook names two detectors alike ({labels}); "
-                "give each detector once"
-            )
-        if churn:
-            plugins["churn"] = tuple(
-                reg.get("churn_detectors", c) if isinstance(c, str) else fresh(c) for c in churn
-            )
-        if self.care is not None:
-            plugins["care"] = (
-                reg.get("care_models", self.care)
-                if isinstance(self.care, str)
-                else fresh(self.care)
-            )
-        return plugins, labels
-
     @staticmethod
     def _step(key: str, plugin: Any, labels: Sequence[str]) -> Step:
         if key == "churn":
@@ -243,6 +246,11 @@ class Playbook(BaseEstimator, Persistable):
             else:
                 provides += [f"churn_risk_{name}" for name in labels]
             return Step(key, detectors, requires, tuple(provides))
+        if key == "stager":  # the playbook fills status and reasons for any stager
+            return Step(key, plugin, tuple(plugin.requires), STAGER_COLUMNS)
+        if key.startswith("segmenter"):  # the playbook writes reasons for any segmenter
+            name = str(plugin.provides[0])
+            return Step(key, plugin, tuple(plugin.requires), (name, f"{name}{REASONS_SUFFIX}"))
         return Step(key, plugin, tuple(plugin.requires), tuple(plugin.provides))
 
     def _steps(self) -> list[Step]:
@@ -279,7 +287,7 @@ class Playbook(BaseEstimator, Persistable):
         clv = _clv_function()(
             model,
             spend,
-            view,
+            spend_view(view),
             horizon=horizon,
             discount_rate=float(self.discount_rate),
             time_unit=self.time_unit_,
@@ -294,10 +302,12 @@ class Playbook(BaseEstimator, Persistable):
 
     def _apply(self, step: Step, view: pd.DataFrame) -> dict[str, Any]:
         if step.group == "stager":
-            return {"stage": step.plugin.stage(view)}
-        if step.group == "segmenter":
-            labels = step.plugin.assign(view)
-            return {str(step.provides[0]): labels}
+            return stager_columns(step.plugin, view)
+        if step.group == "segmenter":  # labels and reasons in one pass where it can
+            from crmkit.segmentation import explain_segments
+
+            explained = explain_segments(step.plugin, view)
+            return {c: explained[c] for c in step.provides}
         if step.group == "care":
             plan = step.plugin.plan(view)
             return {c: plan[c] for c in CARE_PLAN_COLUMNS}
@@ -317,7 +327,12 @@ class Playbook(BaseEstimator, Persistable):
         return out
 
     def _repr_html_(self) -> str:
-        return playbook_html(self)
+        said = getattr(self, "resolved_", None), getattr(self, "notes_", ())
+        return playbook_html(self, resolution_steps(self.get_params(deep=False), *said))
+
+    def __repr__(self) -> str:
+        said = getattr(self, "resolved_", None), getattr(self, "notes_", ())
+        return "\n".join([super().__repr__(), *resolution_lines(*said)])
 
     def fit(self, data: CustomerData, y: pd.Series | None = None) -> Playbook:
         """Fit every component on the customer base.
@@ -359,22 +374,29 @@ class Playbook(BaseEstimator, Persistable):
         view = self._view(data, watch, fitting=True)
         self.time_unit_ = data.time_unit
         self.schema_ = view_schema(view)
+        said = Resolution()
         with watch("setup"):
-            plugins, labels = self._new_plugins()
-            self.purchase_model_ = value_model("purchase_model", self.purchase_model)
-            self.spend_model_ = value_model("spend_model", self.spend_model)
-            self.loyalty_ = self._new_loyalty()
-        self.churn_labels_ = labels
+            profile = profile_records(data, view)
+            self.loyalty_ = self._new_loyalty(view, said)
         with watch("value"):
-            if self.purchase_model_ is not None:
-                self.purchase_model_.fit(view)
-                if self.spend_model_ is not None:
-                    self.spend_model_.fit(view)
+            self.purchase_model_, self.spend_model_ = fit_value_models(
+                self.purchase_model, self.spend_model, view, said
+            )
             view = view.assign(**self._value(view))
         with watch("loyalty"):
             if self.loyalty_ is not None:
                 self.loyalty_.fit(view)
                 view = view.assign(loyalty=self.loyalty_.score(view)["loyalty"])
+        with watch("setup"):
+            plugins, labels = build_plugins(
+                self.get_params(deep=False),
+                profile,
+                self.purchase_model_,
+                list(view.columns),
+                said,
+                data.time_unit,
+            )
+        self.churn_labels_ = labels
         steps = [self._step(k, p, labels) for k, p in plugins.items()]
         made = [c for s in steps for c in s.provides]
         clash = sorted({c for c in made if made.count(c) > 1})
@@ -397,16 +419,16 @@ class Playbook(BaseEstimator, Persistable):
                 view = view.assign(**self._apply(step, view))
         self.plugins_ = plugins
         self.order_ = tuple(s.key for s in ordered)
+        self.resolved_ = dict(said.resolved)
+        self.notes_ = tuple(said.notes)
         self.timings_ = dict(watch.seconds)
         return self
 
-    def _new_loyalty(self) -> Any:
+    def _new_loyalty(self, view: pd.DataFrame, said: Resolution) -> Any:
         if self.loyalty is False:
             return None
         if self.loyalty is True:
-            from crmkit.loyalty import LoyaltyIndex
-
-            return LoyaltyIndex()
+            return default_loyalty(view, said)
         return fresh(self.loyalty)
 
     def _check_fitted(self) -> None:
@@ -427,9 +449,14 @@ class Playbook(BaseEstimator, Persistable):
         -------
         pandas.DataFrame
             Indexed by ``customer_id``: ``stage`` (categorical
-            :data:`crmkit.plugins.STAGES`), ``status`` (active / lapsed),
-            ``clv``, ``p_alive``, ``expected_purchases``, ``loyalty``, the
-            segment columns (``portfolio`` ...), ``churn_risk``,
+            :data:`crmkit.plugins.STAGES`, the four lifecycle stages),
+            ``status`` (categorical :data:`crmkit.plugins.STATUSES`: active
+            / lapsed, a lapsed customer keeping its stage),
+            ``stage_reasons`` (the stager's reasons with the customer's own
+            numbers; for a stager without them, the stage and the stager's
+            name, status active), ``clv``, ``p_alive``, ``expected_purchases``, ``loyalty``, the
+            segment columns (``portfolio`` ...) each followed by its reasons
+            (``portfolio_reasons`` ...), ``churn_risk``,
             ``churn_reasons`` (``churn_risk_<name>`` per detector when
             several) and the care plan columns
             (:data:`crmkit.plugins.CARE_PLAN_COLUMNS`); columns of
@@ -467,18 +494,15 @@ class Playbook(BaseEstimator, Persistable):
                 view = view.assign(**self._apply(step, view))
         with watch("assemble"):
             out = self._assemble(view, include_view)
+        out.attrs["playbook"] = {
+            "resolved": dict(getattr(self, "resolved_", {})),
+            "notes": list(getattr(self, "notes_", ())),
+        }
         self.timings_ = dict(watch.seconds)
         return out
 
     def _assemble(self, view: pd.DataFrame, include_view: bool) -> pd.DataFrame:
-        stage = view["stage"]
-        columns: dict[str, Any] = {
-            "stage": stage,
-            "status": pd.Categorical(
-                np.where(stage.to_numpy(dtype=object) == "lapsed", "lapsed", "active"),
-                dtype=_STATUS,
-            ),
-        }
+        columns: dict[str, Any] = {c: view[c] for c in STAGER_COLUMNS}
         for c in (*_VALUE_COLUMNS, "loyalty"):
             if c in view.columns:
                 columns[c] = view[c]
@@ -506,9 +530,8 @@ class Playbook(BaseEstimator, Persistable):
         Returns
         -------
         CustomerAssessment
-            Exactly what the customer's row of a bulk :meth:`assess` says
-            (a lapsed customer's stage is where it was lost, see
-            :func:`crmkit.compose.lapsed_from`).
+            Exactly what the customer's row of a bulk :meth:`assess` says,
+            every ``*_reasons`` column included (``reasons``).
 
         Raises
         ------
@@ -538,7 +561,16 @@ class Playbook(BaseEstimator, Persistable):
                     )
                 ]
             )
-        return assessment_from_row(frame.iloc[0], customer_id=frame.index[0])
+        segments = [
+            c
+            for s in self._steps()
+            if s.group == "segmenter"
+            for c in s.provides
+            if not c.endswith("_reasons")
+        ]
+        return assessment_from_row(
+            frame.iloc[0], customer_id=frame.index[0], segment_columns=segments
+        )
 
     # -------------------------------------------------------------- persistence
     def _get_state(self) -> dict[str, Any] | None:
@@ -553,6 +585,8 @@ class Playbook(BaseEstimator, Persistable):
             "plugins": dict(self.plugins_),
             "order": tuple(self.order_),
             "churn_labels": tuple(self.churn_labels_),
+            "resolved": dict(getattr(self, "resolved_", {})),
+            "notes": list(getattr(self, "notes_", ())),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -567,3 +601,5 @@ class Playbook(BaseEstimator, Persistable):
         self.plugins_ = plugins
         self.order_ = tuple(str(k) for k in state["order"])
         self.churn_labels_ = tuple(str(k) for k in state["churn_labels"])
+        self.resolved_ = {str(k): str(v) for k, v in dict(state.get("resolved", {})).items()}
+        self.notes_ = tuple(str(n) for n in state.get("notes", ()))

@@ -4,19 +4,21 @@ The four stages follow seed 000 (Mäntyneva): *acquisition* (hankinta: a
 prospect, no customership yet), *onboarding* (haltuunotto: first purchases,
 the new customer is being taken over), *development* (kehittäminen: loyalty
 and purchases are being grown) and *retention* (säilyttäminen: a mature
-customership to be held on to). A lost customer is not a fifth stage but an
-outcome: its :class:`CustomerStatus` becomes ``lapsed``.
+customership to be held on to). A lost customer is not a fifth stage: its
+:class:`CustomerStatus` becomes ``lapsed`` and it keeps its stage, so that
+a one-time buyer that never came back (*onboarding, lapsed*) is told apart
+from a lost regular (*retention, lapsed*). The stage and status names are
+defined once, in :mod:`crmkit._vocab`.
 
-Allowed moves (staying where one is is always allowed):
+Allowed moves between stages (staying where one is is always allowed):
 
 ============  ==============================================================
 from          to
 ============  ==============================================================
 acquisition   onboarding (the first purchase converts the prospect)
-onboarding    development; retention (see below); lapsed
-development   retention; lapsed
-retention     development (purchases grow again); lapsed
-lapsed        acquisition (win-back: the lost customer is a prospect again)
+onboarding    development; retention (see below)
+development   retention
+retention     development (purchases grow again)
 ============  ==============================================================
 
 * ``retention -> development`` is allowed: a mature customer whose purchases
@@ -27,12 +29,11 @@ lapsed        acquisition (win-back: the lost customer is a prospect again)
   develop), and because stages assigned from data snapshots can pass through
   development between two snapshots.
 * Nothing moves back to onboarding, and the only way back to acquisition is
-  lapsing first and being won back.
-* Only customers lapse: a prospect (acquisition) that is lost simply stays a
-  prospect.
-
-In data frames the stage is a string column; a lapsed customer is shown as
-``"lapsed"`` whatever stage it lapsed from (:data:`STAGE_ORDER`).
+  lapsing first and being won back (:meth:`LifecycleState.win_back`).
+* Only customers lapse (:meth:`LifecycleState.lapse`): a prospect
+  (acquisition) that is lost simply stays a prospect. A lapsed customer
+  that buys again is active in its stage again
+  (:meth:`LifecycleState.reactivate`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from typing import Any
 
 import attrs
 
+from crmkit import _vocab
 from crmkit.domain._fields import parse_enum
 from crmkit.exceptions import InvalidParameterError, InvalidTransitionError
 
@@ -57,19 +59,21 @@ __all__ = [
     "check_transition",
 ]
 
-#: The label of lapsed customers in stage columns.
-LAPSED = "lapsed"
+#: The status of lapsed customers (:data:`crmkit._vocab.LAPSED`).
+LAPSED = _vocab.LAPSED
 
-#: Stage labels in lifecycle order, for ordered categoricals.
-STAGE_ORDER: tuple[str, ...] = ("acquisition", "onboarding", "development", "retention", LAPSED)
+#: Stage labels in lifecycle order, for ordered categoricals
+#: (:data:`crmkit._vocab.STAGES`; the same tuple as :data:`crmkit.plugins.STAGES`).
+STAGE_ORDER: tuple[str, ...] = _vocab.STAGES
 
-#: For every stage label, the labels it may move to (itself included).
+_A, _ON, _D, _R = STAGE_ORDER
+
+#: For every stage, the stages it may move to (itself included).
 ALLOWED_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    "acquisition": frozenset({"acquisition", "onboarding"}),
-    "onboarding": frozenset({"onboarding", "development", "retention", LAPSED}),
-    "development": frozenset({"development", "retention", LAPSED}),
-    "retention": frozenset({"retention", "development", LAPSED}),
-    LAPSED: frozenset({LAPSED, "acquisition"}),
+    _A: frozenset({_A, _ON}),
+    _ON: frozenset({_ON, _D, _R}),
+    _D: frozenset({_D, _R}),
+    _R: frozenset({_R, _D}),
 }
 
 
@@ -176,7 +180,11 @@ class LifecycleStage(str, Enum):
 
 
 class CustomerStatus(str, Enum):
-    """Whether a customership is going on (``active``) or has been lost (``lapsed``).
+    """Whether a customership is going on (``active``) or has most likely stopped (``lapsed``).
+
+    The statuses are :data:`crmkit._vocab.STATUSES`. There is no "lost":
+    in records without contracts a defection is never observed, and
+    lapsed customers do come back.
 
     Examples
     --------
@@ -188,6 +196,14 @@ class CustomerStatus(str, Enum):
     LAPSED = "lapsed"
 
 
+# the enums spell the kernel vocabulary; a mismatch is a packaging error
+if (
+    tuple(s.value for s in LifecycleStage) != STAGE_ORDER
+    or tuple(s.value for s in CustomerStatus) != _vocab.STATUSES
+):  # pragma: no cover
+    raise ImportError("crmkit.domain's enums and crmkit._vocab disagree")
+
+
 def _stage(value: Any) -> LifecycleStage:
     if isinstance(value, LifecycleStage):
         return value
@@ -195,33 +211,38 @@ def _stage(value: Any) -> LifecycleStage:
         return LifecycleStage(value)
     except ValueError:
         allowed = ", ".join(repr(s.value) for s in LifecycleStage)
+        hint = (
+            "; 'lapsed' is a status, not a stage (LifecycleState.lapse())"
+            if value == LAPSED or value is CustomerStatus.LAPSED
+            else ""
+        )
         raise InvalidParameterError(
-            f"{value!r} is not a lifecycle stage; stages: {allowed}"
+            f"{value!r} is not a lifecycle stage; stages: {allowed}{hint}"
         ) from None
 
 
 def _label(value: Any) -> str:
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, str) and value in ALLOWED_TRANSITIONS:
+    if isinstance(value, LifecycleStage):
+        return value.value
+    if isinstance(value, str) and not isinstance(value, Enum) and value in ALLOWED_TRANSITIONS:
         return value
+    hint = (
+        "; 'lapsed' is a status, not a stage: lapse a LifecycleState instead"
+        if value == LAPSED or value is CustomerStatus.LAPSED
+        else ""
+    )
     raise InvalidParameterError(
-        f"{value!r} is not a stage label; labels: {', '.join(map(repr, STAGE_ORDER))}"
+        f"{value!r} is not a stage label; labels: {', '.join(map(repr, STAGE_ORDER))}{hint}"
     )
 
 
-def can_transition(
-    a: LifecycleStage | CustomerStatus | str, b: LifecycleStage | CustomerStatus | str
-) -> bool:
-    """Whether a customer may move from stage label ``a`` to ``b``.
-
-    Works on the labels of :data:`STAGE_ORDER`, so ``"lapsed"`` (or
-    ``CustomerStatus.LAPSED``) is a valid source and target.
+def can_transition(a: LifecycleStage | str, b: LifecycleStage | str) -> bool:
+    """Whether a customer may move from stage ``a`` to stage ``b``.
 
     Parameters
     ----------
-    a, b : LifecycleStage, CustomerStatus.LAPSED or str
-        From and to.
+    a, b : LifecycleStage or str
+        From and to (one of :data:`STAGE_ORDER`).
 
     Returns
     -------
@@ -230,35 +251,31 @@ def can_transition(
     Raises
     ------
     InvalidParameterError
-        If either is not a stage label (``CustomerStatus.ACTIVE`` is none).
+        If either is not a stage (``"lapsed"`` is a status, not a stage).
 
     Examples
     --------
     >>> can_transition("onboarding", "retention"), can_transition("retention", "acquisition")
     (True, False)
-    >>> can_transition("lapsed", "acquisition")
-    True
     """
     return _label(b) in ALLOWED_TRANSITIONS[_label(a)]
 
 
-def check_transition(
-    a: LifecycleStage | CustomerStatus | str, b: LifecycleStage | CustomerStatus | str
-) -> None:
-    """Raise unless a customer may move from stage label ``a`` to ``b``.
+def check_transition(a: LifecycleStage | str, b: LifecycleStage | str) -> None:
+    """Raise unless a customer may move from stage ``a`` to stage ``b``.
 
     Parameters
     ----------
-    a, b : LifecycleStage, CustomerStatus.LAPSED or str
-        From and to.
+    a, b : LifecycleStage or str
+        From and to (one of :data:`STAGE_ORDER`).
 
     Raises
     ------
     InvalidTransitionError
-        Naming both labels, the allowed targets and, for moves back to
+        Naming both stages, the allowed targets and, for moves back to
         acquisition, the win-back rule.
     InvalidParameterError
-        If either is not a stage label.
+        If either is not a stage.
 
     Examples
     --------
@@ -273,12 +290,8 @@ from 'acquisition' a customer may move to 'acquisition', 'onboarding'
         return
     allowed = ", ".join(repr(s) for s in STAGE_ORDER if s in ALLOWED_TRANSITIONS[src])
     msg = f"cannot move from {src!r} to {dst!r}: from {src!r} a customer may move to {allowed}"
-    if dst == "acquisition":
+    if dst == _A:
         msg += "; a customer returns to acquisition only after lapsing (win-back)"
-    elif dst == LAPSED:
-        msg += "; only customers lapse, a lost prospect stays in acquisition"
-    elif src == LAPSED:
-        msg += "; a lapsed customer is won back through acquisition first"
     raise InvalidTransitionError(msg)
 
 
@@ -294,13 +307,13 @@ def _status_conv(value: CustomerStatus | str) -> CustomerStatus:
 class LifecycleState:
     """Where a customer is: its stage and whether the customership is active.
 
-    A lapsed customer keeps the stage it lapsed from, so that analyses can
-    tell lost onboarding customers from lost mature ones.
+    A lapsed customer keeps its stage, so that analyses can tell lost
+    onboarding customers from lost mature ones.
 
     Parameters
     ----------
     stage : LifecycleStage or str
-        The current (or, when lapsed, the last) stage.
+        The stage.
     status : CustomerStatus or str, default=CustomerStatus.ACTIVE
         Active or lapsed.
 
@@ -312,8 +325,8 @@ class LifecycleState:
     Examples
     --------
     >>> s = LifecycleState(stage="retention").lapse()
-    >>> s.label, s.stage.value
-    ('lapsed', 'retention')
+    >>> s.label, s.stage.value, s.status.value
+    ('retention (lapsed)', 'retention', 'lapsed')
     >>> s.win_back().move_to("onboarding").label
     'onboarding'
     """
@@ -329,7 +342,7 @@ class LifecycleState:
 
     @property
     def label(self) -> str:
-        """The stage label used in data frames: the stage, or ``"lapsed"``.
+        """A display label: the stage, with ``" (lapsed)"`` for a lapsed customer.
 
         Returns
         -------
@@ -339,8 +352,12 @@ class LifecycleState:
         --------
         >>> LifecycleState(stage="development").label
         'development'
+        >>> LifecycleState(stage="onboarding", status="lapsed").label
+        'onboarding (lapsed)'
         """
-        return LAPSED if self.status is CustomerStatus.LAPSED else self.stage.value
+        if self.status is CustomerStatus.LAPSED:
+            return f"{self.stage.value} ({LAPSED})"
+        return self.stage.value
 
     def move_to(self, stage: LifecycleStage | str) -> LifecycleState:
         """Move an active customer to another stage.
@@ -359,7 +376,7 @@ class LifecycleState:
         ------
         InvalidTransitionError
             If the move breaks the rules, or the customer is lapsed (win it
-            back first).
+            back or reactivate it first).
 
         Examples
         --------
@@ -367,11 +384,17 @@ class LifecycleState:
         <LifecycleStage.DEVELOPMENT: 'development'>
         """
         target = _stage(stage)
-        check_transition(self.label, target)
+        if self.status is CustomerStatus.LAPSED and target is not self.stage:
+            raise InvalidTransitionError(
+                f"cannot move a lapsed customer from {self.stage.value!r} to "
+                f"{target.value!r}: it is won back through acquisition first (win_back) "
+                "or reactivated in its stage (reactivate)"
+            )
+        check_transition(self.stage, target)
         return attrs.evolve(self, stage=target)
 
     def lapse(self) -> LifecycleState:
-        """Mark the customership as lost.
+        """Mark the customership as lapsed (most likely lost), keeping its stage.
 
         Returns
         -------
@@ -388,8 +411,37 @@ class LifecycleState:
         >>> LifecycleState(stage="onboarding").lapse().status
         <CustomerStatus.LAPSED: 'lapsed'>
         """
-        check_transition(self.label, LAPSED)
+        if not self.stage.is_customer:
+            raise InvalidTransitionError(
+                "cannot lapse a prospect (stage 'acquisition'): only customers lapse, "
+                "a lost prospect stays in acquisition"
+            )
         return attrs.evolve(self, status=CustomerStatus.LAPSED)
+
+    def reactivate(self) -> LifecycleState:
+        """A lapsed customer bought again: active again in its stage.
+
+        Returns
+        -------
+        LifecycleState
+            Status active, stage kept.
+
+        Raises
+        ------
+        InvalidTransitionError
+            If the customer is not lapsed.
+
+        Examples
+        --------
+        >>> LifecycleState(stage="development", status="lapsed").reactivate().label
+        'development'
+        """
+        if self.status is not CustomerStatus.LAPSED:
+            raise InvalidTransitionError(
+                f"cannot reactivate an active customer (stage {self.stage.value!r}); "
+                "only lapsed customers are reactivated"
+            )
+        return attrs.evolve(self, status=CustomerStatus.ACTIVE)
 
     def win_back(self) -> LifecycleState:
         """Re-enter a lapsed customer through acquisition.
@@ -402,13 +454,17 @@ class LifecycleState:
         Raises
         ------
         InvalidTransitionError
-            If the customer is active in a customer stage (only lapsed
-            customers are won back; a prospect stays in acquisition).
+            If the customer is not lapsed (only lapsed customers are won
+            back; a prospect stays in acquisition).
 
         Examples
         --------
         >>> LifecycleState(stage="retention", status="lapsed").win_back().label
         'acquisition'
         """
-        check_transition(self.label, LifecycleStage.ACQUISITION)
+        if self.status is not CustomerStatus.LAPSED:
+            raise InvalidTransitionError(
+                f"cannot win back an active customer (stage {self.stage.value!r}): "
+                "a customer returns to acquisition only after lapsing"
+            )
         return LifecycleState(stage=LifecycleStage.ACQUISITION)

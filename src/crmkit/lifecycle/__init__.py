@@ -3,30 +3,35 @@
 Seed 000 (Mäntyneva) describes four stages of a customership: acquisition
 (a prospect), onboarding (the new customer is taken over), development
 (loyalty and purchases are grown) and retention (a mature customership is
-held on to); a lost customer gets the status *lapsed*
-(:mod:`crmkit.domain` holds the stages and the rules between them).
+held on to). Whether the customership is still going on is a separate
+*status*: active, or lapsed (most likely stopped buying; the customer keeps
+its stage). :mod:`crmkit.domain` holds the stages and the rules between
+them; the names are the kernel's (:data:`crmkit.plugins.STAGES`,
+:data:`crmkit.plugins.STATUSES`).
 
 Two stagers (plugins of kind ``stagers``) place each customer of a customer
-view in a stage; both return a categorical ``stage`` column with the
-categories acquisition, onboarding, development, retention, lapsed:
+view: ``stage(view)`` returns the categorical ``stage`` column (the four
+stages), ``stage_frame(view)`` adds ``status`` and ``stage_reasons`` (the
+reasons, with the customer's own numbers):
 
 - :class:`RuleStager` (registry name ``rules``, the default) applies
-  transparent thresholds to what each customer did: time since the last
-  purchase against its own purchase rhythm (and an absolute limit),
-  time since the first purchase, purchase trend, product breadth, tenure.
-  Easy to explain and to tune, no model needed; but each customer is judged
-  on its own few purchases, so a light buyer's rhythm is noisy.
+  transparent thresholds to what each customer did: time since the first
+  purchase, purchase trend, product breadth, tenure. It calls a customer
+  lapsed when its silence is well beyond its own usual gap between
+  purchases and the purchase model's P(alive) agrees (where the view has
+  one). Easy to explain and to tune, no model needed; but each customer is
+  judged on its own few purchases, so a light buyer's rhythm is noisy.
 - :class:`ModelStager` (``model``) lets a fitted purchase model from
-  :mod:`crmkit.value` (BG/NBD, Pareto/NBD ...) judge: *lapsed* when
-  P(alive) is low, *development* when the model expects the customer to
-  buy faster than it has so far (value expected to grow), *retention*
-  otherwise. The model pools the whole base, so sparse histories are read
-  against everybody's; it needs enough repeat buyers to fit, and its
+  :mod:`crmkit.value` (BG/NBD, Pareto/NBD ...) judge: *development* when
+  the model expects the customer to buy faster than it has so far,
+  *retention* otherwise, *lapsed* when P(alive) is low and the customer's
+  rhythm agrees. The model pools the whole base, so sparse histories are
+  read against everybody's; it needs enough repeat buyers to fit, and its
   stages are only as good as the model's fit.
 
 Over time, :func:`stage_history` re-stages the records at several as-of
 dates and :func:`stage_migration` counts the moves between two of them
-(from ``"(new)"``, to ``"(gone)"``, into and out of lapsed);
+(from ``"(new)"``, to ``"(gone)"``; the same for statuses);
 :func:`cohort_retention` follows each first-purchase cohort. For the
 acquisition side, :func:`pipeline_report` analyses the sales pipeline of
 seed 003 (identification, marketing actions, offer, negotiation, order):

@@ -10,9 +10,10 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._vocab import ACTIVE
 from crmkit.data import CustomerData, summarize
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
-from crmkit.lifecycle._common import ACQUISITION, STAGE_DTYPE, stage_series
+from crmkit.lifecycle._common import ACQUISITION, STAGE_DTYPE, STATUS_DTYPE, stage_series
 from crmkit.plugins import Stager, default_registry
 
 __all__ = ["PROSPECT_PREFIX", "stage_history", "stage_prospects"]
@@ -219,6 +220,16 @@ def _prospect_stages(prospects: pd.DataFrame, day: pd.Timestamp, customers: pd.I
     return stage_series(np.full(len(keys), ACQUISITION, dtype=np.intp), keys)
 
 
+def _labels(stager: Any, view: pd.DataFrame, column: str) -> pd.Series:
+    if column == "stage":
+        result: pd.Series = stager.stage(view).astype(object)
+        return result
+    if callable(getattr(stager, "stage_frame", None)):
+        result = stager.stage_frame(view)["status"].astype(object)
+        return result
+    return pd.Series(ACTIVE, index=view.index, dtype=object)
+
+
 def stage_history(
     data: CustomerData,
     at: Iterable[Any],
@@ -226,8 +237,9 @@ def stage_history(
     stager: Any = "rules",
     include_prospects: bool = False,
     include_records: bool = True,
+    column: str = "stage",
 ) -> pd.DataFrame:
-    """Stage every customer at several as-of dates.
+    """Stage every customer at several as-of dates (or give its status then).
 
     For each date the records are cut at that day (transactions,
     interactions, feedback, events and touches after it are left out), the
@@ -255,13 +267,18 @@ def stage_history(
     include_records : bool, default=True
         Build the views with the non-transaction aggregates (needed by
         stagers that read them; False is faster).
+    column : {"stage", "status"}, default="stage"
+        What to report per date: the stage, or the status (``"active"`` /
+        ``"lapsed"``, from the stager's ``stage_frame``; a stager without
+        one gives ``"active"``; prospects are ``"active"``).
 
     Returns
     -------
     pandas.DataFrame
         One row per customer (and prospect) present at any date, in order
         of appearance; one categorical column per date (categories
-        :data:`crmkit.plugins.STAGES`, columns a ``DatetimeIndex`` named
+        :data:`crmkit.plugins.STAGES`, or :data:`crmkit.plugins.STATUSES`
+        for ``column="status"``; columns a ``DatetimeIndex`` named
         ``"as_of"``). A missing value means the customer had not bought
         (or been identified) yet at that date.
 
@@ -271,8 +288,8 @@ def stage_history(
         For a date that cannot be read, is after ``data.as_of`` or appears
         twice; for invalid prospect records; or from the stager.
     InvalidParameterError
-        For ``data`` that is not a ``CustomerData``, an empty ``at`` or an
-        invalid ``stager``.
+        For ``data`` that is not a ``CustomerData``, an empty ``at``, an
+        invalid ``stager`` or ``column``.
     PluginNotFoundError
         For an unknown stager name.
 
@@ -290,15 +307,24 @@ def stage_history(
     >>> data = CustomerData.from_frames(transactions=tx, as_of="2024-12-31")
     >>> history = stage_history(data, ["2024-01-31", "2024-06-30", "2024-12-31"])
     >>> history
-    as_of        2024-01-31  2024-06-30 2024-12-31
+    as_of        2024-01-31   2024-06-30  2024-12-31
     customer_id
-    a            onboarding      lapsed     lapsed
-    b                   NaN  onboarding     lapsed
+    a            onboarding  development   retention
+    b                   NaN   onboarding  onboarding
+    >>> stage_history(data, ["2024-01-31", "2024-06-30", "2024-12-31"], column="status")
+    as_of       2024-01-31 2024-06-30 2024-12-31
+    customer_id
+    a               active     lapsed     lapsed
+    b                  NaN     active     lapsed
     """
     if not isinstance(data, CustomerData):
         raise InvalidParameterError(
             f"stage_history needs a CustomerData (CustomerData.from_frames); got "
             f"{type(data).__name__}"
+        )
+    if column not in ("stage", "status"):
+        raise InvalidParameterError(
+            f"The 'column' parameter of stage_history must be 'stage' or 'status'; got {column!r}"
         )
     if isinstance(at, (str, pd.Timestamp)) or not isinstance(at, Iterable):
         at = [at]
@@ -342,19 +368,23 @@ def stage_history(
         if len(cut.transactions):
             view = summarize(cut, include_records=include_records)
             fitted = copy.deepcopy(template).fit(view)
-            parts.append(fitted.stage(view).astype(object))
+            parts.append(_labels(fitted, view, column))
             customers = view.index
         else:
             customers = pd.Index([])
         if prospects is not None:
-            parts.append(_prospect_stages(prospects, day, customers).astype(object))
+            found = _prospect_stages(prospects, day, customers).astype(object)
+            if column == "status":
+                found = pd.Series(ACTIVE, index=found.index, dtype=object)
+            parts.append(found)
         joined = pd.concat(parts) if parts else pd.Series([], dtype=object)
         columns[day] = joined
     indexes = [series.index for series in columns.values()]
     index = pd.Index(indexes[0].append(indexes[1:]).drop_duplicates(keep="first"))
     index = index.rename("customer_id")
+    dtype = STAGE_DTYPE if column == "stage" else STATUS_DTYPE
     out: pd.DataFrame = pd.DataFrame(
-        {day: series.reindex(index).astype(STAGE_DTYPE) for day, series in columns.items()},
+        {day: series.reindex(index).astype(dtype) for day, series in columns.items()},
         index=index,
     )
     out.columns = pd.DatetimeIndex(list(columns), name="as_of")

@@ -12,16 +12,21 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
+from crmkit._vocab import UNIT_NAMES
 from crmkit.exceptions import CrmkitError
 from crmkit.lifecycle._common import (
     ACQUISITION,
     DEVELOPMENT,
-    LAPSED_CODE,
+    LAPSE_CONSTRAINTS,
     ONBOARDING,
     ONBOARDING_CONSTRAINTS,
     RETENTION,
     StagerBase,
+    Staging,
+    as_float_or_none,
+    judge_lapse,
     onboarding_mask,
+    typical_gap,
 )
 
 if TYPE_CHECKING:
@@ -59,16 +64,24 @@ class ModelStager(StagerBase):
     customer's few purchases are read against the whole base:
 
     1. **acquisition** — no purchase yet (``n_transactions == 0``).
-    2. **lapsed** — ``P(alive) < alive_threshold`` (most likely gone), or
-       idle (``T - recency``) longer than ``lapse_after`` when given.
-    3. **onboarding** — ``T <= onboarding_window`` or fewer than
+    2. **onboarding** — ``T <= onboarding_window`` or fewer than
        ``onboarding_purchases`` purchase periods (as in :class:`RuleStager`).
-    4. **development** — the model expects the customer to buy faster than
+    3. **development** — the model expects the customer to buy faster than
        it has so far: expected purchases in the next ``horizon`` divided by
        ``horizon`` exceed ``(1 + growth_margin)`` times the past repeat rate
        ``frequency / T``. Its value is expected to grow.
-    5. **retention** — otherwise: the model expects no more than the past
+    4. **retention** — otherwise: the model expects no more than the past
        rate, a mature customership whose value is to be held on to.
+
+    The **status** is ``"lapsed"`` when the model says the customer is most
+    likely gone, ``P(alive) < alive_threshold``, AND its own rhythm agrees:
+    idle (``T - recency``) longer than ``max(lapse_factor * gap,
+    lapse_grace)``, with the gap its own ``recency / frequency`` (for
+    one-time buyers the fitted ``typical_interpurchase_``); or, when
+    ``lapse_after`` is given, idle longer than that. Under BG/NBD a customer
+    without repeat purchase always has ``P(alive) = 1`` (an assumption of
+    the model, not evidence): such customers are judged on the rhythm
+    alone. A lapsed customer keeps its stage.
 
     P(alive) and the expected purchases come from ``model`` (fitted in
     :meth:`fit` on the customers with purchases) or, without a model, from
@@ -77,10 +90,8 @@ class ModelStager(StagerBase):
     ``horizon``).
 
     Time parameters are in the customer view's time unit; **the defaults
-    assume weeks** (multiply by 7 for a view in days). Note that under
-    BG/NBD a customer without repeat purchases always has ``P(alive) = 1``;
-    such customers stay in onboarding unless ``lapse_after`` is set (or use
-    a Pareto/NBD model).
+    assume weeks** (multiply by 7 for a view in days). ``stage_frame``
+    adds the status and ``stage_reasons`` with each customer's numbers.
 
     Parameters
     ----------
@@ -94,7 +105,8 @@ class ModelStager(StagerBase):
         False uses an already fitted ``model`` as it is (a copy), e.g. one
         fitted on a longer calibration period; an unfitted model is fitted.
     alive_threshold : float, default=0.5
-        Customers with ``P(alive)`` below it are lapsed.
+        Customers with ``P(alive)`` below it are lapsed (if their rhythm
+        agrees).
     horizon : float, default=52.0
         The period of the expected purchases (52 weeks: a year).
     growth_margin : float, default=0.1
@@ -104,14 +116,24 @@ class ModelStager(StagerBase):
         Time after the first purchase during which a customer is onboarding.
     onboarding_purchases : int, default=2
         Customers with fewer purchase periods are onboarding.
+    lapse_factor : float or None, default=3.0
+        The rhythm agrees a customer lapsed when it is idle longer than this
+        many of its usual gaps; None lets ``P(alive)`` decide alone.
+    lapse_grace : float, default=13.0
+        The rhythm never lapses a customer idle for less than this.
     lapse_after : float or None, default=None
         When given, customers idle longer than this are lapsed whatever the
         model says.
+    time_unit : {"D", "W", "M"}, default="W"
+        The view's time unit, named in the reasons.
 
     Attributes
     ----------
     model_ : purchase model or None
         The fitted model used for staging (None when reading columns).
+    typical_interpurchase_ : float or None
+        Median ``recency / frequency`` of the repeat customers in the
+        fitting view (the usual gap of one-time buyers); None without any.
 
     See Also
     --------
@@ -138,8 +160,14 @@ class ModelStager(StagerBase):
     ...      "p_alive": [None, 0.95, 0.9, 0.97, 0.2],
     ...      "expected_purchases": [None, 3.0, 8.0, 12.0, 0.5]},
     ...     index=pd.Index(["p1", "new", "rising", "steady", "gone"], name="customer_id"))
-    >>> ModelStager().fit(view).stage(view).tolist()
-    ['acquisition', 'onboarding', 'development', 'retention', 'lapsed']
+    >>> out = ModelStager().fit(view).stage_frame(view)
+    >>> out["stage"].tolist(), out["status"].tolist()
+    (['acquisition', 'onboarding', 'development', 'retention', 'retention'], \
+['active', 'active', 'active', 'active', 'lapsed'])
+    >>> print(out.loc["gone", "stage_reasons"])
+    retention: 8 purchases over 100 weeks, last 70 weeks ago, expected 0.5 purchases in the \
+next 52 weeks, no faster than its past 3.6; lapsed: no purchase for 70 weeks, 16.3x its usual \
+gap of 4.3 weeks, P(alive) 0.20
     """
 
     _parameter_constraints: ClassVar[Mapping[str, list[Constraint]]] = {
@@ -156,7 +184,7 @@ class ModelStager(StagerBase):
         "alive_threshold": [Interval("float", 0, 1)],
         "horizon": [Interval("float", 0, None, closed="neither")],
         "growth_margin": [Interval("float", 0, None)],
-        "lapse_after": [Interval("float", 0, None, closed="neither"), None],
+        **LAPSE_CONSTRAINTS,
     }
 
     def __init__(
@@ -169,7 +197,10 @@ class ModelStager(StagerBase):
         growth_margin: float = 0.1,
         onboarding_window: float = 13.0,
         onboarding_purchases: int = 2,
+        lapse_factor: float | None = 3.0,
+        lapse_grace: float = 13.0,
         lapse_after: float | None = None,
+        time_unit: str = "W",
     ) -> None:
         self.model = model
         self.refit = refit
@@ -178,7 +209,10 @@ class ModelStager(StagerBase):
         self.growth_margin = growth_margin
         self.onboarding_window = onboarding_window
         self.onboarding_purchases = onboarding_purchases
+        self.lapse_factor = lapse_factor
+        self.lapse_grace = lapse_grace
         self.lapse_after = lapse_after
+        self.time_unit = time_unit
 
     @property
     def requires(self) -> tuple[str, ...]:
@@ -227,7 +261,8 @@ class ModelStager(StagerBase):
         True
         """
         self._validate_params()
-        frame, _, prospect = self._read(view)
+        frame, cols, prospect = self._read(view)
+        self.typical_interpurchase_ = typical_gap(cols, prospect)
         if self.model is None:
             self.model_: Any = None
         elif self.refit or not _is_fitted(self.model):
@@ -268,34 +303,65 @@ class ModelStager(StagerBase):
             )
         return alive, expected
 
-    def _codes(
+    def _threshold(self) -> float | None:
+        return float(self.alive_threshold)
+
+    def _staging(
         self,
         frame: pd.DataFrame,
         cols: dict[str, npt.NDArray[np.float64]],
         prospect: npt.NDArray[np.bool_],
-    ) -> npt.NDArray[np.intp]:
+    ) -> Staging:
         alive, expected = self._predict(frame, cols, prospect)
         freq, T = cols["frequency"], cols["T"]
+        horizon = float(self.horizon)
         with np.errstate(invalid="ignore", divide="ignore"):
             past_rate = np.where(T > 0, freq / np.where(T > 0, T, 1.0), 0.0)
-        future_rate = expected / float(self.horizon)
+        future_rate = expected / horizon
         growing = future_rate > (1.0 + float(self.growth_margin)) * past_rate
-        lapsed = alive < float(self.alive_threshold)
-        if self.lapse_after is not None:
-            lapsed |= (T - cols["recency"]) > float(self.lapse_after)
         onboarding = onboarding_mask(
             T, freq, float(self.onboarding_window), int(self.onboarding_purchases)
         )
         codes = np.where(growing, DEVELOPMENT, RETENTION)
         codes = np.where(onboarding, ONBOARDING, codes)
-        codes = np.where(lapsed, LAPSED_CODE, codes)
-        codes = np.where(prospect, ACQUISITION, codes)
-        return codes.astype(np.intp)
+        codes = np.where(prospect, ACQUISITION, codes).astype(np.intp)
+        lapse = judge_lapse(
+            cols,
+            prospect,
+            getattr(self, "typical_interpurchase_", None),
+            factor=None if self.lapse_factor is None else float(self.lapse_factor),
+            grace=float(self.lapse_grace),
+            after=None if self.lapse_after is None else float(self.lapse_after),
+            p_alive=np.where(prospect, np.nan, alive),
+            threshold=float(self.alive_threshold),
+        )
+        unit = UNIT_NAMES[str(self.time_unit)]
+        details: list[str] = []
+        for code, e, past in zip(
+            codes.tolist(), expected.tolist(), (past_rate * horizon).tolist(), strict=True
+        ):
+            if code == ONBOARDING:
+                details.append(
+                    f"within the first {float(self.onboarding_window):g} {unit} "
+                    f"or fewer than {int(self.onboarding_purchases)} purchases"
+                )
+            elif code in (DEVELOPMENT, RETENTION):
+                pace = (
+                    f"faster than its past {past:.1f}"
+                    if code == DEVELOPMENT
+                    else (f"no faster than its past {past:.1f}")
+                )
+                details.append(f"expected {e:.1f} purchases in the next {horizon:g} {unit}, {pace}")
+            else:
+                details.append("")
+        return Staging(codes=codes, lapse=lapse, details=details)
 
     def _get_state(self) -> dict[str, Any] | None:
         if not hasattr(self, "model_"):
             return None
-        return {"model": self.model_}
+        return {"model": self.model_, "typical_interpurchase": self.typical_interpurchase_}
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.model_ = state["model"]
+        # files written before the status rules hold no typical gap
+        self.typical_interpurchase_ = as_float_or_none(state.get("typical_interpurchase"))

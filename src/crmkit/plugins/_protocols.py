@@ -18,22 +18,33 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pandas as pd
 
+from crmkit._vocab import STAGER_COLUMNS, STAGES, STATUSES
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
     "CARE_PLAN_COLUMNS",
     "CHURN_SCORE_COLUMNS",
+    "STAGER_COLUMNS",
     "STAGES",
+    "STATUSES",
     "CareModel",
     "ChurnDetector",
     "Plugin",
+    "REASONS_SUFFIX",
     "Segmenter",
     "Stager",
 ]
 
-#: The categories of a stager's output, in lifecycle order.
-STAGES: tuple[str, ...] = ("acquisition", "onboarding", "development", "retention", "lapsed")
+# STAGES (the four lifecycle stages, the categories of a stager's ``stage``),
+# STATUSES (active / lapsed, the categories of its ``status``) and
+# STAGER_COLUMNS (stage, status, stage_reasons) are the kernel's
+# (crmkit._vocab), re-exported here.
+
+#: Suffix of a decision's reasons column: segment column ``portfolio`` ->
+#: ``portfolio_reasons`` (see :class:`Segmenter`).
+REASONS_SUFFIX: str = "_reasons"
 
 #: The columns every churn detector's ``score`` returns (plus ``signal_<name>``).
 CHURN_SCORE_COLUMNS: tuple[str, ...] = ("churn_risk", "reasons")
@@ -112,10 +123,33 @@ class Segmenter(Plugin, Protocol):
     named after the segmenter's output (``provides[0]``, ``"segment"`` by
     default). ``describe`` summarises the fitted segments.
 
+    **Reasons (optional).** A segmenter may also say why each customer got
+    its label, in the style of ``churn_reasons``: short, with the
+    customer's own numbers and the fitted thresholds, e.g.
+    ``"A: revenue 1,240 (top 20 %, >= 410) and clv 880 (top 20 %, >= 300)"``.
+    Either or both of these methods, neither required by ``isinstance``:
+
+    - ``reasons(view) -> pandas.Series``: dtype ``"str"``, index
+      ``view.index``, named ``provides[0] + REASONS_SUFFIX``
+      (``"segment_reasons"``), never missing;
+    - ``explain(view) -> pandas.DataFrame``: the labels (as ``assign``
+      returns them) and those reasons in one pass, columns ``provides[0]``
+      and ``provides[0] + REASONS_SUFFIX`` (faster when labels and reasons
+      share work).
+
+    Reasons, like labels, may use only what ``fit`` learned, so one
+    customer's reason is the same in any view. The playbook writes them to
+    ``<segment column>_reasons`` (:func:`crmkit.segmentation.explain_segments`);
+    a segmenter without either method gets ``"<label>: assigned by
+    <ClassName>"``. :func:`crmkit.testing.check_plugin` checks them when
+    present. All of crmkit's segmenters have both.
+
     Examples
     --------
     >>> from crmkit.segmentation import RFMSegmenter
     >>> isinstance(RFMSegmenter(), Segmenter)
+    True
+    >>> callable(getattr(RFMSegmenter(), "reasons", None))
     True
     """
 
@@ -307,11 +341,29 @@ class CareModel(Plugin, Protocol):
 
 @runtime_checkable
 class Stager(Plugin, Protocol):
-    """Places each customer in a lifecycle stage.
+    """Places each customer in a lifecycle stage and says whether it is active.
 
     ``stage`` returns a categorical Series named ``"stage"`` with the
     categories :data:`STAGES` (acquisition, onboarding, development,
-    retention, lapsed), indexed like the view.
+    retention), indexed like the view. A stager that also judges the status
+    and explains itself (crmkit's own do) has a method ``stage_frame(view)``
+    returning a frame indexed like the view with the columns
+    :data:`STAGER_COLUMNS`:
+
+    - ``stage``: as above;
+    - ``status``: categorical with the categories :data:`STATUSES`
+      (``"active"``, ``"lapsed"``: most likely stopped buying); a lapsed
+      customer keeps its stage;
+    - ``stage_reasons``: str, why, with the customer's own numbers, e.g.
+      ``"development: 4 purchases over 38 weeks, last 3 weeks ago"``, and
+      for a lapsed customer the status reason after ``"; "``, e.g.
+      ``"lapsed: no purchase for 30 weeks, 3.2x its usual gap of 9.4 weeks;
+      P(alive) 0.21"``.
+
+    Its ``provides`` is then :data:`STAGER_COLUMNS`. A stager without
+    ``stage_frame`` still works in a :class:`~crmkit.compose.Playbook`:
+    every customer is ``"active"`` and the reason names the stage and the
+    stager.
 
     Examples
     --------

@@ -21,11 +21,19 @@ __all__ = [
     "analyse",
     "as_customer_data",
     "capture_data_warnings",
-    "default_playbook",
     "first_line",
 ]
 
 Progress = Callable[[str], None]
+
+#: The report section of each kind of playbook note (by the note's prefix).
+_NOTE_SECTIONS: Mapping[str, str] = {"churn": "churn", "care": "portfolio"}
+
+
+def _sentence(text: str) -> str:
+    head, _, rest = text.partition(": ")
+    body = rest or head
+    return f"{head.capitalize()}: {body}." if rest else body[:1].upper() + body[1:] + "."
 
 
 def first_line(exc: BaseException) -> str:
@@ -212,59 +220,6 @@ def as_customer_data(
     )
 
 
-def default_playbook(data: CustomerData, **params: Any) -> Any:
-    """A :class:`~crmkit.compose.Playbook` whose churn signals are those the records can feed.
-
-    The churn detector named ``"signals"`` (the default) becomes
-    :class:`~crmkit.churn.SignalRules` restricted to the early-warning rules
-    whose columns the records provide (CDNOW, with transactions only, feeds
-    ``falling_purchases`` and ``overdue``), or is left out when none can run.
-
-    Parameters
-    ----------
-    data : CustomerData
-        The records the playbook will be fitted on.
-    **params
-        Other :class:`~crmkit.compose.Playbook` parameters.
-
-    Returns
-    -------
-    Playbook
-        Not fitted.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "amount": [5.0, 6.0, 7.0],
-    ...                    "date": ["2024-01-01", "2024-02-01", "2024-01-15"]})
-    >>> default_playbook(CustomerData.from_frames(tx)).churn.signals
-    ('falling_purchases', 'overdue')
-    """
-    from crmkit.churn import RULES, SignalRules
-    from crmkit.compose import Playbook
-    from crmkit.compose._steps import complete_view
-    from crmkit.data import summarize
-
-    def adapt(spec: Any) -> Any:
-        if spec != "signals":
-            return spec
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataWarning)
-            view = complete_view(summarize(data), data)
-        signals = tuple(
-            name for name, rule in RULES.items() if all(c in view.columns for c in rule.columns)
-        )
-        return SignalRules(signals=signals) if signals else None
-
-    churn = params.get("churn", "signals")
-    if isinstance(churn, (list, tuple)):
-        adapted = [c for c in (adapt(c) for c in churn) if c is not None]
-        params["churn"] = adapted or None
-    else:
-        params["churn"] = adapt(churn)
-    return Playbook(**params)
-
-
 def _fit_playbook(data: CustomerData, playbook: Any, notes: dict[str, list[str]]) -> Any:
     from crmkit.compose._steps import fresh
 
@@ -272,7 +227,9 @@ def _fit_playbook(data: CustomerData, playbook: Any, notes: dict[str, list[str]]
         if hasattr(playbook, "plugins_"):
             return playbook
         return fresh(playbook).fit(data)
-    book = default_playbook(data)
+    from crmkit.compose import Playbook
+
+    book = Playbook()  # its "auto" steps adapt to what the records hold
     try:
         return book.fit(data)
     except CrmkitError as exc:
@@ -404,8 +361,8 @@ def analyse(
     columns : ColumnMap or mapping, optional
         Column mapping of a ``holdout`` frame.
     playbook : Playbook, optional
-        Fitted or not; default a :class:`crmkit.compose.Playbook` whose churn
-        signals are those the records can feed.
+        Fitted or not; default ``Playbook()``, whose ``"auto"`` steps are
+        chosen from what the records hold.
     migration_days : int, default=91
         Stage migration from this many days before the analysis date.
     progress : callable, optional
@@ -448,6 +405,8 @@ def analyse(
     with capture_data_warnings(seen):
         say("fitting the playbook")
         fitted = _fit_playbook(data, playbook, notes)
+        for text in getattr(fitted, "notes_", ()):
+            notes[_NOTE_SECTIONS.get(text.split(":", 1)[0], "value")].append(_sentence(text))
         say("assessing customers")
         assessment = fitted.assess(data, include_view=True)
         say("staging the customers at two dates")

@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit.compose import distinguishing_digits, format_risk, top_risks
 from crmkit.report._analyse import ReportInputs
 from crmkit.report._html import FigureMaker, cards, data_table, note, section
+from crmkit.report._scores import holdout_scores, score_verdicts
 
 __all__ = [
     "UNIT_NAMES",
@@ -271,6 +273,10 @@ def lifecycle_section(inputs: ReportInputs, maker: FigureMaker) -> Section:
     for col, label in (("clv", "mean CLV"), ("p_alive", "mean P(alive)")):
         if col in a:
             table[label] = grouped[col].mean()
+    if "status" in a:  # lapsed is a status within each stage
+        lapsed = (a["status"].astype(object) == "lapsed").to_numpy(dtype=float)
+        by_stage = a.assign(lapsed_=lapsed, stage=stage).groupby("stage", observed=False)
+        table["lapsed"] = by_stage["lapsed_"].mean()
     revenue = a.get("revenue")
     body = (
         '<div class="figures">'
@@ -281,7 +287,14 @@ def lifecycle_section(inputs: ReportInputs, maker: FigureMaker) -> Section:
         + "</div>"
     )
     body += data_table(
-        table, formats={"share": pct, "revenue share": pct, "mean CLV": money, "mean P(alive)": pct}
+        table,
+        formats={
+            "share": pct,
+            "revenue share": pct,
+            "mean CLV": money,
+            "mean P(alive)": pct,
+            "lapsed": pct,
+        },
     )
     mig = inputs.migration
     if mig is not None and inputs.migration_start is not None:
@@ -303,8 +316,9 @@ def lifecycle_section(inputs: ReportInputs, maker: FigureMaker) -> Section:
         )
     body += _notes(inputs, "lifecycle")
     lead = (
-        "Acquisition (prospects), onboarding (new customers), development (growing), "
-        "retention (mature) and lapsed customers."
+        "Acquisition (prospects), onboarding (new customers), development (growing) and "
+        "retention (mature); in every stage, the share of lapsed customers (no purchase for "
+        "well beyond their usual gap, and the purchase model agrees)."
     )
     return "lifecycle", title, section("lifecycle", title, body, lead)
 
@@ -421,9 +435,10 @@ def churn_section(inputs: ReportInputs, maker: FigureMaker, top_n: int) -> Secti
                 note("Left out: no churn detector could run on these records.", omitted=True),
             ),
         )
-    top = a.sort_values("churn_risk", ascending=False, kind="stable").head(top_n)
+    top = top_risks(a, top_n)
     cols = {
         "churn_risk": "churn risk",
+        "value_at_risk": "value at risk",
         "churn_reasons": "reasons",
         "stage": "stage",
         "portfolio": "portfolio",
@@ -437,10 +452,19 @@ def churn_section(inputs: ReportInputs, maker: FigureMaker, top_n: int) -> Secti
     detectors = inputs.playbook.plugins_.get("churn", ())
     used = [s for d in detectors for s in getattr(d, "signals_", ())]
     lead = (
-        f"The {len(top)} customers with the highest churn risk, and the early-warning "
-        "signals behind it (strongest first)."
+        f"The {len(top)} customers with the highest churn risk (ties broken by the value at "
+        "risk, CLV × churn risk), and the signals behind it (strongest first)."
     )
-    body = data_table(shown, formats={"churn risk": pct, "revenue": money, "CLV": money})
+    digits = max(distinguishing_digits(top["churn_risk"] * 100, start=1, most=4), 1)
+    body = data_table(
+        shown,
+        formats={
+            "churn risk": lambda x: format_risk(x, digits, percent=True),
+            "value at risk": money,
+            "revenue": money,
+            "CLV": money,
+        },
+    )
     if used:
         body += note(
             "Signals the records could feed: " + ", ".join(used) + ". Signals from "
@@ -459,6 +483,15 @@ def churn_section(inputs: ReportInputs, maker: FigureMaker, top_n: int) -> Secti
                 f"<h3>Risk against the holdout (to {hold.end.date()})</h3><p>A customer "
                 "counts as churned when it made no purchase in the holdout period.</p>"
             )
+            checks = holdout_scores(a, bought)
+            if checks is not None:
+                body += "<p>Each score against a simple baseline: the days since the last "
+                body += "purchase. AUC 0.5 is chance.</p>" + data_table(
+                    checks,
+                    formats={"AUC": "{:.3f}".format, "top-decile lift": "{:.2f}".format},
+                )
+                for text in score_verdicts(checks):
+                    body += note(text)
             body += (
                 '<div class="figures">'
                 + maker.draw(

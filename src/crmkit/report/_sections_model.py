@@ -276,6 +276,12 @@ def about_section(inputs: ReportInputs) -> Section:
         index=pd.Index(list(params), name="playbook"),
     )
     body += "<h3>Settings</h3>" + data_table(steps)
+    resolved = getattr(book, "resolved_", None)
+    if resolved:
+        chosen = pd.DataFrame(
+            {"chosen": list(resolved.values())}, index=pd.Index(list(resolved), name="step")
+        )
+        body += "<h3>Steps the playbook chose from the records</h3>" + data_table(chosen)
     body += (
         f"<p>Analysis date {data.as_of.date()}, time unit "
         f"{UNIT_NAMES[data.time_unit]}; crmkit {__version__}.</p>"

@@ -2,7 +2,9 @@
 
 Every segmenter is a :class:`crmkit.plugins.Segmenter`: ``fit`` learns cut
 points, thresholds or centroids from a customer view, ``assign`` labels the
-customers of any view (a categorical Series indexed by customer id) and
+customers of any view (a categorical Series indexed by customer id),
+``reasons`` says why each customer got its label (with its own numbers and
+the fitted thresholds; ``explain`` gives labels and reasons at once) and
 ``describe`` summarises the segments. Registry names: ``rfm``, ``deciles``,
 ``portfolio``, ``kmeans``, ``firmographic``, ``key_accounts``.
 
@@ -17,6 +19,7 @@ Examples
 """
 
 from crmkit.segmentation._deciles import DecileSegmenter
+from crmkit.segmentation._explain import explain_segments
 from crmkit.segmentation._firmographic import FirmographicSegmenter
 from crmkit.segmentation._key_accounts import KeyAccountSegmenter
 from crmkit.segmentation._kmeans import KMeansSegmenter
@@ -37,6 +40,7 @@ __all__ = [
     "PortfolioSegmenter",
     "RFMSegmenter",
     "SegmentMigration",
+    "explain_segments",
     "profile_segments",
     "segment_migration",
 ]

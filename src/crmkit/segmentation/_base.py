@@ -9,6 +9,7 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Predicate
+from crmkit.plugins import REASONS_SUFFIX
 from crmkit.plugins._base import PluginBase
 from crmkit.plugins._view import validate_view
 
@@ -86,8 +87,10 @@ class SegmenterBase(PluginBase):
 
     Subclasses define ``__init__`` (with an ``output_name`` parameter),
     ``requires``, ``fit`` (setting ``categories_``), ``_codes`` (category
-    codes of each customer) and ``_describe``; ``_get_state``/``_set_state``
-    persist the fitted state.
+    codes of each customer), ``_reasons`` (the reason text of each customer,
+    from the view and the codes; or ``_explain`` for codes and reasons in one
+    pass) and ``_describe``; ``_get_state``/``_set_state`` persist the
+    fitted state.
 
     Examples
     --------
@@ -179,6 +182,109 @@ class SegmenterBase(PluginBase):
         check_is_fitted(self, "categories_")
         view = self._check_view(view, min_customers=0)
         return self._series(self._codes(view), view.index)
+
+    @property
+    def reasons_name(self) -> str:
+        """Name of the reasons column: ``output_name`` + ``"_reasons"``.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> from crmkit.segmentation import PortfolioSegmenter
+        >>> PortfolioSegmenter(output_name="portfolio").reasons_name
+        'portfolio_reasons'
+        """
+        return f"{self.output_name}{REASONS_SUFFIX}"
+
+    def _reasons(self, view: pd.DataFrame, codes: np.ndarray) -> Any:
+        raise NotImplementedError  # pragma: no cover
+
+    def _explain(self, view: pd.DataFrame) -> tuple[np.ndarray, Any]:
+        codes = self._codes(view)
+        return codes, self._reasons(view, codes)
+
+    def explain(self, view: pd.DataFrame) -> pd.DataFrame:
+        """Label every customer and say why, in one pass.
+
+        Parameters
+        ----------
+        view : pandas.DataFrame
+            Customer view (indexed by customer id) with the ``requires``
+            columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``view.index``; column ``output_name`` (exactly what
+            :meth:`assign` returns) and ``reasons_name`` (dtype ``"str"``,
+            never missing): the label, the customer's own numbers and the
+            fitted thresholds they were compared with. Reasons use only the
+            state learned in ``fit``, so a customer's reason is the same in
+            any view.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            When a required column is missing or holds invalid values.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmkit.segmentation import DecileSegmenter
+        >>> view = pd.DataFrame({"revenue": [10.0, 20.0, 30.0, 40.0]},
+        ...                     index=pd.Index(list("abcd"), name="customer_id"))
+        >>> out = DecileSegmenter(n_groups=2).fit(view).explain(view)
+        >>> out.columns.tolist()
+        ['segment', 'segment_reasons']
+        >>> out.loc["d", "segment_reasons"]
+        '1: revenue 40 (top 50 %, > 25)'
+        """
+        check_is_fitted(self, "categories_")
+        view = self._check_view(view, min_customers=0)
+        codes, reasons = self._explain(view)
+        labels = self._series(codes, view.index)
+        result: pd.DataFrame = pd.DataFrame(
+            {self.output_name: labels.array, self.reasons_name: reasons}, index=view.index
+        )
+        return result
+
+    def reasons(self, view: pd.DataFrame) -> pd.Series:
+        """Why each customer of ``view`` is in its segment.
+
+        Parameters
+        ----------
+        view : pandas.DataFrame
+            Customer view with the ``requires`` columns.
+
+        Returns
+        -------
+        pandas.Series
+            dtype ``"str"``, index ``view.index``, name ``reasons_name``;
+            never missing. See :meth:`explain` (labels and reasons at once).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            When a required column is missing or holds invalid values.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crmkit.segmentation import KeyAccountSegmenter
+        >>> view = pd.DataFrame({"revenue": [700.0, 200.0, 60.0, 40.0]},
+        ...                     index=pd.Index(list("abcd"), name="customer_id"))
+        >>> KeyAccountSegmenter(share=0.8).fit(view).reasons(view)["c"]
+        'other: revenue 60 < 200 (key accounts: the largest customers making 80 % of revenue)'
+        """
+        reasons: pd.Series = self.explain(view)[self.reasons_name]
+        return reasons
 
     def describe(self) -> pd.DataFrame:
         """Summarise the fitted segments (sizes, rules, centroids ...).

@@ -16,6 +16,7 @@ from crmkit.segmentation._base import (
     bin_index,
     quantile_edges,
 )
+from crmkit.segmentation._text import format_number, join_texts, number_texts, percent, pick
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -146,6 +147,29 @@ class DecileSegmenter(SegmenterBase):
     def _codes(self, view: pd.DataFrame) -> np.ndarray:
         values = view[self.column].to_numpy(dtype=np.float64)
         return (self.n_groups - 1) - bin_index(values, self.cut_points_)
+
+    def _reasons(self, view: pd.DataFrame, codes: np.ndarray) -> Any:
+        n = self.n_groups
+        edges = [format_number(e) for e in self.cut_points_]
+        suffixes = []
+        for code in range(n):
+            group, bin_ = code + 1, n - 1 - code  # group g holds bin n - g
+            share = f"{percent(code / n)}-{percent(group / n)}" if code else percent(1 / n)
+            if bin_ == n - 1:
+                where = f"> {edges[-1]}"
+            elif bin_ == 0:
+                where = f"<= {edges[0]}"
+                share = f"bottom {percent(1 / n)}"
+            else:
+                where = f"> {edges[bin_ - 1]} and <= {edges[bin_]}"
+            top = "" if share.startswith("bottom") else "top "
+            suffixes.append(f" ({top}{share} %, {where})")
+        parts = [
+            pick([f"{g}: {self.column} " for g in self.categories_], codes),
+            number_texts(view[self.column].to_numpy(dtype=np.float64)),
+            pick(suffixes, codes),
+        ]
+        return join_texts(parts, len(codes))
 
     def _describe(self) -> pd.DataFrame:
         n = self.n_groups

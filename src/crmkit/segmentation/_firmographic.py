@@ -18,6 +18,7 @@ from crmkit.segmentation._base import (
     bin_index,
     quantile_edges,
 )
+from crmkit.segmentation._text import format_number, join_texts, number_texts, pick
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -170,7 +171,8 @@ class FirmographicSegmenter(SegmenterBase):
             return tuple(self.volume_labels)
         return _DEFAULT_BAND_NAMES.get(n, tuple(f"band {i}" for i in range(1, n + 1)))
 
-    def _combinations(self, view: pd.DataFrame) -> pd.Series:
+    def _levels(self, view: pd.DataFrame) -> list[np.ndarray]:
+        """Each dimension's level per customer (attribute text or volume band)."""
         parts: list[np.ndarray] = []
         for dim in self.by:
             if dim == VOLUME:
@@ -178,14 +180,75 @@ class FirmographicSegmenter(SegmenterBase):
                 names = np.asarray(self._band_names(), dtype=object)
                 parts.append(names[bin_index(values, self.band_edges_)])
             else:
-                col = view[dim]
-                text = col.astype(object).where(col.notna(), self.missing_label)
-                parts.append(np.asarray([str(v) for v in text], dtype=object))
+                parts.append(self._attribute(view[dim]))
+        return parts
+
+    def _attribute(self, col: pd.Series) -> np.ndarray:
+        """An attribute's level per customer: ``str`` of the value, or ``missing_label``."""
+        if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.infer_dtype(
+            col, skipna=True
+        ) in ("string", "empty"):
+            # values that are all text: each distinct value converted once
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+            texts = np.asarray([*(str(u) for u in uniques), self.missing_label], dtype=object)
+            level: np.ndarray = texts[codes]  # code -1 (missing) takes the last
+            return level
+        text = col.astype(object).where(col.notna(), self.missing_label)
+        return np.asarray([str(v) for v in text], dtype=object)
+
+    def _combinations(
+        self, view: pd.DataFrame, levels: list[np.ndarray] | None = None
+    ) -> pd.Series:
+        parts = self._levels(view) if levels is None else levels
         joined = parts[0]
         for part in parts[1:]:
             joined = joined + " / " + part
         result: pd.Series = pd.Series(joined, index=view.index, dtype=object)
         return result
+
+    def _band_texts(self) -> list[str]:
+        """Each volume band's name and range, e.g. ``" (high: > 800)"``."""
+        edges = [format_number(e) for e in self.band_edges_]
+        texts = []
+        for b, name in enumerate(self._band_names()):
+            if b == 0:
+                where = f"<= {edges[0]}"
+            elif b == len(edges):
+                where = f"> {edges[-1]}"
+            else:
+                where = f"> {edges[b - 1]} and <= {edges[b]}"
+            texts.append(f" ({name}: {where})")
+        return texts
+
+    def _explain(self, view: pd.DataFrame) -> tuple[np.ndarray, Any]:
+        n = len(view)
+        levels = self._levels(view)
+        combos = self._combinations(view, levels)
+        codes = self._lookup(combos)
+        other = len(self.categories_) - 1
+        rule = " is not a fitted segment"
+        if self.min_customers > 1:
+            rule += f" (segments need >= {self.min_customers} customers in the fitting view)"
+        is_other = codes == other
+        parts: list[Any] = [
+            pick([f"{c}: " for c in self.categories_], codes),
+            pd.Series(pd.array(combos.to_numpy(), dtype="str")).where(pd.Series(is_other), ""),
+            pick(["", f"{rule}; "], is_other.astype(np.intp)),
+        ]
+        for i, dim in enumerate(self.by):
+            parts.append(", " if i else "")
+            if dim == VOLUME:
+                values = view[self.volume_column].to_numpy(dtype=np.float64)
+                parts += [
+                    f"{self.volume_column} ",
+                    number_texts(values),
+                    pick(self._band_texts(), bin_index(values, self.band_edges_)),
+                ]
+            else:
+                missing = view[dim].isna().to_numpy()
+                text = pd.Series(pd.array(list(levels[i]), dtype="str"))
+                parts += [f"{dim} ", text, pick(["", " (missing)"], missing.astype(np.intp))]
+        return codes, join_texts(parts, n)
 
     def fit(self, view: pd.DataFrame) -> Self:
         """Learn volume bands and the combinations that form segments.
@@ -241,7 +304,9 @@ class FirmographicSegmenter(SegmenterBase):
         return self
 
     def _codes(self, view: pd.DataFrame) -> np.ndarray:
-        combos = self._combinations(view)
+        return self._lookup(self._combinations(view))
+
+    def _lookup(self, combos: pd.Series) -> np.ndarray:
         lookup = pd.Index(self.categories_[:-1], dtype=object)
         codes: np.ndarray = lookup.get_indexer(combos.to_numpy())
         codes[codes < 0] = len(self.categories_) - 1

@@ -13,6 +13,7 @@ import pandas as pd
 from crmkit._params import Constraint, Interval, Options, Predicate
 from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
 from crmkit.segmentation._base import OUTPUT_NAME_CONSTRAINT, SegmenterBase
+from crmkit.segmentation._text import format_number, join_texts, number_texts, percent, pick
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -112,6 +113,7 @@ class KeyAccountSegmenter(SegmenterBase):
     ['key account', 'key account', 'other', 'other']
     """
 
+    _nonfinite_state: ClassVar[frozenset[str]] = frozenset({"threshold"})  # inf: no key account
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "rule": [Options(frozenset({"value_share", "customer_share", "flag"}))],
         "value_column": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
@@ -232,6 +234,35 @@ class KeyAccountSegmenter(SegmenterBase):
             threshold = math.inf if self.threshold_ is None else self.threshold_
             key = view[self.value_column].to_numpy(dtype=np.float64) >= threshold
         return np.where(key, 0, 1).astype(np.intp)
+
+    def _reasons(self, view: pd.DataFrame, codes: np.ndarray) -> Any:
+        key, rest = self.categories_
+        if self.rule == "flag":
+            missing = view[self.flag_column].isna().to_numpy()
+            which = np.where(codes == 0, 0, np.where(missing, 2, 1))
+            flag = self.flag_column
+            texts = [
+                f"{key}: {flag} is true",
+                f"{rest}: {flag} is false",
+                f"{rest}: {flag} is missing",
+            ]
+            return join_texts([pick(texts, which)], len(codes))
+        column = self.value_column
+        share = percent(float(self.share))
+        if self.rule == "value_share":
+            rule = f"key accounts: the largest customers making {share} % of {column}"
+        else:
+            rule = f"key accounts: the top {share} % of customers by {column}"
+        threshold = math.inf if self.threshold_ is None else self.threshold_
+        if math.isinf(threshold):
+            rule = f"no key accounts: no customer had a positive {column} when fitted"
+        limit = format_number(threshold)
+        parts = [
+            pick([f"{key}: {column} ", f"{rest}: {column} "], codes),
+            number_texts(view[column].to_numpy(dtype=np.float64)),
+            pick([f" >= {limit} ({rule})", f" < {limit} ({rule})"], codes),
+        ]
+        return join_texts(parts, len(codes))
 
     def _describe(self) -> pd.DataFrame:
         if self.rule == "flag":

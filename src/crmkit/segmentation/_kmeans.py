@@ -14,11 +14,17 @@ from crmkit._params import Constraint, Interval, Options, Predicate
 from crmkit.exceptions import DataWarning, InvalidParameterError
 from crmkit.segmentation._base import OUTPUT_NAME_CONSTRAINT, SegmenterBase
 from crmkit.segmentation._kmeans_core import kmeans, silhouette_score
+from crmkit.segmentation._text import format_number, join_texts, number_texts, pick
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = ["KMeansSegmenter"]
+
+#: Columns named as distinguishing a cluster, at most.
+_N_DISTINGUISHING = 3
+#: A centre at least this many standard deviations from the mean distinguishes.
+_DISTINCT_Z = 0.5
 
 
 def _is_columns(value: Any) -> bool:
@@ -302,11 +308,86 @@ class KMeansSegmenter(SegmenterBase):
         codes: np.ndarray = np.argmin(cdist(z, self.centroids_, "sqeuclidean"), axis=1)
         return codes.astype(np.intp)
 
-    def _describe(self) -> pd.DataFrame:
-        centres = self.centroids_ * self.scale_ + self.mean_
+    def _original_units(self, z: np.ndarray) -> np.ndarray:
+        """Standardised points back in the columns' own units."""
+        x: np.ndarray = z * self.scale_ + self.mean_
         for j, name in enumerate(self.columns):
             if self.log_columns is not None and name in self.log_columns:
-                centres[:, j] = np.expm1(centres[:, j])
+                x[..., j] = np.expm1(x[..., j])
+        return x
+
+    def _distinguishing(self) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
+        """Per cluster, up to three columns whose centre is furthest from the mean.
+
+        A column distinguishes a cluster when its centre lies at least
+        ``_DISTINCT_Z`` standard deviations from the mean; a cluster with
+        none shows its furthest columns as "near the average". Returns the
+        column of each slot (-1 when unused), the slot's opening text
+        (``"; distinguishing: high frequency "``) and closing text
+        (``" (centre 10.5, overall 3.1)"``).
+        """
+        k, d = self.centroids_.shape
+        n_slots = min(_N_DISTINGUISHING, d)
+        centres = self._original_units(self.centroids_)
+        overall = self._original_units(np.zeros(d))
+        columns = np.full((k, n_slots), -1, dtype=np.intp)
+        heads = [[""] * k for _ in range(n_slots)]
+        tails = [[""] * k for _ in range(n_slots)]
+        for c in range(k):
+            z = self.centroids_[c]
+            order = np.argsort(-np.abs(z), kind="stable")
+            far = [int(j) for j in order if abs(z[j]) >= _DISTINCT_Z][:n_slots]
+            near = not far  # then show the columns closest to distinguishing
+            for slot, j in enumerate([int(j) for j in order[:n_slots]] if near else far):
+                if near:
+                    lead, level = "; near the average on every column: " if slot == 0 else ", ", ""
+                else:
+                    lead = "; distinguishing: " if slot == 0 else ", "
+                    level = "high " if z[j] > 0 else "low "
+                columns[c, slot] = j
+                heads[slot][c] = f"{lead}{level}{self.columns[j]} "
+                tails[slot][c] = (
+                    f" (centre {format_number(centres[c, j])}, overall {format_number(overall[j])})"
+                )
+        return columns, heads, tails
+
+    def _explain(self, view: pd.DataFrame) -> tuple[np.ndarray, Any]:
+        n = len(view)
+        raw = view[list(self.columns)].to_numpy(dtype=np.float64)
+        z = (self._transformed(view) - self.mean_) / self.scale_
+        if n == 0:
+            return np.zeros(0, dtype=np.intp), join_texts([], 0)
+        squared = cdist(z, self.centroids_, "sqeuclidean")
+        codes = np.argmin(squared, axis=1).astype(np.intp)  # exactly as _codes
+        dist = np.sqrt(squared)
+        rows = np.arange(n)
+        parts: list[Any] = [
+            pick([f"cluster {c}: nearest centre (distance " for c in self.categories_], codes),
+            number_texts(dist[rows, codes]),
+        ]
+        if self.k_ > 1:
+            others = dist.copy()
+            others[rows, codes] = np.inf
+            runner = np.argmin(others, axis=1)
+            parts += [
+                pick([f"; next: cluster {c} at " for c in self.categories_], runner),
+                number_texts(others[rows, runner]),
+            ]
+        parts.append(")")
+        columns, heads, tails = self._distinguishing()
+        for slot in range(columns.shape[1]):
+            col = columns[codes, slot]
+            shown = col >= 0
+            values = number_texts(raw[rows, np.where(shown, col, 0)])
+            parts += [
+                pick(heads[slot], codes),
+                values.where(pd.Series(shown), ""),
+                pick(tails[slot], codes),
+            ]
+        return codes, join_texts(parts, n)
+
+    def _describe(self) -> pd.DataFrame:
+        centres = self._original_units(self.centroids_)
         frame: pd.DataFrame = pd.DataFrame(
             {
                 "n_customers": self.counts_,

@@ -12,6 +12,7 @@ import pandas as pd
 from crmkit._params import Constraint, Options, Predicate
 from crmkit.exceptions import DataWarning, InvalidParameterError
 from crmkit.segmentation._base import OUTPUT_NAME_CONSTRAINT, SegmenterBase
+from crmkit.segmentation._text import format_number, join_texts, number_texts, percent, pick
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -89,6 +90,8 @@ class PortfolioSegmenter(SegmenterBase):
     ...                          potential_cuts=(50, 1000)).fit(view)
     >>> seg.assign(view).tolist()
     ['A', 'B', 'C', 'D']
+    >>> seg.reasons(view)["b"]
+    'B: revenue 100 (50 to 500) and clv 2,000 (>= 1,000)'
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
@@ -217,6 +220,38 @@ class PortfolioSegmenter(SegmenterBase):
         codes[(value < t["value_high"]) & (potential >= t["potential_high"])] = 1  # B
         codes[value >= t["value_high"]] = 0  # A
         return codes
+
+    def _bands(self, which: str) -> list[str]:
+        """Texts of the bottom, middle and top band of the value or potential column."""
+        low, high = self.thresholds_[f"{which}_low"], self.thresholds_[f"{which}_high"]
+        lo_text, hi_text = format_number(low), format_number(high)
+        if self.thresholds == "quantile":
+            cuts = self.value_cuts if which == "value" else self.potential_cuts
+            return [
+                f" (bottom {percent(float(cuts[0]))} %, < {lo_text})",
+                f" (middle, {lo_text} to {hi_text})",
+                f" (top {percent(1.0 - float(cuts[1]))} %, >= {hi_text})",
+            ]
+        return [f" (< {lo_text})", f" ({lo_text} to {hi_text})", f" (>= {hi_text})"]
+
+    def _reasons(self, view: pd.DataFrame, codes: np.ndarray) -> Any:
+        value, potential = self._columns(view)
+        t = self.thresholds_
+
+        def band(x: np.ndarray, which: str) -> np.ndarray:
+            out = np.where(x >= t[f"{which}_high"], 2, 1)
+            out[(x < t[f"{which}_low"]) & (out == 1)] = 0
+            return out
+
+        parts = [
+            pick([f"{c}: {self.value_column} " for c in self.categories_], codes),
+            number_texts(value),
+            pick(self._bands("value"), band(value, "value")),
+            f" and {self.potential_column} ",
+            number_texts(potential),
+            pick(self._bands("potential"), band(potential, "potential")),
+        ]
+        return join_texts(parts, len(codes))
 
     def _describe(self) -> pd.DataFrame:
         t = self.thresholds_

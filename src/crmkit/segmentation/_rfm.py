@@ -17,6 +17,7 @@ from crmkit.segmentation._base import (
     bin_index,
     quantile_edges,
 )
+from crmkit.segmentation._text import format_number, join_texts, number_texts, pick
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -237,7 +238,11 @@ class RFMSegmenter(SegmenterBase):
         return since, col(self.frequency_column), col(self.monetary_column)
 
     def _scores(self, view: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        since, freq, money = self._values(view)
+        return self._score_values(*self._values(view))
+
+    def _score_values(
+        self, since: np.ndarray, freq: np.ndarray, money: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cuts = self.cut_points_
         r = self.bins - bin_index(since, cuts["R"])
         f = bin_index(freq, cuts["F"]) + 1
@@ -340,6 +345,54 @@ class RFMSegmenter(SegmenterBase):
             index=view.index,
         )
         return result
+
+    def _ranges(self, dim: str) -> list[str]:
+        """Text of each score's range of values, e.g. ``" (R5: <= 30)"``, score 1 first."""
+        edges = [format_number(e) for e in self.cut_points_[dim]]
+        texts = []
+        for score in range(1, self.bins + 1):
+            bin_ = self.bins - score if dim == "R" else score - 1
+            if bin_ == 0:
+                where = f"<= {edges[0]}"
+            elif bin_ == self.bins - 1:
+                where = f"> {edges[-1]}"
+            else:
+                where = f"> {edges[bin_ - 1]} and <= {edges[bin_]}"
+            texts.append(f" ({dim}{score}: {where})")
+        return texts
+
+    def _explain(self, view: pd.DataFrame) -> tuple[np.ndarray, Any]:
+        since, freq, money = self._values(view)
+        r, f, m = self._score_values(since, freq, money)
+        codes = np.asarray(self.cell_segments_[r - 1, f - 1, m - 1], dtype=np.intp)
+        bins = self.bins
+        cell = ((r - 1) * bins + (f - 1)) * bins + (m - 1)
+        used = np.flatnonzero(np.bincount(cell, minlength=bins**3))
+        heads = [""] * bins**3
+        for c in used:
+            rc, fc, mc = c // (bins * bins) + 1, (c // bins) % bins + 1, c % bins + 1
+            name = self.categories_[self.cell_segments_[rc - 1, fc - 1, mc - 1]]
+            heads[c] = f"{name} (R{rc} F{fc} M{mc}): "
+        if self.recency_column == "days_since_last":
+            recency, unit = "last purchase ", " days ago"
+        elif self.recency_column is None:
+            recency, unit = "time since last purchase (T - recency) ", ""
+        else:
+            recency, unit = f"{self.recency_column} ", ""
+        parts = [
+            pick(heads, cell),
+            recency,
+            number_texts(since),
+            unit,
+            pick(self._ranges("R"), r - 1),
+            f", {self.frequency_column} ",
+            number_texts(freq),
+            pick(self._ranges("F"), f - 1),
+            f", {self.monetary_column} ",
+            number_texts(money),
+            pick(self._ranges("M"), m - 1),
+        ]
+        return codes, join_texts(parts, len(codes))
 
     def _describe(self) -> pd.DataFrame:
         rules = RFM_RULES if self.rules is None else self.rules

@@ -144,7 +144,7 @@ def parametrize_with_checks(plugins: Iterable[Any], kind: str | None = None) -> 
     ... def test_conformance(plugin, check):
     ...     check(plugin)
     >>> len(mark.args[1])
-    14
+    15
     """
     import pytest
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.exceptions import NotFittedError, SchemaError
+from crmkit.plugins import REASONS_SUFFIX
 from crmkit.testing._dispatch import (
     APPLY_METHOD,
     apply_plugin,
@@ -215,6 +216,82 @@ def check_single_row_matches_bulk(plugin: Any, kind: str | None = None) -> None:
         assert_same_output(out.iloc[[i]], single, f"customer {view.index[i]!r} alone")
 
 
+def _reasons_of(plugin: Any, view: pd.DataFrame) -> pd.Series:
+    """The reasons a segmenter gives: its ``reasons``, else ``explain``'s reasons column."""
+    name = f"{plugin.provides[0]}{REASONS_SUFFIX}"
+    if callable(getattr(plugin, "reasons", None)):
+        reasons: pd.Series = plugin.reasons(view)
+    else:
+        frame = plugin.explain(view)
+        if not isinstance(frame, pd.DataFrame) or name not in frame.columns:
+            raise AssertionError(
+                f"{type(plugin).__name__}.explain must return a DataFrame with a {name!r} column"
+            )
+        reasons = frame[name]
+    return reasons
+
+
+def check_reasons(plugin: Any, kind: str | None = None) -> None:
+    """A segmenter's reasons, when it gives them: a str per customer, like the labels.
+
+    Checked for segmenters with ``reasons`` or ``explain`` (see
+    :class:`~crmkit.plugins.Segmenter`): a Series named ``<segment
+    column>_reasons``, indexed like the labels, a non-empty str for every
+    customer; the same for a customer alone as in bulk, in any row order and
+    after save/load; identical for identical customers; ``explain``'s labels
+    equal ``assign``'s; before ``fit`` both raise NotFittedError.
+    """
+    kind = infer_kind(plugin, kind)
+    methods = [m for m in ("reasons", "explain") if callable(getattr(plugin, m, None))]
+    if not _is_segmenter(kind) or not methods:
+        return
+    who = type(plugin).__name__
+    view = _view(plugin, seed=11)
+    for method in methods:
+        try:
+            getattr(clone(plugin), method)(view)
+        except NotFittedError:
+            pass
+        except Exception as exc:
+            raise AssertionError(
+                f"{who}.{method} before fit raised {type(exc).__name__} instead of NotFittedError"
+            ) from exc
+        else:
+            raise AssertionError(f"{who}.{method} before fit did not raise")
+    p = clone(plugin)
+    fit_plugin(p, kind, view)
+    labels = apply_plugin(p, kind, view)
+    reasons = _reasons_of(p, view)
+    name = f"{labels.name}{REASONS_SUFFIX}"
+    if not isinstance(reasons, pd.Series) or reasons.name != name:
+        raise AssertionError(f"{who}: reasons must be a pandas Series named {name!r}")
+    if not reasons.index.equals(labels.index) or reasons.index.dtype != labels.index.dtype:
+        raise AssertionError(f"{who}: reasons must be indexed like the labels (the view's ids)")
+    texts = reasons.tolist()
+    if not all(isinstance(t, str) and t for t in texts):
+        raise AssertionError(f"{who}: reasons must hold a non-empty str for every customer")
+    if "explain" in methods:
+        frame = p.explain(view)
+        assert_same_output(labels, frame[labels.name], "explain's labels vs assign")
+        if frame[name].tolist() != texts:
+            raise AssertionError(f"{who}: explain's reasons differ from reasons")
+    for i in (0, len(view) // 2, len(view) - 1):
+        if _reasons_of(p, view.iloc[[i]]).tolist() != texts[i : i + 1]:
+            raise AssertionError(f"{who}: customer {view.index[i]!r} alone gets another reason")
+    if _reasons_of(p, view.iloc[::-1]).tolist() != texts[::-1]:
+        raise AssertionError(f"{who}: reasons change when the rows are reversed")
+    restored = type(p).from_dict(json.loads(json.dumps(p.to_dict(), allow_nan=False)))
+    if _reasons_of(restored, view).tolist() != texts:
+        raise AssertionError(f"{who}: reasons differ after to_dict/from_dict")
+    base = _view(plugin, n=6, seed=12)
+    tied = base.iloc[[0] * len(base)].copy()
+    tied.index = base.index
+    q = clone(plugin)
+    fit_plugin(q, kind, tied)
+    if len(set(_reasons_of(q, tied).tolist())) != 1:
+        raise AssertionError(f"{who}: identical customers got different reasons")
+
+
 def check_persistence_roundtrip(plugin: Any, kind: str | None = None) -> None:
     """JSON round trips (dict and file) give identical output; no customer ids are saved."""
     kind = infer_kind(plugin, kind)
@@ -344,6 +421,7 @@ CHECKS = (
     check_input_not_mutated,
     check_output_contract,
     check_single_row_matches_bulk,
+    check_reasons,
     check_persistence_roundtrip,
     check_missing_required_columns,
     check_one_customer,

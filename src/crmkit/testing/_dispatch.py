@@ -11,7 +11,9 @@ import pandas as pd
 from crmkit.plugins._protocols import (
     CARE_PLAN_COLUMNS,
     CHURN_SCORE_COLUMNS,
+    STAGER_COLUMNS,
     STAGES,
+    STATUSES,
     CareModel,
     ChurnDetector,
     Segmenter,
@@ -226,6 +228,30 @@ def _check_text_column(plugin: Any, frame: pd.DataFrame, col: str) -> None:
         raise _fail(plugin, f"output column {col!r} must hold a str for every customer")
 
 
+def _check_stage_frame(plugin: Any, view: pd.DataFrame, stage: pd.Series) -> None:
+    """A stager's ``stage_frame`` (when it has one): stage, status and reasons."""
+    if not callable(getattr(plugin, "stage_frame", None)):
+        return
+    frame = plugin.stage_frame(view)
+    if not isinstance(frame, pd.DataFrame) or not frame.index.equals(view.index):
+        raise _fail(plugin, "stage_frame must return a DataFrame indexed like the view")
+    missing = [c for c in STAGER_COLUMNS if c not in frame.columns]
+    if missing:
+        raise _fail(plugin, f"stage_frame output lacks {missing}")
+    if frame["stage"].astype(object).tolist() != stage.astype(object).tolist():
+        raise _fail(plugin, "stage_frame's stage differs from stage()")
+    status = frame["status"]
+    if (
+        not isinstance(status.dtype, pd.CategoricalDtype)
+        or tuple(status.cat.categories) != STATUSES
+        or status.isna().any()
+    ):
+        raise _fail(plugin, f"stage_frame's status must be categorical with {STATUSES}, no gaps")
+    _check_text_column(plugin, frame, "stage_reasons")
+    if any(not v.strip() for v in frame["stage_reasons"].tolist()):
+        raise _fail(plugin, "stage_frame's stage_reasons must give a reason for every customer")
+
+
 def assert_valid_output(plugin: Any, kind: str, view: pd.DataFrame, out: Any) -> None:
     """Check one output against its kind's contract.
 
@@ -233,7 +259,9 @@ def assert_valid_output(plugin: Any, kind: str, view: pd.DataFrame, out: Any) ->
     missing values where the contract forbids them, and the columns (or the
     Series name) listed in ``provides``. Segmenters and stagers: a
     categorical Series (stagers: named ``"stage"`` with categories
-    :data:`~crmkit.plugins.STAGES`). Churn detectors: ``churn_risk`` float in
+    :data:`~crmkit.plugins.STAGES`; a stager's ``stage_frame``, when it has
+    one, with ``status`` in :data:`~crmkit.plugins.STATUSES` and a
+    ``stage_reasons`` text for every customer). Churn detectors: ``churn_risk`` float in
     [0, 1], ``reasons`` str, ``signal_*`` floats. Care models: the
     :data:`~crmkit.plugins.CARE_PLAN_COLUMNS`.
 
@@ -281,6 +309,7 @@ def assert_valid_output(plugin: Any, kind: str, view: pd.DataFrame, out: Any) ->
         if kind == "stagers":
             if out.name != "stage" or tuple(out.cat.categories) != STAGES:
                 raise _fail(plugin, f"stage output must be named 'stage' with categories {STAGES}")
+            _check_stage_frame(plugin, view, out)
         return
     missing = [c for c in provides if c not in out.columns]
     if missing:

@@ -38,8 +38,9 @@ class ValueModel(BaseEstimator, Persistable):
     converged_ : bool
         Whether the optimiser converged. It may converge where the likelihood
         is flat (the data cannot identify some parameters): then those
-        standard errors are NaN and ``fit`` warns with
-        :class:`~crmkit.exceptions.ConvergenceWarning`.
+        standard errors and ``covariance_`` are NaN and ``fit`` warns with
+        :class:`~crmkit.exceptions.ConvergenceWarning` (see the user guide's
+        warning policy).
     n_iter_ : int
         Optimiser iterations.
     covariance_ : ndarray of shape (n_params, n_params)
@@ -54,6 +55,10 @@ class ValueModel(BaseEstimator, Persistable):
 
     _params_class: ClassVar[type[Any]]
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("params_",)
+    # undefined standard errors (a flat likelihood, ``from_params``) are NaN
+    _nonfinite_state: ClassVar[frozenset[str]] = frozenset(
+        {"standard_errors", "covariance", "log_likelihood"}
+    )
 
     @classmethod
     def _param_fields(cls) -> tuple[str, ...]:
@@ -71,11 +76,7 @@ class ValueModel(BaseEstimator, Persistable):
         self.covariance_ = (
             np.full((k, k), np.nan) if cov is None else np.array(cov, dtype=np.float64)
         )
-        undefined = [
-            name
-            for name, se in zip(self._param_fields(), result.standard_errors, strict=True)
-            if not np.isfinite(se)
-        ]
+        undefined = list(result.flat)
         if undefined:
             estimates = ", ".join(
                 f"{n}={float(v):.4g}"
@@ -83,11 +84,11 @@ class ValueModel(BaseEstimator, Persistable):
             )
             warnings.warn(
                 f"{type(self).__name__}: the likelihood is flat at the estimates ({estimates}): "
-                f"the observed information is singular, so the standard errors of "
-                f"{', '.join(undefined)} are undefined (NaN) and the data cannot pin these "
-                "parameters down (e.g. too few or too similar customers). Predictions may "
-                "still be usable; for stable estimates fit on more customers or set a "
-                "'penalizer' > 0.",
+                f"it barely changes along a direction that moves {', '.join(undefined)} (or "
+                "levels off at the edge of the parameter space), so their standard errors are "
+                "undefined (NaN) and the data cannot pin these parameters down (e.g. too few "
+                "or too similar customers). Predictions may still be usable; for stable "
+                "estimates fit on more customers or set a 'penalizer' > 0.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -168,6 +168,62 @@ class BetaGeoFamily(PurchaseModel):
             "expected_purchases",
         )
 
+    def p_no_purchase(self, view: pd.DataFrame | Any, t: Any) -> pd.Series:
+        """Probability that each customer makes no purchase in the next ``t`` time units.
+
+        ``P(X(T, T + t] = 0 | x, t_x, T) = (1 - p_alive) + p_alive *
+        ((alpha + T) / (alpha + T + t))^(r + x)``: a customer who has dropped
+        out buys nothing; one still active buys at a rate with posterior
+        ``Gamma(r + x, alpha + T)`` and may drop out only after a purchase,
+        so no purchase means a Poisson count of 0. This is the likelihood
+        of the history extended by ``t`` silent time units over that of the
+        history, and equals ``purchase_pmf(0, t)`` for a new customer
+        (``x = t_x = T = 0``).
+
+        Parameters
+        ----------
+        view : DataFrame or mapping of str to array-like
+            Columns ``frequency``, ``recency``, ``T``.
+        t : float or array-like of shape (n_customers,)
+            Horizon, in the view's time unit (``>= 0``).
+
+        Returns
+        -------
+        Series of shape (n_customers,)
+            Named ``p_no_purchase``, in [0, 1], indexed like ``view``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For missing or invalid columns or an invalid ``t``.
+
+        References
+        ----------
+        Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your
+        customers" the easy way. Marketing Science, 24(2), 275-284.
+
+        Examples
+        --------
+        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> v = {"frequency": [0, 1, 6], "recency": [0.0, 2.0, 36.0], "T": [39.0, 39.0, 39.0]}
+        >>> m.p_no_purchase(v, 52).round(3).tolist()
+        [0.826, 0.862, 0.149]
+        """
+        prm = self._param_array()
+        who = f"{type(self).__name__}.p_no_purchase"
+        tv = check_argument(t, "t", who=who)
+        (x, tx, T), _, index = self._read(view, "p_no_purchase")
+        per_customer(tv, len(x), "t", who)
+        r, alpha = float(prm[0]), float(prm[1])
+        x, tx, T, tb = np.broadcast_arrays(x, tx, T, tv)
+        alive = _bg_p_alive(prm, x, tx, T, self._shift)
+        # P(no purchase | active) = ((alpha+T)/(alpha+T+t))^(r+x), in log space
+        silent = np.exp(-(r + x) * np.log1p(tb / (alpha + T)))
+        out = np.clip((1.0 - alive) + alive * silent, 0.0, 1.0)
+        return self._series(np.asarray(out, dtype=np.float64), index, "p_no_purchase")
+
     def expected_purchases(self, t: Any) -> FloatArray:
         """Expected purchases of a new customer in ``(0, t]``.
 

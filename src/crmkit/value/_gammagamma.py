@@ -15,7 +15,8 @@ from scipy.special import digamma, gammaln
 from crmkit._params import Interval
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 from crmkit.value._base import ValueModel
-from crmkit.value._inputs import collapse, read_columns
+from crmkit.value._canonical import canonical_rows
+from crmkit.value._inputs import read_columns
 from crmkit.value._mle import fit_mle
 
 __all__ = ["GammaGamma", "GammaGammaParams"]
@@ -206,7 +207,8 @@ class GammaGamma(ValueModel):
                     )
                 ]
             )
-        (xu, mu), wu, _ = collapse([x[repeat], m[repeat]], w[repeat])
+        # the canonical form: the fit depends on the multiset of customers only
+        (xu, mu), wu = canonical_rows([x[repeat], m[repeat]], w[repeat])
         mbar = float(np.average(mu, weights=wu))
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
@@ -221,8 +223,8 @@ class GammaGamma(ValueModel):
             model="GammaGamma",
             starts=[[1.0, 1.0, mbar], [10.0, 10.0, 9.0 * mbar]],
         )
-        self._store_result(result, float(w[repeat].sum()))
-        self.n_ignored_ = float(w[~repeat].sum())
+        self._store_result(result, float(wu.sum()))
+        self.n_ignored_ = float(np.sort(w[~repeat]).sum())  # sorted: order-free
         return self
 
     @classmethod

@@ -197,8 +197,8 @@ def _n_terms(
     cc = c0[pos]
     rhs = _LOG_TOL + 2.0 * le + lz
     # N log z + log(N + 1 + 1/c0) <= rhs, first assuming N <= 64, then N <= _MAX_TERMS
-    # (with the smallest c0: one logarithm for all elements)
-    inv_c = 1.0 / float(cc.min())
+    # (per element, so that an element's length never depends on the others in the batch)
+    inv_c = 1.0 / cc
     with np.errstate(divide="ignore", invalid="ignore"):
         n0 = (rhs - np.log(65.0 + inv_c)) / lz
         n0 = np.where(n0 > 64.0, (rhs - np.log(_MAX_TERMS + 1.0 + inv_c)) / lz, n0)
@@ -495,7 +495,9 @@ def log_hyp2f1_c_a1(
     first = int(np.searchsorted(-sorted_need, 0, side="left"))  # need == 0 from here on
     n_quad = len(order) - first
     best, start = np.inf, 0
-    for cut in (_MAX_TERMS, *_SHARPEN[::-1]):
+    # Without gradient (predictions) every element keeps its own method, so that a
+    # customer's value never depends on the others in the batch (bulk == one customer).
+    for cut in (_MAX_TERMS, *_SHARPEN[::-1]) if gradient else ():
         if cut < 128:
             break
         k = int(np.searchsorted(-sorted_need[:first], -cut, side="left"))  # need > cut

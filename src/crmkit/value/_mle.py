@@ -17,6 +17,7 @@ import numpy.typing as npt
 from scipy import optimize
 
 from crmkit.exceptions import ConvergenceError
+from crmkit.value._identify import EDGE, Verdict, at_edge, diagnose, log_hessian
 
 __all__ = [
     "CachedObjective",
@@ -54,7 +55,12 @@ class MLEResult:
     covariance : ndarray of shape (n_params, n_params) or None, default=None
         Asymptotic covariance of the estimates (natural scale), the inverse
         observed information; all NaN when the Hessian is not positive
-        definite; None when not computed.
+        definite or the likelihood is flat; None when not computed.
+    flat : tuple of str, default=()
+        Parameters the data cannot pin down (see
+        :mod:`crmkit.value._identify`): the likelihood is flat along a
+        direction that moves them, or levels off at the edge of the
+        parameter space. Their standard errors are NaN.
 
     Examples
     --------
@@ -70,6 +76,7 @@ class MLEResult:
     n_iter: int
     message: str
     covariance: FloatArray | None = None
+    flat: tuple[str, ...] = ()
 
 
 def _penalised(objective: Objective, penalizer: float) -> Objective:
@@ -304,8 +311,10 @@ def fit_mle(
     Raises
     ------
     ConvergenceError
-        When no start converges to a finite optimum; its ``diagnostics``
-        hold the last parameters, the gradient norm and the message.
+        When no start converges to a finite optimum, or the optimum runs to
+        the edge of the parameter space while the likelihood keeps rising
+        (see :mod:`crmkit.value._identify`); its ``diagnostics`` hold the
+        last parameters, the gradient norm and the message.
 
     Examples
     --------
@@ -323,8 +332,20 @@ def fit_mle(
     if converged_start is not None and penalizer == 0:
         theta = np.log(np.asarray(x0, dtype=np.float64))
         negll, grad = objective(theta)
-        if np.isfinite(negll) and np.all(np.isfinite(grad)) and np.all(np.abs(theta) < 29.999):
-            return _result(objective, np.exp(theta), negll, converged_start, _NEWTON_MESSAGE)
+        if np.isfinite(negll) and np.all(np.isfinite(grad)) and not at_edge(theta).any():
+            return _conclude(
+                objective,
+                pen,
+                theta,
+                converged_start,
+                _NEWTON_MESSAGE,
+                names,
+                penalizer,
+                model,
+                maxiter,
+                tol,
+                {"model": model, "message": _NEWTON_MESSAGE},
+            )
     best: Any = None
     diagnostics: dict[str, Any] = {}
     for start in [x0, *starts]:
@@ -341,7 +362,7 @@ def fit_mle(
                 theta0,
                 jac=True,
                 method="L-BFGS-B",
-                bounds=[(-30.0, 30.0)] * len(theta0),
+                bounds=[(-EDGE, EDGE)] * len(theta0),
                 options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 20},
             )
         ok = bool(np.isfinite(res.fun) and np.all(np.isfinite(res.x)))
@@ -368,33 +389,114 @@ def fit_mle(
             "or rescale the time unit.",
             diagnostics,
         )
-    params = np.exp(best.x)
-    at_bound = np.abs(best.x) >= 29.999
-    if at_bound.any():
-        bad = [n for n, b in zip(names, at_bound, strict=True) if b]
-        raise ConvergenceError(
-            f"{model} ran to the edge of the parameter space ({', '.join(bad)} -> "
-            f"{'0' if best.x[at_bound][0] < 0 else 'infinity'}); the data cannot identify "
-            "the model. Use a 'penalizer' > 0 or more data.",
-            {**diagnostics, "last_params": dict(zip(names, params.tolist(), strict=True))},
-        )
-    negll, _ = objective(best.x)
-    return _result(objective, params, negll, int(best.nit), str(best.message))
+    return _conclude(
+        objective,
+        pen,
+        np.asarray(best.x, dtype=np.float64),
+        int(best.nit),
+        str(best.message),
+        names,
+        penalizer,
+        model,
+        maxiter,
+        tol,
+        diagnostics,
+    )
 
 
+def _conclude(
+    objective: Objective,
+    pen: Objective,
+    theta: FloatArray,
+    n_iter: int,
+    message: str,
+    names: Sequence[str],
+    penalizer: float,
+    model: str,
+    maxiter: int,
+    tol: float,
+    diagnostics: dict[str, Any],
+) -> MLEResult:
+    """The result at ``theta``, after following any rise of the likelihood left inside the box.
+
+    Where :func:`~crmkit.value._identify.diagnose` finds the likelihood
+    still rising at a point inside the box, the optimiser stopped short (on
+    a plateau of rounding noise): it is restarted from there. A rise that
+    leads beyond the box means the likelihood has no maximum to report.
+    """
+    for _ in range(_RESTARTS + 1):
+        result, verdict = _result(objective, np.exp(theta), n_iter, message, names, penalizer)
+        if not verdict.rising:
+            return result
+        toward = verdict.toward
+        if toward is None or at_edge(toward).any() or np.any(np.abs(toward) > EDGE):
+            break
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = optimize.minimize(
+                pen,
+                toward,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-EDGE, EDGE)] * len(theta),
+                options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 20},
+            )
+        if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
+            break
+        theta = np.asarray(res.x, dtype=np.float64)
+        n_iter += int(res.nit)
+    raise ConvergenceError(
+        f"{model} ran to the edge of the parameter space ({', '.join(verdict.rising)}): "
+        f"the log-likelihood rises by {verdict.rise:.3g} toward it, so the data cannot "
+        "identify the model. Use a 'penalizer' > 0 or more data.",
+        {
+            **diagnostics,
+            "last_params": dict(zip(names, np.exp(theta).tolist(), strict=True)),
+            "rise_toward_edge": verdict.rise,
+        },
+    )
+
+
+#: Restarts of the optimiser from a point where the likelihood was still rising.
+_RESTARTS = 3
 _NEWTON_MESSAGE = "Newton iterations converged (decrement below tolerance)"
 
 
 def _result(
-    objective: Objective, params: FloatArray, negll: float, n_iter: int, message: str
-) -> MLEResult:
+    objective: Objective,
+    params: FloatArray,
+    n_iter: int,
+    message: str,
+    names: Sequence[str],
+    penalizer: float = 0.0,
+) -> tuple[MLEResult, Verdict]:
+    negll, grad = objective(np.log(params))
     hess = _observed_information(objective, params)
-    return MLEResult(
+    standard_errors = _standard_errors(hess)
+    covariance = _covariance(hess)
+    # identified, flat, or rising toward the edge: decided on the objective
+    # that was maximised (with its penalty), see crmkit.value._identify
+    pen_hess = hess + 2.0 * penalizer * np.eye(len(params))
+    pen_grad = np.asarray(grad, dtype=np.float64) + 2.0 * penalizer * params**2
+    verdict = diagnose(
+        _penalised(objective, penalizer),
+        np.log(params),
+        log_hessian(pen_hess, params, pen_grad),
+        names,
+    )
+    flat_now = set(verdict.flat)
+    flat_now |= {n for n, se in zip(names, standard_errors, strict=True) if not np.isfinite(se)}
+    ordered = tuple(n for n in names if n in flat_now)
+    if ordered:
+        standard_errors = np.where(np.isin(np.asarray(names), ordered), np.nan, standard_errors)
+        covariance = np.full_like(covariance, np.nan)
+    result = MLEResult(
         params=params,
         log_likelihood=-float(negll),
-        standard_errors=_standard_errors(hess),
+        standard_errors=standard_errors,
         converged=True,
         n_iter=n_iter,
         message=message,
-        covariance=_covariance(hess),
+        covariance=covariance,
+        flat=ordered,
     )
+    return result, verdict

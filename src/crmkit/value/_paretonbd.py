@@ -36,6 +36,7 @@ from crmkit.value._paretonbd_core import (
     pnbd_expected,
     pnbd_loglik,
     pnbd_p_alive,
+    pnbd_p_no_purchase,
     pnbd_pmf,
     pnbd_sample,
     pnbd_start,
@@ -280,6 +281,59 @@ class ParetoNBD(PurchaseModel):
             )
         out = pnbd_conditional(prm, x, tx, T, tv)
         return self._series(out, index, "expected_purchases")
+
+    def p_no_purchase(self, view: pd.DataFrame | Any, t: Any) -> pd.Series:
+        """Probability that each customer makes no purchase in the next ``t`` time units.
+
+        ``P(X(T, T + t] = 0 | x, t_x, T)``, the conditional PMF at 0: the
+        likelihood of the history extended by ``t`` silent time units over
+        that of the history, i.e. ``1 - p_alive + p_alive * P(no purchase |
+        active)`` where an active customer (rate ``Gamma(r + x, alpha + T)``,
+        remaining lifetime Lomax with ``s, beta + T``) buys nothing before
+        the horizon or the dropout, whichever comes first. Equals
+        ``purchase_pmf(0, t)`` for a new customer (``x = t_x = T = 0``).
+
+        Parameters
+        ----------
+        view : DataFrame or mapping of str to array-like
+            Columns ``frequency``, ``recency``, ``T``.
+        t : float or array-like of shape (n_customers,)
+            Horizon, in the view's time unit (``>= 0``).
+
+        Returns
+        -------
+        Series of shape (n_customers,)
+            Named ``p_no_purchase``, in [0, 1], indexed like ``view``.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        SchemaError
+            For missing or invalid columns or an invalid ``t``.
+
+        References
+        ----------
+        Fader, P. S. & Hardie, B. G. S. (2006). Deriving the conditional PMF
+        of the Pareto/NBD model. http://brucehardie.com/notes/013/
+
+        Examples
+        --------
+        >>> m = ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+        >>> v = {"frequency": [0, 1, 6], "recency": [0.0, 2.0, 36.0], "T": [39.0, 39.0, 39.0]}
+        >>> m.p_no_purchase(v, 52).round(3).tolist()
+        [0.92, 0.901, 0.129]
+        """
+        prm = self._param_array()
+        who = f"{type(self).__name__}.p_no_purchase"
+        tv = check_argument(t, "t", who=who)
+        (x, tx, T), _, index = self._read(view, "p_no_purchase")
+        if tv.ndim > 0 and tv.shape != (len(index),):
+            raise _argument_error(
+                "t", f"a scalar or one value per customer ({len(index)})", tv.shape, who
+            )
+        out = pnbd_p_no_purchase(prm, x, tx, T, tv)
+        return self._series(out, index, "p_no_purchase")
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Expected purchases of a new customer in ``(0, t]``.

@@ -219,6 +219,28 @@ def pnbd_p_alive(p: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) ->
     return np.asarray(np.exp(l_alive - np.logaddexp(l_alive, l_dead)), dtype=np.float64)
 
 
+def pnbd_p_no_purchase(
+    p: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
+) -> FloatArray:
+    """P(no purchase in (T, T + t] | x, t_x, T).
+
+    The likelihood of ``(x, t_x, T)`` is the density of ``x`` purchases with
+    the last at ``t_x`` and none in ``(t_x, T]``, so the probability of no
+    purchase in ``(T, T + t]`` is ``L(x, t_x, T + t) / L(x, t_x, T)``: with
+    ``L = C [A(T) + s (G(t_x) - G(T))]`` (``A`` the alive term, ``G`` the tail
+    integral of :func:`_log_g`), the ratio is ``[A(T+t) + s (G(t_x) -
+    G(T+t))] / [A(T) + s (G(t_x) - G(T))]``. Equivalently ``1 - p_alive +
+    p_alive * P(no purchase | alive)``, where an active customer with rate
+    ``lambda ~ Gamma(r+x, alpha+T)`` and remaining lifetime ``tau`` (Lomax
+    with ``s, beta+T``) buys nothing in ``min(tau, t)``. Computed in log space.
+    """
+    x, tx, T, t = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(x, tx, T, t))
+    _, alive_now, dead_now = _parts(p, x, tx, T)
+    _, alive_later, dead_later = _parts(p, x, tx, T + t)
+    log_ratio = np.logaddexp(alive_later, dead_later) - np.logaddexp(alive_now, dead_now)
+    return np.asarray(np.clip(np.exp(np.minimum(log_ratio, 0.0)), 0.0, 1.0), dtype=np.float64)
+
+
 def pnbd_conditional(
     p: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
 ) -> FloatArray:

@@ -26,14 +26,12 @@ from crmkit.exceptions import (
     SchemaFailure,
 )
 from crmkit.value._base import ValueModel
+from crmkit.value._canonical import canonical_rows
 from crmkit.value._inputs import read_columns
 from crmkit.value._mle import CachedObjective, Objective, fit_mle
-from crmkit.value._purchase_utils import (  # noqa: F401
-    _MIX,
-    _PROBE_ROWS,
+from crmkit.value._purchase_utils import (
     _WARM_START_ROWS,
     _WARM_START_SIZE,
-    _worth_collapsing,
     check_argument,
     collapse_rows,
     expm1_ratio,
@@ -153,8 +151,10 @@ class PurchaseModel(ValueModel):
     def fit(self: _M, view: pd.DataFrame | Mapping[str, Any], weights: Any = None) -> _M:
         """Fit the model by maximum likelihood.
 
-        Identical customers are collapsed to weighted rows first (the
-        likelihood is unchanged).
+        Identical customers are collapsed to weighted rows first, in an
+        order fixed by their values (the likelihood is unchanged): the
+        result (parameters, log-likelihood, warnings and errors) is the same
+        for any order of the rows.
 
         Parameters
         ----------
@@ -176,7 +176,14 @@ class PurchaseModel(ValueModel):
             For missing or invalid columns, an empty view, a single customer,
             or data without repeat buyers.
         ConvergenceError
-            When the optimiser fails.
+            When the optimiser fails, or the likelihood keeps rising at the
+            edge of the parameter space.
+
+        Warns
+        -----
+        ConvergenceWarning
+            When the likelihood is flat at the estimates (some parameters
+            are not pinned down by the data; their standard errors are NaN).
 
         Examples
         --------
@@ -208,10 +215,8 @@ class PurchaseModel(ValueModel):
                     )
                 ]
             )
-        if _worth_collapsing(data):
-            cols, cw, _ = collapse_rows(list(data), w)
-        else:
-            cols, cw = list(data), w
+        # the canonical form: the fit depends on the multiset of customers only
+        cols, cw = canonical_rows(data, w)
         starts = self._start(tuple(cols), cw)
         names = self._param_fields()
         model = type(self).__name__
@@ -231,7 +236,7 @@ class PurchaseModel(ValueModel):
             starts=starts[1:],
             converged_start=newton_steps,
         )
-        self._store_result(result, float(w.sum()))
+        self._store_result(result, float(cw.sum()))
         return self
 
     def _warm_start(

@@ -20,8 +20,6 @@ FloatArray = npt.NDArray[np.float64]
 
 _WARM_START_ROWS = 60_000
 _WARM_START_SIZE = 20_000
-#: Rows probed to decide whether collapsing identical customers pays off.
-_PROBE_ROWS = 20_000
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -81,22 +79,6 @@ def collapse_rows(
         return collapse(cols, weights)
     w = np.bincount(codes, weights=weights, minlength=k).astype(np.float64)
     return [col[first] for col in cols], w, codes
-
-
-def _worth_collapsing(data: Sequence[FloatArray]) -> bool:
-    """Whether identical rows are frequent enough to pay for collapsing them.
-
-    Large inputs are probed with a fixed random sample of rows: continuous
-    ``recency``/``T`` (e.g. simulated data) rarely repeat, and hashing
-    millions of rows would cost more than it saves. Collapsing never changes
-    the likelihood, only the work.
-    """
-    n = len(data[0])
-    if n <= _PROBE_ROWS:
-        return True
-    pick = np.random.default_rng(0).choice(n, _PROBE_ROWS, replace=False)
-    _, w, _ = collapse_rows([c[pick] for c in data], np.ones(_PROBE_ROWS))
-    return len(w) < 0.995 * _PROBE_ROWS
 
 
 def newton_minimize(

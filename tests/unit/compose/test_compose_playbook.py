@@ -27,7 +27,7 @@ from crmkit.data import CustomerData, summarize
 from crmkit.datasets import make_crm
 from crmkit.domain import CustomerAssessment
 from crmkit.exceptions import DataWarning, InvalidParameterError, NotFittedError, SchemaError
-from crmkit.plugins import CARE_PLAN_COLUMNS, STAGES
+from crmkit.plugins import CARE_PLAN_COLUMNS, STAGES, STATUSES
 from crmkit.segmentation import PortfolioSegmenter
 
 N_CUSTOMERS = 500
@@ -70,7 +70,8 @@ def _check_single(pb: Playbook, data: CustomerData, full: pd.DataFrame, cid: Any
 def _spread_sample(full: pd.DataFrame) -> list[Any]:
     """A customer of every stage x (churn override or not), and of every portfolio."""
     override = full["care_reasons"].str.startswith("churn risk")
-    by_stage = full.groupby([full["stage"].astype(str), override], sort=True).head(1).index
+    keys = [full["stage"].astype(str), full["status"].astype(str), override]
+    by_stage = full.groupby(keys, sort=True).head(1).index
     by_portfolio = full.groupby(full["portfolio"].astype(str), sort=True).head(1).index
     return list(dict.fromkeys([*by_stage, *by_portfolio]))
 
@@ -83,19 +84,25 @@ def test_assess_columns_and_contract(fitted: Playbook, data: CustomerData) -> No
     assert out.columns.tolist() == [
         "stage",
         "status",
+        "stage_reasons",
         "clv",
         "p_alive",
         "expected_purchases",
         "loyalty",
         "portfolio",
+        "portfolio_reasons",
         "churn_risk",
         "churn_reasons",
         *CARE_PLAN_COLUMNS,
     ]
     assert out.index.equals(summarize(data).index)
     assert tuple(out["stage"].cat.categories) == STAGES
-    lapsed = (out["stage"] == "lapsed").to_numpy()
-    assert ((out["status"] == "lapsed").to_numpy() == lapsed).all()
+    # "lapsed" is a status, never a stage; every customer has a stage reason
+    assert tuple(out["status"].cat.categories) == STATUSES
+    assert (out["status"] == "lapsed").any() and (out["status"] == "active").any()
+    assert out["stage_reasons"].str.startswith(tuple(STAGES)).all()
+    lapsed = (out["status"] == "lapsed").to_numpy()
+    assert out.loc[lapsed, "stage_reasons"].str.contains("; lapsed: no purchase for").all()
     for col in ("clv", "p_alive", "expected_purchases", "loyalty", "churn_risk", "budget_share"):
         assert np.isfinite(out[col].to_numpy()).all(), col
     assert out["p_alive"].between(0, 1).all() and out["churn_risk"].between(0, 1).all()
@@ -161,12 +168,15 @@ def test_any_batch_of_customers_gets_their_bulk_rows(
 def test_assess_one_builds_the_assessment(
     fitted: Playbook, data: CustomerData, full: pd.DataFrame
 ) -> None:
-    lapsed = full.index[(full["stage"] == "lapsed").to_numpy()][0]
+    lapsed = full.index[(full["status"] == "lapsed").to_numpy()][0]
     a = fitted.assess_one(data.for_customer(lapsed))
     assert isinstance(a, CustomerAssessment)
-    assert a.status.value == "lapsed" and a.stage_label == "lapsed"
-    expected_stage = "onboarding" if full.loc[lapsed, "frequency"] == 0 else "development"
-    assert a.stage.value == expected_stage
+    stage = str(full.loc[lapsed, "stage"])
+    assert a.status.value == "lapsed" and a.stage_label == f"{stage} (lapsed)"
+    assert a.stage.value == stage
+    assert "; ".join(a.stage_reasons) == full.loc[lapsed, "stage_reasons"]
+    assert a.reasons["portfolio_reasons"] == full.loc[lapsed, "portfolio_reasons"]
+    assert a.segments == {"portfolio": str(full.loc[lapsed, "portfolio"])}
     assert a.clv == full.loc[lapsed, "clv"]
     assert a.portfolio == full.loc[lapsed, "portfolio"]
     assert a.care_plan is not None and a.care_plan.care_model == full.loc[lapsed, "care_model"]
@@ -235,7 +245,9 @@ def test_components_by_object_are_copied_not_fitted(data: CustomerData) -> None:
     assert not hasattr(care, "budget_total_")
     assert pb.get_params(deep=False)["care"] is care
     out = pb.assess(data)
-    assert set(out["care_model"].astype(str)) <= set(STAGES)
+    assert set(out["care_model"].astype(str)) <= {*STAGES, "lapsed"}  # lapsed: by status
+    lapsed = (out["status"] == "lapsed").to_numpy()
+    assert (out.loc[lapsed, "care_model"] == "lapsed").all()
 
 
 def test_several_segmenters_and_churn_detectors(data: CustomerData) -> None:
@@ -254,7 +266,13 @@ def test_several_segmenters_and_churn_detectors(data: CustomerData) -> None:
 def test_components_left_out(data: CustomerData) -> None:
     pb = Playbook(purchase_model=None, segmenter="rfm", churn=None, care=None, loyalty=False)
     out = pb.fit(data).assess(data)
-    assert out.columns.tolist() == ["stage", "status", "segment"]
+    assert out.columns.tolist() == [
+        "stage",
+        "status",
+        "stage_reasons",
+        "segment",
+        "segment_reasons",
+    ]
 
 
 def test_spend_model_none_values_purchases_at_observed_spend(data: CustomerData) -> None:
@@ -279,9 +297,9 @@ def test_missing_requirement_is_named(data: CustomerData) -> None:
         match=r"view\['portfolio'\]: is required by the playbook's "
         r"care \(PortfolioCare\)",
     ):
-        Playbook(segmenter="rfm").fit(data)
+        Playbook(segmenter="rfm", care="portfolio").fit(data)
     with pytest.raises(SchemaError, match=r"view\['clv'\]"):
-        Playbook(purchase_model=None).fit(data)
+        Playbook(purchase_model=None, segmenter="portfolio").fit(data)
 
 
 def test_clashing_outputs_and_bad_parameters(data: CustomerData) -> None:

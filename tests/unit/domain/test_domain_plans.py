@@ -194,10 +194,19 @@ def test_assessment_to_dict_and_labels() -> None:
         churn_risk=0.9,
         churn_reasons=["complaint open", "decision maker left"],
         care_plan=_plan(),
+        expected_purchases=0.4,
+        stage_reasons=["retention: 9 purchases over 90 weeks", "lapsed: no purchase for 30 weeks"],
+        segments={"portfolio": "B", "segment": "loyal"},
+        reasons={"stage_reasons": "retention: ...; lapsed: ...", "portfolio_reasons": "B: why"},
+        churn_risks={"alive": 0.9, "signals": 0.4},
     )
     d = a.to_dict()
     assert json.loads(json.dumps(d)) == d
-    assert d["stage"] == "retention" and d["status"] == "lapsed" and d["stage_label"] == "lapsed"
+    assert d["stage"] == "retention" and d["status"] == "lapsed"
+    assert d["stage_label"] == "retention (lapsed)"
+    assert d["reasons"]["portfolio_reasons"] == "B: why" and d["segments"]["portfolio"] == "B"
+    assert d["stage_reasons"][1] == "lapsed: no purchase for 30 weeks"
+    assert d["churn_risks"] == {"alive": 0.9, "signals": 0.4} and d["expected_purchases"] == 0.4
     assert d["care_plan"]["care_model"] == "A"
     assert d["churn_reasons"] == ["complaint open", "decision maker left"]
     assert a.stage is LifecycleStage.RETENTION and a.status is CustomerStatus.LAPSED
@@ -213,6 +222,13 @@ def test_assessment_to_dict_and_labels() -> None:
         ({"stage": "lapsed"}, "stage"),
         ({"care_plan": {"care_model": "A"}}, "care_plan"),
         ({"churn_reasons": "late"}, "churn_reasons"),
+        ({"stage_reasons": "late"}, "stage_reasons"),
+        ({"expected_purchases": -1.0}, "expected_purchases"),
+        ({"reasons": ["a"]}, "reasons"),
+        ({"reasons": {"stage_reasons": 3}}, "reasons"),
+        ({"segments": {"": "A"}}, "segments"),
+        ({"churn_risks": {"alive": "high"}}, "churn_risks"),
+        ({"churn_risks": {"alive": float("inf")}}, "churn_risks"),
     ],
 )
 def test_assessment_bad_fields(kw: dict[str, object], field: str) -> None:
@@ -225,3 +241,15 @@ def test_assessment_bad_fields(kw: dict[str, object], field: str) -> None:
 def test_assessment_refuses_lapsed_prospect() -> None:
     with pytest.raises(InvalidTransitionError):
         CustomerAssessment(customer_id="C1", stage="acquisition", status="lapsed")
+
+
+def test_assessment_mappings_are_read_only_copies() -> None:
+    given = {"stage_reasons": "development: 4 purchases"}
+    a = CustomerAssessment(customer_id="C1", stage="development", reasons=given)
+    given["stage_reasons"] = "changed"
+    assert a.reasons["stage_reasons"] == "development: 4 purchases"
+    with pytest.raises(TypeError):
+        a.reasons["x"] = "y"  # type: ignore[index]
+    b = CustomerAssessment(customer_id="C1", stage="development", reasons=dict(a.reasons))
+    assert a == b and hash(a) == hash(b)
+    assert a != attrs.evolve(a, reasons={"stage_reasons": "other"})

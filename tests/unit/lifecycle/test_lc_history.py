@@ -21,7 +21,7 @@ from crmkit.lifecycle import (
     stage_migration,
     stage_prospects,
 )
-from crmkit.plugins import STAGES
+from crmkit.plugins import STAGES, STATUSES
 
 
 def _tx() -> pd.DataFrame:
@@ -66,17 +66,29 @@ def test_history_by_hand(data: CustomerData) -> None:
     got = history.astype(object).where(history.notna(), None).to_dict(orient="index")
     values = {k: list(v.values()) for k, v in got.items()}
     assert values == {
-        # a: onboarding in January; idle 21 weeks by June (lapsed); bought again in
-        # November, tenure 51 weeks: development
-        "a": ["onboarding", "lapsed", "development"],
+        # a: onboarding in January; in June tenure 25 weeks (development) but idle 21
+        # weeks (lapsed); bought again in November, tenure 51 weeks: development
+        "a": ["onboarding", "development", "development"],
         # b: one purchase on 2024-05-01; in December its 35 idle weeks are below
-        # 3 x the typical rhythm (28.5 weeks) and below 52 weeks: still onboarding
+        # 3 x the typical rhythm (28.5 weeks): still onboarding, active
         "b": [None, "onboarding", "onboarding"],
-        # c: one purchase in March, idle 17 weeks in June (> 13); again in December
-        "c": [None, "lapsed", "development"],
+        # c: one purchase in March, idle 17 weeks in June (> 13): onboarding, lapsed;
+        # again in December
+        "c": [None, "onboarding", "development"],
     }
     for column in history.columns:
         assert tuple(history[column].cat.categories) == STAGES
+    status = stage_history(data, ["2024-01-31", "2024-06-30", "2024-12-31"], column="status")
+    got = status.astype(object).where(status.notna(), None).to_dict(orient="index")
+    assert {k: list(v.values()) for k, v in got.items()} == {
+        "a": ["active", "lapsed", "active"],
+        "b": [None, "active", "active"],
+        "c": [None, "lapsed", "active"],
+    }
+    for column in status.columns:
+        assert tuple(status[column].cat.categories) == STATUSES
+    with pytest.raises(InvalidParameterError, match="'stage' or 'status'"):
+        stage_history(data, ["2024-06-30"], column="lapsed")
 
 
 def test_history_matches_staging_each_date_from_scratch() -> None:
@@ -108,9 +120,11 @@ def test_prospects_are_acquisition_until_their_first_purchase(data: CustomerData
     assert pd.isna(history.loc[l1].iloc[0])  # created 2024-02-10
     assert pd.isna(history.loc[l2].iloc[1]) and history.loc[l2].iloc[2] == "acquisition"
     # L3 became customer c (first purchase 2024-03-01): acquisition in January
-    assert history.loc["c"].astype(object).tolist() == ["acquisition", "lapsed", "development"]
+    assert history.loc["c"].astype(object).tolist() == [
+        "acquisition", "onboarding", "development"
+    ]  # fmt: skip
     m = stage_migration(history.iloc[:, 0], history.iloc[:, 1])
-    assert m.counts.loc["acquisition", "lapsed"] == 1  # c: converted and lapsed between
+    assert m.counts.loc["acquisition", "onboarding"] == 1  # c: converted between
     assert m.counts.loc[NEW, "acquisition"] == 1  # L1 identified
 
 
@@ -201,14 +215,28 @@ def test_migration_matrix_sums(
     assert m.n_stayed == same
 
 
-def test_migration_on_history_columns_includes_lapsed_moves(data: CustomerData) -> None:
+def test_migration_on_history_columns_of_stages_and_statuses(data: CustomerData) -> None:
     history = stage_history(data, ["2024-06-30", "2024-12-31"])
     m = stage_migration(history.iloc[:, 0], history.iloc[:, 1])
-    assert m.counts.loc["lapsed", "development"] == 2  # a and c came back
+    assert m.counts.loc["development", "development"] == 1  # a
+    assert m.counts.loc["onboarding", "development"] == 1  # c came back
     assert m.counts.loc["onboarding", "onboarding"] == 1  # b
-    irregular = m.irregular
-    assert irregular.to_dict(orient="records") == [
-        {"from": "lapsed", "to": "development", "n_customers": 2}
+    assert m.irregular.empty and m.n_stayed == 2
+    status = stage_history(data, ["2024-06-30", "2024-12-31"], column="status")
+    s = stage_migration(status.iloc[:, 0], status.iloc[:, 1])
+    assert s.counts.index.tolist() == [*STATUSES, NEW]
+    assert s.counts.columns.tolist() == [*STATUSES, GONE]
+    assert s.counts.loc["lapsed", "active"] == 2  # a and c came back
+    assert s.counts.loc["active", "active"] == 1 and s.n_stayed == 1
+    assert s.irregular.empty
+
+
+def test_migration_irregular_moves() -> None:
+    a = pd.Series(["retention", "onboarding", "development"], index=["c1", "c2", "c3"])
+    b = pd.Series(["acquisition", "retention", "onboarding"], index=["c1", "c2", "c3"])
+    assert stage_migration(a, b).irregular.to_dict(orient="records") == [
+        {"from": "development", "to": "onboarding", "n_customers": 1},
+        {"from": "retention", "to": "acquisition", "n_customers": 1},
     ]
 
 
@@ -217,7 +245,11 @@ def test_migration_validation() -> None:
     with pytest.raises(SchemaError, match="not stages") as info:
         stage_migration(pd.Series(["onboarding", "vip"], index=["c1", "c2"]), good)
     assert info.value.failures[0].rows == ("c2",)
+    # statuses and stages do not mix; "lapsed" is named a status
+    with pytest.raises(SchemaError, match="'lapsed' is a status, not a stage") as info:
+        stage_migration(good, pd.Series(["lapsed"], index=["c1"]))
+    assert info.value.failures[0].rows == ("c1",)
     with pytest.raises(SchemaError, match="duplicate"):
-        stage_migration(good, pd.Series(["lapsed", "lapsed"], index=["c1", "c1"]))
+        stage_migration(good, pd.Series(["retention", "retention"], index=["c1", "c1"]))
     with pytest.raises(SchemaError, match="not a pandas Series"):
         stage_migration(["onboarding"], good)  # type: ignore[arg-type]

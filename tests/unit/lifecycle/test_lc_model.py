@@ -68,15 +68,27 @@ def test_column_mode_rules() -> None:
             "prospect": {"n_transactions": 0, "frequency": 0, "recency": None, "T": None},
         }
     )
-    got = ModelStager().fit(view).stage(view)
-    assert got.tolist() == ["onboarding", "development", "retention", "lapsed", "acquisition"]
+    out = ModelStager().fit(view).stage_frame(view)
+    assert out["stage"].tolist() == [
+        "onboarding", "development", "retention", "retention", "acquisition"
+    ]  # fmt: skip
+    assert out["status"].tolist() == ["active", "active", "active", "lapsed", "active"]
+    assert out.loc["gone", "stage_reasons"] == (
+        "retention: 8 purchases over 100 weeks, last 70 weeks ago, expected 0.5 purchases in the "
+        "next 52 weeks, no faster than its past 3.6; lapsed: no purchase for 70 weeks, 16.3x its "
+        "usual gap of 4.3 weeks, P(alive) 0.20"
+    )
     # a larger growth margin turns the rising customer into retention
     assert ModelStager(growth_margin=1.5).fit(view).stage(view)["rising"] == "retention"
-    assert ModelStager(alive_threshold=0.1).fit(view).stage(view)["gone"] == "retention"
-    assert ModelStager(lapse_after=60.0).fit(view).stage(view)["gone"] == "lapsed"
-    assert (
-        ModelStager(lapse_after=60.0, alive_threshold=0.1).fit(view).stage(view)["gone"] == "lapsed"
-    )
+
+    def status(stager: ModelStager) -> str:
+        return str(stager.fit(view).stage_frame(view).loc["gone", "status"])
+
+    assert status(ModelStager(alive_threshold=0.1)) == "active"
+    # the rhythm must agree: idle 70 weeks is 16x the usual gap, not 20x
+    assert status(ModelStager(lapse_factor=20.0)) == "active"
+    assert status(ModelStager(lapse_factor=None)) == "lapsed"  # the model alone
+    assert status(ModelStager(lapse_after=60.0, alive_threshold=0.1)) == "lapsed"
 
 
 def test_column_mode_validates_columns() -> None:
@@ -95,20 +107,26 @@ def test_model_mode_matches_the_model_predictions(crm_view: pd.DataFrame) -> Non
     model = BetaGeo().fit(crm_view)
     stager = ModelStager(model=model, refit=False, horizon=26.0).fit(crm_view)
     assert stager.requires == ("n_transactions", "frequency", "recency", "T")
-    got = stager.stage(crm_view)
+    got = stager.stage_frame(crm_view)
     p_alive = model.p_alive(crm_view).to_numpy()
     expected = model.conditional_expected_purchases(crm_view, 26.0).to_numpy()
     freq, T = crm_view["frequency"].to_numpy(), crm_view["T"].to_numpy()
-    lapsed = p_alive < 0.5
-    onboarding = ~lapsed & ((T <= 13.0) | (freq < 1))
+    rec = crm_view["recency"].to_numpy()
+    onboarding = (T <= 13.0) | (freq < 1)
     growing = expected / 26.0 > 1.1 * freq / T
-    want = np.where(
-        lapsed,
-        "lapsed",
-        np.where(onboarding, "onboarding", np.where(growing, "development", "retention")),
-    )
-    assert got.astype(str).tolist() == want.tolist()
-    assert set(got.unique()) >= {"onboarding", "development", "retention", "lapsed"}
+    want = np.where(onboarding, "onboarding", np.where(growing, "development", "retention"))
+    assert got["stage"].astype(str).tolist() == want.tolist()
+    repeat = crm_view.loc[freq > 0]
+    typical = float(np.median(repeat["recency"] / repeat["frequency"]))
+    assert stager.typical_interpurchase_ == pytest.approx(typical)
+    gap = np.where(freq > 0, rec / np.maximum(freq, 1), typical)
+    rhythm = T - rec > np.maximum(3.0 * gap, 13.0)
+    # BG/NBD's P(alive) = 1 of customers without repeat purchase is no evidence
+    informative = ~((freq == 0) & (p_alive >= 1 - 1e-9))
+    lapsed = rhythm & (~informative | (p_alive < 0.5))
+    assert (got["status"] == "lapsed").tolist() == lapsed.tolist()
+    assert set(got["stage"].unique()) == {"onboarding", "development", "retention"}
+    assert 0 < lapsed.sum() < len(lapsed)
 
 
 def test_refit_fits_a_copy_and_never_touches_the_parameter(crm_view: pd.DataFrame) -> None:
@@ -126,13 +144,13 @@ def test_refit_fits_a_copy_and_never_touches_the_parameter(crm_view: pd.DataFram
 
 def test_model_mode_single_row_equals_bulk_and_round_trip(crm_view: pd.DataFrame) -> None:
     stager = ModelStager(model=BetaGeo(), lapse_after=52.0).fit(crm_view)
-    bulk = stager.stage(crm_view)
+    bulk = stager.stage_frame(crm_view)
     for i in (0, 17, len(crm_view) - 1):
-        single = stager.stage(crm_view.iloc[[i]])
-        pd.testing.assert_series_equal(single, bulk.iloc[[i]])
+        single = stager.stage_frame(crm_view.iloc[[i]])
+        pd.testing.assert_frame_equal(single, bulk.iloc[[i]])
     text = json.dumps(stager.to_dict(), allow_nan=False)
     restored = ModelStager.from_dict(json.loads(text))
-    pd.testing.assert_series_equal(restored.stage(crm_view), bulk)
+    pd.testing.assert_frame_equal(restored.stage_frame(crm_view), bulk)
     assert type(restored.model_).__name__ == "BetaGeo"
 
 
@@ -151,10 +169,11 @@ def test_prospect_rows_are_not_sent_to_the_model(crm_view: pd.DataFrame) -> None
 
 
 def test_model_stager_agrees_broadly_with_rules(crm_view: pd.DataFrame) -> None:
-    model_stages = ModelStager(model=BetaGeo()).fit(crm_view).stage(crm_view)
-    rule_stages = RuleStager().fit(crm_view).stage(crm_view)
-    model_lapsed = (model_stages == "lapsed").to_numpy()
-    rule_lapsed = (rule_stages == "lapsed").to_numpy()
+    model_status = ModelStager(model=BetaGeo()).fit(crm_view).stage_frame(crm_view)["status"]
+    rule_status = RuleStager().fit(crm_view).stage_frame(crm_view)["status"]
+    model_lapsed = (model_status == "lapsed").to_numpy()
+    rule_lapsed = (rule_status == "lapsed").to_numpy()
+    assert model_lapsed.sum() >= 0.05 * len(crm_view)
     # most customers the model calls gone are overdue by the rules too
     assert rule_lapsed[model_lapsed].mean() > 0.8
 
@@ -168,6 +187,9 @@ def test_model_stager_agrees_broadly_with_rules(crm_view: pd.DataFrame) -> None:
         {"refit": 1},
         {"growth_margin": -0.1},
         {"lapse_after": 0},
+        {"lapse_factor": 0.0},
+        {"lapse_grace": -1.0},
+        {"time_unit": "Y"},
     ],
 )
 def test_invalid_parameters(params: dict[str, Any]) -> None:

@@ -17,8 +17,17 @@ from ._views import view_of
 
 
 def _stages(stager: RuleStager, view: pd.DataFrame) -> dict[str, str]:
-    out = stager.fit(view).stage(view)
-    return {str(k): str(v) for k, v in out.items()}
+    """Stage of each customer, with " (lapsed)" for lapsed ones (LifecycleState.label)."""
+    out = stager.fit(view).stage_frame(view)
+    assert out["stage"].astype(object).tolist() == stager.stage(view).astype(object).tolist()
+    return {
+        str(k): str(st) + (" (lapsed)" if status == "lapsed" else "")
+        for k, st, status in zip(out.index, out["stage"], out["status"], strict=True)
+    }
+
+
+def _lapsed(label: str) -> bool:
+    return label.endswith("(lapsed)")
 
 
 BASE = {
@@ -48,7 +57,7 @@ def test_each_rule_gives_its_stage() -> None:
         "building": "development",
         "prospect": "acquisition",
         "growing": "development",
-        "overdue": "lapsed",
+        "overdue": "retention (lapsed)",
     }
 
 
@@ -72,10 +81,11 @@ def test_rhythm_rule_uses_own_rhythm_and_grace() -> None:
         "slow_31": {"frequency": 5, "recency": 50.0, "T": 81.0},
     }
     got = _stages(RuleStager(lapse_after=None), view_of(rows))
-    assert got["pause_10"] != "lapsed" and got["pause_14"] == "lapsed"
-    assert got["slow_25"] != "lapsed" and got["slow_31"] == "lapsed"
+    assert not _lapsed(got["pause_10"]) and _lapsed(got["pause_14"])
+    assert got["pause_14"] == "development (lapsed)"  # keeps its stage
+    assert not _lapsed(got["slow_25"]) and _lapsed(got["slow_31"])
     relaxed = _stages(RuleStager(lapse_after=None, lapse_grace=20.0), view_of(rows))
-    assert relaxed["pause_14"] != "lapsed"
+    assert not _lapsed(relaxed["pause_14"])
 
 
 def test_single_buyers_use_the_fitted_typical_rhythm() -> None:
@@ -89,8 +99,10 @@ def test_single_buyers_use_the_fitted_typical_rhythm() -> None:
     }
     stager = RuleStager(lapse_after=None).fit(view_of(rows))
     assert stager.typical_interpurchase_ == pytest.approx(6.0)
-    got = stager.stage(view_of(rows))
-    assert got["once_17"] == "onboarding" and got["once_19"] == "lapsed"
+    got = stager.stage_frame(view_of(rows))
+    assert got.loc["once_17", "status"] == "active" and got.loc["once_19", "status"] == "lapsed"
+    assert (got["stage"][["once_17", "once_19"]] == "onboarding").all()
+    assert "3.2x the base's usual gap of 6.0 weeks" in got.loc["once_19", "stage_reasons"]
 
 
 def test_no_repeaters_fall_back_to_the_grace() -> None:
@@ -100,33 +112,51 @@ def test_no_repeaters_fall_back_to_the_grace() -> None:
     }
     stager = RuleStager(lapse_after=None).fit(view_of(rows))
     assert stager.typical_interpurchase_ is None
-    assert stager.stage(view_of(rows)).tolist() == ["onboarding", "lapsed"]
+    assert stager.stage(view_of(rows)).tolist() == ["onboarding", "onboarding"]
+    assert stager.stage_frame(view_of(rows))["status"].tolist() == ["active", "lapsed"]
 
 
 def test_absolute_limit_and_disabling_rules() -> None:
     # rhythm 20 weeks (3 x 20 = 60): idle 55 lapses only by the absolute limit
     rows = {"slow": {"frequency": 3, "recency": 60.0, "T": 115.0}}
-    assert _stages(RuleStager(), view_of(rows))["slow"] == "lapsed"
-    assert _stages(RuleStager(lapse_after=None), view_of(rows))["slow"] == "retention"
+    got = RuleStager(lapse_after=52.0).fit(view_of(rows)).stage_frame(view_of(rows))
+    assert got.loc["slow", "status"] == "lapsed"
+    assert "beyond the 52-week limit" in got.loc["slow", "stage_reasons"]
+    assert _stages(RuleStager(), view_of(rows))["slow"] == "retention"  # default: no limit
     both_off = RuleStager(lapse_after=None, lapse_factor=None)
     idle = {"gone": {"frequency": 3, "recency": 10.0, "T": 200.0}}
     assert _stages(both_off, view_of(idle))["gone"] == "retention"
 
 
-def test_p_alive_threshold_requires_and_uses_the_column() -> None:
-    stager = RuleStager(p_alive_threshold=0.3)
-    assert "p_alive" in stager.requires
-    assert "p_alive" not in RuleStager().requires
-    view = view_of(BASE).assign(p_alive=[0.9, 0.2, 0.5, 0.1])
-    got = _stages(stager, view)
-    assert got == {
-        "steady": "retention",
-        "young": "lapsed",
-        "single": "onboarding",
-        "building": "lapsed",
+def test_p_alive_must_agree_with_the_rhythm() -> None:
+    assert "p_alive" not in RuleStager().requires  # read when present
+    rows = {
+        # rhythm 4 weeks, idle 20 > 13: the rhythm says lapsed
+        "quiet_low": {"frequency": 10, "recency": 40.0, "T": 60.0},
+        "quiet_high": {"frequency": 10, "recency": 40.0, "T": 60.0},
+        # idle 1 week: the rhythm says active whatever P(alive) says
+        "busy_low": {"frequency": 10, "recency": 59.0, "T": 60.0},
+        # one-time buyers idle 40 weeks (typical gap 4 weeks): BG/NBD's P(alive) = 1 is no
+        # evidence, Pareto/NBD's 0.7 is
+        "once_bgnbd": {"frequency": 0, "recency": 0.0, "T": 40.0},
+        "once_pnbd": {"frequency": 0, "recency": 0.0, "T": 40.0},
     }
-    with pytest.raises(SchemaError, match="p_alive"):
-        stager.fit(view_of(BASE))
+    view = view_of(rows).assign(p_alive=[0.2, 0.8, 0.1, 1.0, 0.7])
+    got = RuleStager().fit(view).stage_frame(view)
+    assert got["status"].tolist() == ["lapsed", "active", "active", "lapsed", "active"]
+    reasons = got["stage_reasons"]
+    assert reasons["quiet_low"].endswith("lapsed: no purchase for 20 weeks, 5.0x its usual gap of "
+                                         "4.0 weeks, P(alive) 0.20")  # fmt: skip
+    assert "but the purchase model disagrees" in reasons["quiet_high"]
+    assert "P(alive)" not in reasons["once_bgnbd"]  # not evidence, not shown
+    # without the column, or with the threshold off, the rhythm alone decides
+    alone = RuleStager().fit(view_of(rows)).stage_frame(view_of(rows))
+    assert alone["status"].tolist() == ["lapsed", "lapsed", "active", "lapsed", "lapsed"]
+    off = RuleStager(p_alive_threshold=None).fit(view).stage_frame(view)
+    assert off["status"].tolist() == alone["status"].tolist()
+    # without the rhythm, the model alone decides (its informative values)
+    model_only = RuleStager(lapse_factor=None).fit(view).stage_frame(view)
+    assert model_only["status"].tolist() == ["lapsed", "active", "lapsed", "active", "active"]
 
 
 def test_onboarding_window_and_purchases() -> None:
@@ -221,6 +251,8 @@ def test_not_a_frame_and_missing_columns() -> None:
         {"lapse_after": -1.0},
         {"p_alive_threshold": 1.5},
         {"breadth_growth": "wide"},
+        {"lapse_grace": -1.0},
+        {"time_unit": "Y"},
     ],
 )
 def test_invalid_parameters_are_refused_at_fit(params: dict[str, object]) -> None:
@@ -265,12 +297,73 @@ def test_stage_distribution_on_make_crm_is_sensible() -> None:
         warnings.simplefilter("ignore")
         crm = make_crm(600, seed=11)
         view = summarize(crm.data, include_records=False)
-    stages = RuleStager().fit(view).stage(view)
-    counts = stages.value_counts()
-    for stage in ("onboarding", "development", "retention", "lapsed"):
+    out = RuleStager().fit(view).stage_frame(view)
+    counts = out["stage"].value_counts()
+    for stage in ("onboarding", "development", "retention"):
         assert counts[stage] >= 0.04 * len(view), counts
+    assert (out["status"] == "lapsed").mean() >= 0.04
     # lapsed customers are mostly truly dead, and most dead customers are lapsed
     alive = crm.truth["alive_at_as_of"].reindex(view.index).to_numpy()
-    lapsed = (stages == "lapsed").to_numpy()
+    lapsed = (out["status"] == "lapsed").to_numpy()
     assert (~alive[lapsed]).mean() > 0.75
     assert lapsed[~alive].mean() > 0.75
+
+
+def test_reasons_state_each_customers_own_numbers() -> None:
+    rows = {
+        **BASE,
+        "prospect": {"n_transactions": 0, "frequency": 0, "recency": None, "T": None},
+        "growing": {"frequency": 19, "recency": 95.0, "T": 96.0, "purchase_trend": 0.5},
+        "overdue": {"frequency": 10, "recency": 40.0, "T": 60.0},
+    }
+    view = view_of(rows)
+    out = RuleStager().fit(view).stage_frame(view)
+    reasons = out["stage_reasons"].to_dict()
+    assert reasons == {
+        "steady": "retention: 20 purchases over 96 weeks, last 1.0 weeks ago, mature: tenure "
+        "96 weeks, purchases steady (trend +0.00)",
+        "young": "onboarding: 4 purchases over 8.0 weeks, last 2.0 weeks ago, within the first "
+        "13 weeks",
+        "single": "onboarding: 1 purchase, 5.0 weeks ago, no repeat purchase yet",
+        "building": "development: 11 purchases over 30 weeks, last 1.0 weeks ago, tenure 30 "
+        "weeks, under the 52 weeks of a mature customer",
+        "prospect": "acquisition: no purchase yet",
+        "growing": "development: 20 purchases over 96 weeks, last 1.0 weeks ago, purchases "
+        "growing (trend +0.50)",
+        "overdue": "retention: 11 purchases over 60 weeks, last 20 weeks ago, mature: tenure "
+        "60 weeks, purchases steady (trend +0.00); lapsed: no purchase for 20 weeks, 5.0x its "
+        "usual gap of 4.0 weeks",
+    }
+    # histories that differ get reasons that differ
+    assert len(set(reasons.values())) == len(reasons)
+    # the unit of the view names the times
+    days = RuleStager(time_unit="D").fit(view).stage_frame(view)["stage_reasons"]
+    assert days["single"] == "onboarding: 1 purchase, 5.0 days ago, no repeat purchase yet"
+
+
+def test_breadth_and_prospect_reasons() -> None:
+    rows = {
+        "broad": {"frequency": 4, "recency": 80.0, "T": 90.0, "n_products": 5},
+        "p": {"n_transactions": 0, "frequency": 0, "recency": None, "T": None},
+    }
+    out = RuleStager().fit(view_of(rows)).stage_frame(view_of(rows))
+    assert out.loc["broad", "stage_reasons"].endswith("1.0 new products per repeat purchase")
+    assert out.loc["p", "status"] == "active"  # prospects never lapse
+
+
+def test_staging_does_not_depend_on_row_order() -> None:
+    view = make_customer_view(80, seed=9).assign(p_alive=np.linspace(0.05, 1.0, 80), n_products=3)
+    out = RuleStager().fit(view).stage_frame(view)
+    shuffled = view.sample(frac=1.0, random_state=3)
+    again = RuleStager().fit(shuffled).stage_frame(shuffled)
+    pd.testing.assert_frame_equal(again.loc[out.index], out)
+    for i in (0, 40, 79):  # one row alone gives its row of the batch
+        pd.testing.assert_frame_equal(RuleStager().fit(view).stage_frame(view.iloc[[i]]),
+                                      out.iloc[[i]])  # fmt: skip
+
+
+def test_input_is_never_mutated() -> None:
+    view = view_of(BASE).assign(p_alive=[0.9, 0.2, 0.5, 0.1])
+    before = view.copy()
+    RuleStager().fit(view).stage_frame(view)
+    pd.testing.assert_frame_equal(view, before)

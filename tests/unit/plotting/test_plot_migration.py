@@ -16,7 +16,7 @@ from crmkit.segmentation import segment_migration
 @pytest.fixture(scope="module")
 def migration() -> object:
     rng = np.random.default_rng(2)
-    stages = np.array(["onboarding", "development", "retention", "lapsed"])
+    stages = np.array(["onboarding", "development", "retention"])
     ids = [f"c{i}" for i in range(120)]
     before = pd.Series(rng.choice(stages, 120), index=ids)
     after = pd.Series(rng.choice(stages, 100), index=ids[20:])
@@ -28,7 +28,7 @@ def test_counts_drop_empty_rows_and_columns(migration: object) -> None:
     assert "acquisition" not in counts.index and "acquisition" not in counts.columns
     assert int(counts.to_numpy().sum()) == migration.n_customers  # type: ignore[attr-defined]
     full = migration_counts(migration, drop_empty=False)
-    assert full.shape == (6, 6)
+    assert full.shape == (5, 5)  # four stages and (new) x four stages and (gone)
 
 
 def test_heatmap_shows_row_shares_and_counts(migration: object, ax: Axes) -> None:

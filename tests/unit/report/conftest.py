@@ -11,9 +11,9 @@ import pytest
 mpl = pytest.importorskip("matplotlib", reason="the report needs matplotlib")
 mpl.use("Agg")
 
+from crmkit.compose import Playbook  # noqa: E402
 from crmkit.datasets import SyntheticCRM, make_crm  # noqa: E402
 from crmkit.report import build_report  # noqa: E402
-from crmkit.report._analyse import default_playbook  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +33,7 @@ def steps() -> list[str]:
 @pytest.fixture(scope="session")
 def playbook(crm: SyntheticCRM) -> Any:
     """The report's default playbook, fitted on the synthetic CRM."""
-    return default_playbook(crm.data).fit(crm.data)
+    return Playbook().fit(crm.data)
 
 
 @pytest.fixture(scope="session")

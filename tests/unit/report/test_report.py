@@ -70,7 +70,9 @@ def test_numbers_match_the_playbook(crm: SyntheticCRM, playbook: Any, full_repor
     assert f'<div class="value">{a["clv"].sum():,.0f}</div>' in glance
     assert f'<div class="value">{a["revenue"].sum():,.0f}</div>' in glance
     churn = _section(full_report, "churn")
-    top = a.sort_values("churn_risk", ascending=False, kind="stable").head(7)
+    # ties in churn risk are broken by the value at risk (clv x churn_risk)
+    ranked = a.assign(at_risk=a["clv"] * a["churn_risk"])
+    top = ranked.sort_values(["churn_risk", "at_risk"], ascending=False, kind="stable").head(7)
     rows = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([\d.]+)%</td>", churn)
     assert [r[0] for r in rows] == [str(i) for i in top.index]
     np.testing.assert_allclose([float(r[1]) for r in rows], 100 * top["churn_risk"], atol=0.06)
