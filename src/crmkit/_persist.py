@@ -271,7 +271,7 @@ class Persistable:
         ----------
         path : str or path-like
             The file.
-        max_bytes : int, default=64 MiB
+        max_bytes : int, default=32 MiB
             Largest file accepted.
 
         Returns
@@ -460,7 +460,7 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> An
     ----------
     path : str or path-like
         The JSON file.
-    max_bytes : int, default=64 MiB
+    max_bytes : int, default=32 MiB
         Largest file accepted.
 
     Returns

@@ -27,14 +27,18 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_LITERAL_CHARS",
+    "MAX_VALUES",
     "decode",
     "nonfinite_fields",
     "parse_document",
     "read_document",
 ]
 
-#: Largest model file read, in bytes (a fitted Playbook takes tens of kB).
-MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Largest model file read, in bytes (a fitted Playbook takes tens of kB; an
+#: item co-purchase recommender of 1,000 products about 20 MB).
+MAX_FILE_BYTES = 32 * 1024 * 1024
+#: Most JSON values in a file (bounds the memory parsing takes: < 100 MB).
+MAX_VALUES = 2_000_000
 #: Deepest nesting of JSON containers and tagged values.
 MAX_DEPTH = 100
 #: Longest number literal (a float needs at most 24 characters, an int64 20).
@@ -97,10 +101,8 @@ def _check_depth(data: Any, source: str) -> None:
                 f"{source}: not a crmkit model file (JSON nested too deeply: more than "
                 f"{MAX_DEPTH} levels)"
             )
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
 
 
 def parse_document(text: str, source: str = "model file") -> dict[str, Any]:
@@ -121,7 +123,8 @@ def parse_document(text: str, source: str = "model file") -> dict[str, Any]:
     Raises
     ------
     ModelFileError
-        For invalid JSON, a literal longer than :data:`MAX_LITERAL_CHARS`,
+        For more than :data:`MAX_VALUES` values, invalid JSON, a literal
+        longer than :data:`MAX_LITERAL_CHARS`,
         ``NaN``/``Infinity`` literals, nesting deeper than
         :data:`MAX_DEPTH` or a top level that is not an object.
 
@@ -134,6 +137,14 @@ def parse_document(text: str, source: str = "model file") -> dict[str, Any]:
     ...
     crmkit.exceptions.ModelFileError: model file: not a crmkit model file: an integer literal ...
     """
+    # every value but the first follows a comma or opens a container: an upper
+    # bound on what parsing would build, counted before anything is built
+    n_values = text.count(",") + text.count("[") + text.count("{") + 1
+    if n_values > MAX_VALUES:
+        raise ModelFileError(
+            f"{source}: not a crmkit model file (up to {n_values} JSON values; at most "
+            f"{MAX_VALUES} are read)"
+        )
     try:
         data = json.loads(
             text,
@@ -169,8 +180,8 @@ def read_document(
     path : str or path-like
         The file.
     max_bytes : int, default=MAX_FILE_BYTES
-        Largest file accepted; a larger one is refused after reading at most
-        ``max_bytes + 1`` bytes.
+        Largest file accepted (32 MiB); a larger one is refused before it is
+        read.
 
     Returns
     -------

@@ -258,8 +258,13 @@ def run_assess(args: argparse.Namespace, progress: Progress) -> str:
         lines.append(f"note: {loaded.n_later:,} transactions after the analysis date left out")
     lines += [f"note: {n}" for n in (*loaded.notes, *getattr(book, "notes_", ()))]
     if "stage" in result:
-        counts = result["stage"].value_counts(sort=False)
-        lines += [_rule("Lifecycle stages"), _table(counts.to_frame("customers"))]
+        counts = result["stage"].value_counts(sort=False).to_frame("customers")
+        if "status" in result:  # lapsed customers keep their stage
+            lapsed = (result["status"].astype(object) == "lapsed").groupby(
+                result["stage"], observed=False
+            )
+            counts["lapsed"] = lapsed.sum().reindex(counts.index).astype(int)
+        lines += [_rule("Lifecycle stages"), _table(counts)]
     if "portfolio" in result:
         counts = result["portfolio"].value_counts(sort=False).sort_index()
         lines += [_rule("Portfolios"), _table(counts.to_frame("customers"))]

@@ -191,7 +191,7 @@ class Playbook(BaseEstimator, Persistable):
     >>> playbook = Playbook().fit(crm.data)
     >>> result = playbook.assess(crm.data)
     >>> result.columns.tolist()[:6]
-    ['stage', 'status', 'clv', 'p_alive', 'expected_purchases', 'loyalty']
+    ['stage', 'status', 'stage_reasons', 'clv', 'p_alive', 'expected_purchases']
     >>> one = playbook.assess_one(crm.data.for_customer(7))
     >>> row = result.loc[7]
     >>> bool(one.clv == row["clv"]), one.care_plan.care_model == row["care_model"]

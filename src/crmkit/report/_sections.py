@@ -10,7 +10,7 @@ import pandas as pd
 from crmkit.compose import distinguishing_digits, format_risk, top_risks
 from crmkit.report._analyse import ReportInputs
 from crmkit.report._html import FigureMaker, cards, data_table, note, section
-from crmkit.report._scores import holdout_scores, score_verdicts
+from crmkit.report._scores import BASELINE, holdout_scores, score_verdicts
 
 __all__ = [
     "UNIT_NAMES",
@@ -478,6 +478,8 @@ def churn_section(inputs: ReportInputs, maker: FigureMaker, top_n: int) -> Secti
         risk: Any = {"churn risk": a.loc[known, "churn_risk"]}
         if "p_alive" in a:
             risk["1 − P(alive)"] = 1.0 - a.loc[known, "p_alive"]
+        if "days_since_last" in a:
+            risk[BASELINE] = a.loc[known, "days_since_last"].astype(float)
         if 0 < int(lost.sum()) < len(lost) and len(lost) >= 10:
             body += (
                 f"<h3>Risk against the holdout (to {hold.end.date()})</h3><p>A customer "
@@ -501,7 +503,7 @@ def churn_section(inputs: ReportInputs, maker: FigureMaker, top_n: int) -> Secti
                 + maker.draw(
                     lambda ax: plot_churn_roc(risk, lost, ax=ax),
                     "ROC curves of the churn risk and, for comparison, of the "
-                    "purchase model's 1 − P(alive).",
+                    "purchase model's 1 − P(alive) and of the days since the last purchase.",
                     size=(4.8, 4.5),
                 )
                 + "</div>"

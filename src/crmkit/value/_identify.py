@@ -31,10 +31,10 @@ __all__ = [
     "EDGE",
     "FLAT_TOLERANCE",
     "CLEAR_CURVATURE",
+    "CLIMB",
     "MODERATE",
     "NOISE_FACTOR",
     "FLAT_LOADING",
-    "PROBE",
     "RISE_TOLERANCE",
     "at_edge",
     "Verdict",
@@ -47,10 +47,10 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 
 #: The search box of the log-parameters is ``[-EDGE, EDGE]`` (``exp(30) ~ 1e13``).
 EDGE = 30.0
-#: How much further out (log-units) the edge probe searches.
-PROBE = 10.0
 #: Log-likelihood rise toward the edge above which a fit "runs to the edge".
 RISE_TOLERANCE = 1e-2
+#: Log-units before the edge over which a still rising likelihood is measured.
+CLIMB = 4.0
 #: Change of the log-likelihood, for parameters moved by a factor of ``e``, below which flat.
 FLAT_TOLERANCE = 1e-3
 #: The change must also exceed this multiple of the objective's rounding noise at the optimum.
@@ -164,8 +164,6 @@ class Verdict:
         rises toward (``"q -> infinity"``, ...); empty otherwise.
     rise : float
         By how much it rises there (0 when it does not).
-    toward : ndarray of shape (n_params,) or None, default=None
-        The log-parameters where it rose most (None when it does not).
 
     Examples
     --------
@@ -176,26 +174,37 @@ class Verdict:
     flat: tuple[str, ...]
     rising: tuple[str, ...]
     rise: float
-    toward: FloatArray | None = None
 
 
-def _march(
-    objective: Objective, theta: FloatArray, d: FloatArray, f0: float
-) -> tuple[float, float]:
-    """Lowest objective along the ray ``theta + t d``, ``t = 1, 2, 4, ...``, inside the box."""
-    best, where = f0, 0.0
-    t = 1.0
-    while np.all(np.abs(theta + t * d) <= EDGE):
-        try:
-            f = float(objective(theta + t * d)[0])
-        except (FloatingPointError, ValueError, ZeroDivisionError):
-            break
-        if not np.isfinite(f) or f > f0 + 1.0:  # clearly worse out there
-            break
-        if f < best:
-            best, where = f, t
-        t *= 2.0
-    return best, where
+def _to_edge(theta: FloatArray, d: FloatArray) -> float:
+    """How far (``t >= 0``) the ray ``theta + t d`` runs inside the box ``[-EDGE, EDGE]``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(d > 0, (EDGE - theta) / d, np.where(d < 0, (-EDGE - theta) / d, np.inf))
+    return float(max(0.0, np.min(room)))
+
+
+def _noise(objective: Objective, theta: FloatArray, f0: float) -> float:
+    """Rounding noise of the objective at ``theta``: the largest change for a step of 1e-6."""
+    noise = max(_change(objective, theta + 1e-6 * e, f0) for e in np.eye(len(theta)))
+    return noise if np.isfinite(noise) else 0.0
+
+
+def _climb(objective: Objective, theta: FloatArray, d: FloatArray, f0: float) -> float:
+    """How much the objective still falls over the last ``CLIMB`` log-units before the edge.
+
+    Only when it is no worse at the edge than at ``theta`` (else the ray
+    leaves a maximum); net of the rounding noise at the edge. Zero when it
+    does not fall.
+    """
+    end = theta + _to_edge(theta, d) * d
+    try:
+        f_end = float(objective(end)[0])
+        f_back = float(objective(end - CLIMB * d)[0])
+    except (FloatingPointError, ValueError, ZeroDivisionError):
+        return 0.0
+    if not (np.isfinite(f_end) and np.isfinite(f_back)) or f_end > f0 + FLAT_TOLERANCE:
+        return 0.0
+    return max(0.0, f_back - f_end - NOISE_FACTOR * _noise(objective, end, f_end))
 
 
 def diagnose(
@@ -204,20 +213,23 @@ def diagnose(
     """Decide whether a fit is identified, flat, or rising toward the edge.
 
     Probed directions (unit vectors of the log-parameters): the eigenvectors
-    of ``hess_log``, every axis and every pair of axes (``e_i +- e_j``).
-    Along each, both ways, the objective is evaluated at ``t = 1, 2, 4, ...``
-    log-units out to ``EDGE + PROBE``.
+    of ``hess_log``, every axis and every pair of axes (``e_i +- e_j``),
+    each both ways. ``noise`` is the objective's rounding noise (the largest
+    change for a step of ``1e-6`` along an axis; negligible except at
+    extreme parameters, where the likelihood's terms cancel).
 
-    * If it falls anywhere below its value at ``theta`` by more than
-      :data:`RISE_TOLERANCE` plus :data:`NOISE_FACTOR` times its rounding
-      noise there (the largest change for a step of ``1e-6`` along an
-      axis), the log-likelihood keeps rising toward the edge: ``rising``
-      names the limits.
-    * Else a direction is flat when a step of ``t = 1`` (all parameters
-      along it by a factor of ``e``) changes it by less than
-      :data:`FLAT_TOLERANCE` (plus the same noise allowance) both ways; the
-      parameters with a component of at least :data:`FLAT_LOADING` are
-      named, and so are parameters on the edge of the box.
+    * Rising: along some ray the objective at the edge of the box
+      ``[-EDGE, EDGE]`` is no worse than at ``theta`` and still falls, over
+      the last :data:`CLIMB` log-units before the edge, by more than
+      :data:`RISE_TOLERANCE` plus :data:`NOISE_FACTOR` times the noise
+      there: the log-likelihood grows toward the edge and does not level
+      off. ``rising`` names the limits.
+    * Else a direction is flat when a step of 1 (all parameters along it by
+      a factor of ``e``) changes the objective by less than
+      :data:`FLAT_TOLERANCE` plus :data:`NOISE_FACTOR` times the noise at
+      ``theta``, one way or the other; the parameters with a component of
+      at least :data:`FLAT_LOADING` are named, and so are parameters on the
+      edge of the box.
 
     A fit with every log-parameter within ``+-MODERATE`` and every
     eigenvalue of ``hess_log`` at least :data:`CLEAR_CURVATURE` is
@@ -249,8 +261,8 @@ def diagnose(
     ('r', 'alpha')
     >>> def bowl(t):
     ...     return float(t @ t), 2 * t
-    >>> diagnose(bowl, np.zeros(2), 2 * np.eye(2), ["r", "alpha"])
-    Verdict(flat=(), rising=(), rise=0.0)
+    >>> diagnose(bowl, np.zeros(2), 2 * np.eye(2), ["r", "alpha"]).flat
+    ()
     >>> def ramp(t):  # the likelihood grows without bound as r -> infinity
     ...     return -float(t[0]), np.array([-1.0, 0.0])
     >>> diagnose(ramp, np.zeros(2), np.zeros((2, 2)), ["r", "alpha"]).rising
@@ -263,32 +275,23 @@ def diagnose(
         return Verdict((), (), 0.0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         f0 = float(objective(theta)[0])
-        # rounding noise of the objective here (large at extreme parameters)
-        noise = max(_change(objective, theta + 1e-6 * e, f0) for e in np.eye(len(theta)))
-        allowance = NOISE_FACTOR * (noise if np.isfinite(noise) else 0.0)
+        allowance = NOISE_FACTOR * _noise(objective, theta, f0)
         flagged = edge.copy()
-        best_rise, best_dir, best_t = 0.0, np.zeros(len(theta)), 0.0
+        best_rise, best_dir = 0.0, np.zeros(len(theta))
         for d in _probe_directions(hess_log):
             steps = []
-            for sign in (1.0, -1.0):
-                steps.append(_change(objective, theta + sign * d, f0))
-                lowest, t = _march(objective, theta, sign * d, f0)
-                if f0 - lowest > best_rise:
-                    best_rise, best_dir, best_t = f0 - lowest, sign * d, t
+            for ray in (d, -d):
+                steps.append(_change(objective, theta + ray, f0))
+                climb = _climb(objective, theta, ray, f0)
+                if climb > best_rise:
+                    best_rise, best_dir = climb, ray
             if min(steps) < FLAT_TOLERANCE + allowance:
                 flagged |= np.abs(d) >= FLAT_LOADING
-        if best_rise > RISE_TOLERANCE + allowance:
-            # the rise must also stand out of the rounding noise where it was found
-            far = theta + best_t * best_dir
-            f_far = f0 - best_rise
-            far_noise = max(_change(objective, far + 1e-6 * e, f_far) for e in np.eye(len(theta)))
-            if not best_rise > RISE_TOLERANCE + NOISE_FACTOR * far_noise:
-                best_rise = 0.0
-    if best_rise > RISE_TOLERANCE + allowance:
+    if best_rise > RISE_TOLERANCE:
         rising = tuple(
             f"{n} -> {'infinity' if v > 0 else '0'}"
             for n, v in zip(names, best_dir, strict=True)
             if abs(v) >= FLAT_LOADING
         )
-        return Verdict((), rising, best_rise, theta + best_t * best_dir)
+        return Verdict((), rising, best_rise)
     return Verdict(tuple(n for n, flag in zip(names, flagged, strict=True) if flag), (), 0.0)

@@ -417,33 +417,10 @@ def _conclude(
     tol: float,
     diagnostics: dict[str, Any],
 ) -> MLEResult:
-    """The result at ``theta``, after following any rise of the likelihood left inside the box.
-
-    Where :func:`~crmkit.value._identify.diagnose` finds the likelihood
-    still rising at a point inside the box, the optimiser stopped short (on
-    a plateau of rounding noise): it is restarted from there. A rise that
-    leads beyond the box means the likelihood has no maximum to report.
-    """
-    for _ in range(_RESTARTS + 1):
-        result, verdict = _result(objective, np.exp(theta), n_iter, message, names, penalizer)
-        if not verdict.rising:
-            return result
-        toward = verdict.toward
-        if toward is None or at_edge(toward).any() or np.any(np.abs(toward) > EDGE):
-            break
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            res = optimize.minimize(
-                pen,
-                toward,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[(-EDGE, EDGE)] * len(theta),
-                options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 20},
-            )
-        if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
-            break
-        theta = np.asarray(res.x, dtype=np.float64)
-        n_iter += int(res.nit)
+    """The result at ``theta``, or the error when the likelihood rises toward the edge."""
+    result, verdict = _result(objective, np.exp(theta), n_iter, message, names, penalizer)
+    if not verdict.rising:
+        return result
     raise ConvergenceError(
         f"{model} ran to the edge of the parameter space ({', '.join(verdict.rising)}): "
         f"the log-likelihood rises by {verdict.rise:.3g} toward it, so the data cannot "
@@ -456,8 +433,6 @@ def _conclude(
     )
 
 
-#: Restarts of the optimiser from a point where the likelihood was still rising.
-_RESTARTS = 3
 _NEWTON_MESSAGE = "Newton iterations converged (decrement below tolerance)"
 
 

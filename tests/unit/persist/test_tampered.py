@@ -246,6 +246,10 @@ CASES: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
         lambda: _deep_models(60),
         ("nested too deeply",),
     ),
+    "two_million_values": (
+        lambda: '{"a": [' + "0," * 2_000_000 + "0]}",
+        ("JSON values; at most 2000000 are read",),
+    ),
     # ---- files
     "binary_garbage": (lambda: bytes(range(256)) * 64, ("not UTF-8",)),
     "truncated": (lambda: json.dumps(_bg())[:200], ("invalid or truncated JSON",)),
@@ -291,13 +295,18 @@ def test_tampered_file_is_refused_fast_and_small(name: str, tmp_path: Path) -> N
     assert peak < 100 * MB, f"{name}: {peak / MB:.0f} MB"
 
 
+def test_missing_file_is_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        crmkit.load(tmp_path / "nothing.json")
+
+
 def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     with path.open("wb") as fh:  # a sparse 1 GB file: nothing of it is read
         fh.truncate(1024 * MB)
     tracemalloc.start()
     try:
-        with pytest.raises(ModelFileError, match="larger than 67108864 bytes"):
+        with pytest.raises(ModelFileError, match="larger than 33554432 bytes"):
             crmkit.load(path)
         _, peak = tracemalloc.get_traced_memory()
     finally:

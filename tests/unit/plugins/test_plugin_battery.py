@@ -155,7 +155,7 @@ class Silence(PluginBase):
 
     @property
     def provides(self) -> tuple[str, ...]:
-        return ("stage",)
+        return ("stage", "status", "stage_reasons")
 
     def fit(self, view: pd.DataFrame) -> Silence:
         validate_view(
@@ -168,13 +168,21 @@ class Silence(PluginBase):
         check_is_fitted(self, "fitted_")
         validate_view(view, "Silence", required=self.requires, numeric=self.requires)
         freq = view["frequency"].to_numpy()
-        codes = np.select(
-            [view["days_since_last"].to_numpy() > self.lapse_days, freq == 0, freq < 3],
-            [4, 1, 2],
-            default=3,
-        )
+        codes = np.select([freq == 0, freq < 3], [1, 2], default=3)
         labels = pd.Categorical.from_codes(codes, categories=list(STAGES))
         return pd.Series(labels, index=view.index, name="stage")
+
+    def stage_frame(self, view: pd.DataFrame) -> pd.DataFrame:
+        stage = self.stage(view)
+        silent = view["days_since_last"].to_numpy() > self.lapse_days
+        status = pd.Categorical(
+            np.where(silent, "lapsed", "active"), categories=["active", "lapsed"]
+        )
+        days = view["days_since_last"].tolist()
+        reasons = [f"{s}: silent {d:g} days" for s, d in zip(stage, days, strict=True)]
+        return pd.DataFrame(
+            {"stage": stage, "status": status, "stage_reasons": reasons}, index=view.index
+        )
 
     def _get_state(self) -> dict[str, Any] | None:
         return {"fitted": True} if hasattr(self, "fitted_") else None

@@ -73,9 +73,14 @@ def test_numbers_match_the_playbook(crm: SyntheticCRM, playbook: Any, full_repor
     # ties in churn risk are broken by the value at risk (clv x churn_risk)
     ranked = a.assign(at_risk=a["clv"] * a["churn_risk"])
     top = ranked.sort_values(["churn_risk", "at_risk"], ascending=False, kind="stable").head(7)
-    rows = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([\d.]+)%</td>", churn)
+    first_table = churn[: churn.index("</table>")]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([^<]+)</td>", first_table)
     assert [r[0] for r in rows] == [str(i) for i in top.index]
-    np.testing.assert_allclose([float(r[1]) for r in rows], 100 * top["churn_risk"], atol=0.06)
+    shown = [
+        1.0 - float(r[1].split("−")[1]) if "−" in r[1] else float(r[1].rstrip("%")) / 100
+        for r in rows
+    ]
+    np.testing.assert_allclose(shown, top["churn_risk"], atol=0.0006)
     pulse = _section(full_report, "pulse")
     assert "<svg" in pulse and "NPS, all answers" in pulse
 
