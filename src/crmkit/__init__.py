@@ -25,7 +25,11 @@ from crmkit._persist import load
 from crmkit._version import __version__
 from crmkit.data import ColumnMap, CustomerData, summarize
 
-_LAZY_NAMES = {"Playbook": "crmkit.compose"}
+_LAZY_NAMES = {
+    "Playbook": "crmkit.compose",
+    "spreadsheet_safe": "crmkit._export",
+    "write_table": "crmkit._export",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
     from crmkit import (
@@ -47,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
         testing,
         value,
     )
+    from crmkit._export import spreadsheet_safe, write_table
     from crmkit.compose import Playbook
 
 _SUBPACKAGES = frozenset({
@@ -77,9 +82,11 @@ __all__ = [
     "plugins",
     "report",
     "segmentation",
+    "spreadsheet_safe",
     "summarize",
     "testing",
     "value",
+    "write_table",
 ]
 
 

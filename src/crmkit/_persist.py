@@ -179,6 +179,13 @@ class Persistable:
             Keys ``crmkit_version``, ``schema_version``, ``model_type``,
             ``params`` and ``state`` (None when unfitted).
 
+        Raises
+        ------
+        InvalidParameterError
+            For a value that cannot be saved, or a fitted state holding NaN
+            or infinity outside the fields listed in ``_nonfinite_state``
+            (the reader would refuse the file).
+
         Examples
         --------
         >>> from crmkit._estimator import BaseEstimator
@@ -190,6 +197,15 @@ class Persistable:
         {'__dict__': {'k': 1}}
         """
         state = self._get_state()
+        if state is not None:
+            bad = _nonfinite_state_fields(self, state)
+            if bad:
+                raise InvalidParameterError(
+                    f"cannot save this {type(self).__name__}: its fitted state holds "
+                    f"{', '.join(bad[:3])}, and a saved fitted state may be non-finite only "
+                    f"in the fields of {type(self).__name__}._nonfinite_state "
+                    f"{sorted(self._nonfinite_state)}"
+                )
         return {
             "crmkit_version": _version(),
             "schema_version": SCHEMA_VERSION,
@@ -291,6 +307,13 @@ class Persistable:
         return obj
 
 
+def _nonfinite_state_fields(obj: Persistable, state: Mapping[str, Any]) -> list[str]:
+    allowed = obj._nonfinite_state
+    return [
+        f for k, v in state.items() if k not in allowed for f in nonfinite_fields(v, f"state.{k}")
+    ]
+
+
 def _check_header(data: Any, where: str) -> None:
     if not isinstance(data, Mapping):
         raise ModelFileError(f"{where}not a crmkit model file: expected a JSON object")
@@ -304,14 +327,9 @@ def _check_header(data: Any, where: str) -> None:
             f"has the fields {sorted(_DOCUMENT_KEYS)}"
         )
     version = data["schema_version"]
-    if (
-        isinstance(version, bool)
-        or not isinstance(version, int)
-        or version not in READABLE_SCHEMA_VERSIONS
-    ):
-        newer = " (written by a newer crmkit)" if isinstance(version, int) and not isinstance(
-            version, bool
-        ) and version > SCHEMA_VERSION else ""
+    is_int = isinstance(version, int) and not isinstance(version, bool)
+    if not is_int or version not in READABLE_SCHEMA_VERSIONS:
+        newer = " (written by a newer crmkit)" if is_int and version > SCHEMA_VERSION else ""
         raise ModelFileError(
             f"{where}unsupported model file schema version {version!r:.40}{newer}; this "
             f"crmkit reads versions {sorted(READABLE_SCHEMA_VERSIONS)}"
@@ -372,10 +390,7 @@ def _restore(obj: Persistable, state: dict[str, Any], where: str) -> None:
             f"{where}field 'state': malformed fitted state for {model_type}: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    allowed = obj._nonfinite_state
-    bad = [
-        f for k, v in state.items() if k not in allowed for f in nonfinite_fields(v, f"state.{k}")
-    ]
+    bad = _nonfinite_state_fields(obj, state)
     if bad:
         raise ModelFileError(
             f"{where}field {bad[0].split(' ')[0]!r}: a {model_type} file holds a non-finite "

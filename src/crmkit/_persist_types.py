@@ -22,7 +22,6 @@ can never make crmkit import a module of its choosing.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +123,8 @@ def _top_package(dotted: str) -> str:
 
 
 def _from_entry_points(model_type: str) -> type[Persistable] | None:
+    import importlib.metadata  # only when a file names a type crmkit does not know
+
     from crmkit._persist import Persistable
 
     package = _top_package(model_type)

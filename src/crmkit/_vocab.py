@@ -48,7 +48,8 @@ LAPSED = "lapsed"
 
 #: The statuses of a customership. There is no "lost": in records without
 #: contracts a defection is never observed, and customers the rules call
-#: lapsed still come back (on CDNOW about one in six within nine months).
+#: lapsed still come back (on CDNOW 18 % within nine months; 38 % of those
+#: with a Pareto/NBD P(alive) below 0.1).
 STATUSES: tuple[str, ...] = (ACTIVE, LAPSED)
 
 #: The column holding the stage.

@@ -94,9 +94,12 @@ FITS: Mapping[str, Callable[[], Any]] = {
     "playbook": _playbook,
 }
 
-#: Playbook columns whose values are recorded (numbers compared to 1e-9, labels exactly)
-PLAYBOOK_NUMBERS = ("clv", "p_alive", "expected_purchases", "loyalty", "churn_risk")
-PLAYBOOK_LABELS = ("stage", "status", "portfolio", "care_model")
+#: Playbook columns whose values are recorded: what its fitted models compute
+#: (compared to 1e-9). The columns of its rule-based steps (stages, churn
+#: risk, care) follow each release's documented rules; a later release only
+#: has to produce them.
+PLAYBOOK_NUMBERS = ("clv", "p_alive", "expected_purchases", "loyalty")
+PLAYBOOK_COLUMNS = ("stage", "status", "churn_risk", "care_model")
 
 
 def _floats(values: Any) -> list[float | None]:
@@ -156,7 +159,8 @@ def predictions(name: str, model: Any) -> dict[str, list[Any]]:
             out = model.assess(cdnow_data(N_ROWS))
         result: dict[str, list[Any]] = {"customer_id": [str(c) for c in out.index]}
         result.update({c: _floats(out[c]) for c in PLAYBOOK_NUMBERS})
-        result.update({c: [str(v) for v in out[c]] for c in PLAYBOOK_LABELS})
+        result["columns"] = [c for c in PLAYBOOK_COLUMNS if c in out.columns and
+                             out[c].notna().all()]  # fmt: skip
         return result
     raise KeyError(name)
 

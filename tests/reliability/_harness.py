@@ -82,8 +82,9 @@ class Case:
     ----------
     id : str
         A readable name (the pytest id).
-    stage : {"summarize", "fit", "predict", "playbook", "load"}
-        The pipeline stage the input reaches.
+    stage : {"summarize", "fit", "predict", "playbook", "load", "export"}
+        The pipeline stage the input reaches ("export": files written, the
+        command line).
     run : callable
         ``run(ctx) -> result``.
     expect : Raises or Handled

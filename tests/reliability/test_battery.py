@@ -17,7 +17,14 @@ import pytest
 import crmkit
 from crmkit.value._bgnbd import BetaGeo
 from crmkit.value._gammagamma import GammaGamma
-from tests.reliability import _cases_data, _cases_files, _cases_models, _cases_shapes, _fitted
+from tests.reliability import (
+    _cases_data,
+    _cases_files,
+    _cases_hostile,
+    _cases_models,
+    _cases_shapes,
+    _fitted,
+)
 from tests.reliability._harness import Case, Context, base_tx, check_outcome, summarize
 
 #: The battery's base data has 40 customers, too few for the value models to
@@ -32,8 +39,9 @@ CASES: list[Case] = [
     *_cases_shapes.CASES,
     *_cases_models.CASES,
     *_cases_files.CASES,
+    *_cases_hostile.CASES,
 ]
-STAGES = ("summarize", "fit", "predict", "playbook", "load")
+STAGES = ("summarize", "fit", "predict", "playbook", "load", "export")
 
 
 def _fitted_playbook() -> crmkit.compose.Playbook:

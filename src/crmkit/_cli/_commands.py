@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from crmkit._cli._data import Loaded, add_data_arguments, load_records
-from crmkit._cli._io import InputError, write_table
+from crmkit._cli._io import InputError, write_output
 from crmkit._cli._progress import Progress
+from crmkit._cli._safety import check_outputs
 
 __all__ = ["COMMANDS", "MODELS", "add_commands", "parse_playbook_spec"]
 
@@ -24,6 +25,14 @@ _UNITS = {"D": "days", "W": "weeks", "M": "months"}
 
 def _rule(title: str) -> str:
     return f"\n{title}\n{'-' * len(title)}"
+
+
+def _wrote(n_quoted: int) -> str:
+    """The note on cells quoted for spreadsheets ("" when none were)."""
+    if not n_quoted:
+        return ""
+    return (f"\nquoted {n_quoted:,} text cells that a spreadsheet would run as formulas "
+            "(they start with =, +, -, @, tab or CR); --raw writes them as they are")
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -53,6 +62,7 @@ def run_summarize(args: argparse.Namespace, progress: Progress) -> str:
     """
     from crmkit.data import summarize
 
+    check_outputs(args, {"--out": (args.out, "table")})
     loaded = load_records(args, progress)
     data = loaded.data
     progress.start("summarising the customers")
@@ -95,9 +105,10 @@ def run_summarize(args: argparse.Namespace, progress: Progress) -> str:
         _table(view[cols].describe().T[["mean", "std", "min", "25%", "50%", "75%", "max"]]),
     ]
     if args.out:
-        path = write_table(view, args.out)
+        path, n_quoted = write_output(view, args.out, safe=not args.raw)
         lines.append(
             f"\nwrote the customer view ({len(view):,} rows, {view.shape[1]} columns) to {path}"
+            + _wrote(n_quoted)
         )
     return "\n".join(lines)
 
@@ -122,9 +133,11 @@ def run_fit(args: argparse.Namespace, progress: Progress) -> str:
     --------
     See ``tests/integration/test_cli_commands.py``.
     """
+    from crmkit._export import atomic_write
     from crmkit.compose._steps import value_model
     from crmkit.data import summarize
 
+    check_outputs(args, {"--out": (args.out, "json")})
     loaded = load_records(args, progress)
     progress.start("summarising the customers")
     view = summarize(loaded.data)
@@ -143,7 +156,8 @@ def run_fit(args: argparse.Namespace, progress: Progress) -> str:
         + f" after {model.n_iter_} iterations",
     ]
     if args.out:
-        model.save(args.out)
+        with atomic_write(args.out) as tmp:
+            model.save(tmp)
         lines.append(f"saved the model to {args.out}")
     return "\n".join(lines)
 
@@ -244,6 +258,10 @@ def run_assess(args: argparse.Namespace, progress: Progress) -> str:
     --------
     See ``tests/integration/test_cli_commands.py``.
     """
+    from crmkit._export import atomic_write
+
+    check_outputs(args, {"--out": (args.out, "table"),
+                         "--save-playbook": (args.save_playbook, "json")})
     loaded = load_records(args, progress)
     data = loaded.data
     book = _playbook(args, loaded)
@@ -278,10 +296,12 @@ def run_assess(args: argparse.Namespace, progress: Progress) -> str:
         shown["churn_risk"] = top["churn_risk"].map(lambda x: format_risk(x, digits))
         lines += [_rule("Highest churn risks (ties: highest value at risk first)"), _table(shown)]
     if args.out:
-        path = write_table(result, args.out)
-        lines.append(f"\nwrote {len(result):,} assessments ({result.shape[1]} columns) to {path}")
+        path, n_quoted = write_output(result, args.out, safe=not args.raw)
+        lines.append(f"\nwrote {len(result):,} assessments ({result.shape[1]} columns) to {path}"
+                     + _wrote(n_quoted))
     if args.save_playbook:
-        book.save(args.save_playbook)
+        with atomic_write(args.save_playbook) as tmp:
+            book.save(tmp)
         lines.append(f"saved the fitted playbook to {args.save_playbook}")
     return "\n".join(lines)
 
@@ -309,24 +329,28 @@ def run_report(args: argparse.Namespace, progress: Progress) -> str:
     --------
     See ``tests/integration/test_cli_commands.py``.
     """
+    from crmkit._export import atomic_write
     from crmkit.report import write_report
 
+    check_outputs(args, {"--out": (args.out, "html")})
     loaded = load_records(args, progress)
     target = Path(args.out)
     if not target.parent.exists():
         raise InputError(f"{target}: the directory {target.parent} does not exist")
     holdout = loaded.transactions if loaded.n_later else None
-    path = write_report(
-        target,
-        loaded.data,
-        holdout=holdout,
-        columns=loaded.columns,
-        holdout_end=args.holdout_end,
-        title=args.title,
-        top_n=args.top,
-        migration_days=args.migration_days,
-        progress=progress.start,
-    )
+    with atomic_write(target) as tmp:  # an error leaves no half-written page
+        write_report(
+            tmp,
+            loaded.data,
+            holdout=holdout,
+            columns=loaded.columns,
+            holdout_end=args.holdout_end,
+            title=args.title,
+            top_n=args.top,
+            migration_days=args.migration_days,
+            progress=progress.start,
+        )
+    path = target
     progress.done()
     lines = [
         f"crmkit report: wrote {path} ({path.stat().st_size / 1024:,.0f} KiB) for "
@@ -347,6 +371,15 @@ COMMANDS: dict[str, Command] = {
     "assess": run_assess,
     "report": run_report,
 }
+
+
+def _add_raw(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="write text cells exactly as they are; by default CSV text starting with =, +, "
+        "-, @, tab or CR gets a leading ' so that spreadsheets do not run it as a formula",
+    )
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -375,6 +408,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     add_data_arguments(p)
     p.add_argument("--out", metavar="PATH", help="write the customer view (.csv or .parquet)")
+    _add_raw(p)
 
     p = sub.add_parser(
         "fit",
@@ -403,6 +437,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "playbook; 'signals' uses the churn signals the records can feed)",
     )
     p.add_argument("--out", metavar="PATH", help="write the assessments (.csv or .parquet)")
+    _add_raw(p)
     p.add_argument(
         "--include-view", action="store_true", help="also write the customer view's columns"
     )

@@ -12,7 +12,15 @@ import pandas as pd
 
 from crmkit.data import RECORD_KINDS, RECORD_SCHEMAS, ColumnMap
 
-__all__ = ["InputError", "id_columns", "parse_pairs", "read_mapping", "read_table", "write_table"]
+__all__ = [
+    "InputError",
+    "id_columns",
+    "parse_pairs",
+    "read_mapping",
+    "read_table",
+    "write_output",
+    "write_table",
+]
 
 _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
 _PARQUET = (".parquet", ".pq")
@@ -108,8 +116,15 @@ def read_table(
     return frame
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, safe: bool = True) -> Path:
     """Write a frame (index as the first column) as CSV or Parquet, by the file's extension.
+
+    The file is written atomically (a temporary file in the same folder
+    replaces it once complete) and, as CSV, spreadsheet-safe: text cells
+    that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return) get a leading single quote
+    unless ``safe=False`` (the ``--raw`` flag); see
+    :func:`crmkit.spreadsheet_safe`.
 
     Parameters
     ----------
@@ -117,6 +132,8 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         The rows; the index is written as a column.
     path : str or Path
         ``.csv`` or ``.parquet``/``.pq``.
+    safe : bool, default=True
+        Neutralise formula-like text in CSV output.
 
     Returns
     -------
@@ -134,20 +151,55 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     >>> df = pd.DataFrame({"x": [1]}, index=pd.Index(["a"], name="customer_id"))
     >>> write_table(df, f).read_text().splitlines()
     ['customer_id,x', 'a,1']
+    >>> df = pd.DataFrame({"x": [1]}, index=pd.Index(["=1+2"], name="customer_id"))
+    >>> write_table(df, f).read_text().splitlines()[1]
+    "'=1+2,1"
     """
+    return write_output(frame, path, safe=safe)[0]
+
+
+def write_output(frame: pd.DataFrame, path: str | Path, *, safe: bool = True) -> tuple[Path, int]:
+    """:func:`write_table`, also returning how many cells were neutralised.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows; the index is written as a column.
+    path : str or Path
+        ``.csv`` or ``.parquet``/``.pq``.
+    safe : bool, default=True
+        Neutralise formula-like text in CSV output.
+
+    Returns
+    -------
+    path : Path
+    n_quoted : int
+        Text cells given a leading quote (0 with ``safe=False`` or Parquet).
+
+    Raises
+    ------
+    InputError
+        For an unsupported extension or a missing directory.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "out.csv"
+    >>> df = pd.DataFrame({"x": ["@SUM(A1)"]}, index=pd.Index(["+cmd"], name="customer_id"))
+    >>> write_output(df, f)[1]
+    2
+    """
+    from crmkit._export import write_table as write_safely
+
     p = Path(path)
-    kind = _kind_of(p, "output")
+    _kind_of(p, "output")
     if not p.parent.exists():
         raise InputError(f"{p}: the directory {p.parent} does not exist")
-    out = frame.reset_index()
-    if kind == "parquet":
-        try:
-            out.to_parquet(p, index=False)
-        except ImportError as exc:
-            raise InputError(f"{p}: writing Parquet needs pyarrow (pip install pyarrow)") from exc
-    else:
-        out.to_csv(p, index=False)
-    return p
+    try:
+        n_quoted = write_safely(frame.reset_index(), p, safe=safe, index=False)
+    except ImportError as exc:
+        raise InputError(f"{p}: writing Parquet needs pyarrow (pip install pyarrow)") from exc
+    return p, n_quoted
 
 
 def _toml_loads(text: str, path: Path) -> Any:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.compose._defaults import AUTO, Resolution
-from crmkit.exceptions import ConvergenceError, DataWarning, SchemaError
+from crmkit.exceptions import ConvergenceError, ConvergenceWarning, DataWarning, SchemaError
 
 __all__ = [
     "DEFAULT_PENALIZER",
@@ -81,8 +81,12 @@ def fit_purchase_model(spec: Any, view: pd.DataFrame, resolution: Resolution) ->
 
     ``"auto"`` is :func:`default_purchase_model`, fitted when the view has
     at least :data:`MIN_REPEAT_BUYERS` repeat buyers and the fit succeeds;
-    otherwise the playbook goes without (None, with a note). A model the
-    user chose is fitted as it is (its errors propagate).
+    otherwise the playbook goes without (None, with a note). A fit whose
+    likelihood is flat in some parameters (a
+    :class:`~crmkit.exceptions.ConvergenceWarning`, e.g. nobody has visibly
+    dropped out yet) is kept, its predictions being usable, and the warning
+    becomes a note. A model the user chose is fitted as it is (its errors
+    and warnings propagate).
 
     Parameters
     ----------
@@ -134,15 +138,29 @@ def fit_purchase_model(spec: Any, view: pd.DataFrame, resolution: Resolution) ->
             )
             return None
     try:
-        model.fit(view)
+        flat = _fit_noting_flatness(model, view)
     except (SchemaError, ConvergenceError) as exc:
         resolution.note(
             f"value: the purchase model could not be fitted ({str(exc).splitlines()[0]}); "
             "no clv, p_alive or expected_purchases"
         )
         return None
+    if flat:  # predictions stay usable: the note says which parameters the data left open
+        resolution.note(f"value: {flat}")
     resolution.say("purchase_model", f"{name} (auto, penalizer {DEFAULT_PENALIZER:g})")
     return model
+
+
+def _fit_noting_flatness(model: Any, view: pd.DataFrame) -> str:
+    """Fit ``model``; a ConvergenceWarning becomes the returned text (others re-warn)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(view)
+    flat = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for w in caught:
+        if w not in flat:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return str(flat[0].message).split(". ")[0] if flat else ""
 
 
 def spend_view(view: pd.DataFrame) -> pd.DataFrame:
@@ -192,8 +210,11 @@ def fit_spend_model(model: Any, view: pd.DataFrame, resolution: Resolution, *, c
         Receives the notes.
     chosen : bool
         Whether the user chose this model (then leaving buyers out also
-        warns); with the default (``"auto"``) a model that cannot be fitted
-        gives way to observed spend (None) with a note.
+        warns); with the default (``"auto"``) a model that cannot be fitted,
+        or whose fit is not identified (a
+        :class:`~crmkit.exceptions.ConvergenceWarning`: the spread of spend
+        between customers runs to zero, where each customer's own mean is
+        the answer), gives way to observed spend (None) with a note.
 
     Returns
     -------
@@ -249,17 +270,26 @@ def fit_spend_model(model: Any, view: pd.DataFrame, resolution: Resolution, *, c
             f"{_MIN_SPENDERS}); purchases are valued at each customer's observed spend"
         )
         return None
-    try:
+    fitted = f"{name} fitted on {spenders} repeat buyers with positive spend"
+    if chosen:
         model.fit(fit_on)
+        resolution.say("spend_model", fitted)
+        return model
+    try:
+        flat = _fit_noting_flatness(model, fit_on)
     except (SchemaError, ConvergenceError) as exc:
-        if chosen:
-            raise
         resolution.note(
             f"spend model: {name} could not be fitted ({str(exc).splitlines()[0]}); purchases "
             "are valued at each customer's observed spend"
         )
         return None
-    resolution.say("spend_model", f"{name} fitted on {spenders} repeat buyers with positive spend")
+    if flat:  # the data cannot identify the spread of spend between customers
+        resolution.note(
+            f"spend model: not identified ({flat}); purchases are valued at each customer's "
+            "observed spend, the limit such a fit runs to"
+        )
+        return None
+    resolution.say("spend_model", fitted)
     return model
 
 

@@ -19,6 +19,7 @@ from crmkit.data._columns import (
     RoleSpec,
 )
 from crmkit.data._container import CustomerData, DroppedRows, ValidationReport
+from crmkit.data._integrity import UnmatchedRows
 from crmkit.data._split import calibration_holdout
 from crmkit.data._summarize import summarize
 
@@ -31,6 +32,7 @@ __all__ = [
     "CustomerData",
     "DroppedRows",
     "RoleSpec",
+    "UnmatchedRows",
     "ValidationReport",
     "calibration_holdout",
     "summarize",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.data._columns import RECORD_KINDS, TIME_UNITS, ColumnMap
+from crmkit.data._integrity import UnmatchedRows, check_references, unmatched_message
 from crmkit.data._validate import as_timestamp, raise_if, to_pandas, validate_frame
 from crmkit.exceptions import (
     CustomerNotFoundError,
@@ -64,7 +65,10 @@ class ValidationReport:
     dropped : tuple of DroppedRows
         Rows left out, per kind and reason.
     notes : tuple of str
-        Other observations (duplicates, unknown references ...).
+        Other observations (duplicates, rows that do not join ...).
+    unmatched : tuple of UnmatchedRows
+        Rows, per record kind, whose customer (or campaign) id is unknown:
+        kept, but counted for no customer (also summed up in ``notes``).
 
     Examples
     --------
@@ -76,6 +80,22 @@ class ValidationReport:
     n_rows: Mapping[str, int]
     dropped: tuple[DroppedRows, ...] = ()
     notes: tuple[str, ...] = ()
+    unmatched: tuple[UnmatchedRows, ...] = ()
+
+    @property
+    def n_unmatched(self) -> int:
+        """Total rows, over all kinds, whose id joins no customer (or campaign).
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> ValidationReport({}).n_unmatched
+        0
+        """
+        return sum(u.n_rows for u in self.unmatched)
 
     @property
     def n_dropped(self) -> int:
@@ -233,6 +253,19 @@ class CustomerData:
         counted in ``report`` and announced with a
         :class:`~crmkit.exceptions.DataWarning`.
 
+        The ids of every record kind are compared with the customers (the
+        ids of the transactions and of the customers records; touches also
+        with the campaigns): ids of another type (text against integers) or
+        written differently (``'007'`` against ``'7'``) are a ``SchemaError``
+        naming both kinds; rows with unknown ids are kept but join no
+        customer, and are counted per kind in ``report.unmatched`` and
+        announced by one ``DataWarning``.
+
+        ``as_of`` is a calendar day, read as written: a time of day and a UTC
+        offset, if given, are ignored (``"2024-06-01T23:30-05:00"`` is 1 June
+        2024), never converted. Timezone-aware record dates are converted to
+        UTC first (see :func:`crmkit.data.summarize`).
+
         Parameters
         ----------
         transactions : DataFrame
@@ -256,9 +289,10 @@ class CustomerData:
         Raises
         ------
         SchemaError
-            Listing every problem found.
+            Listing every problem found (also ids that cannot join).
         InvalidParameterError
-            For arguments of the wrong type or an unknown ``time_unit`` (also a
+            For arguments of the wrong type, an unknown ``time_unit`` or an
+            ``as_of`` outside 1677-09-22 .. 2262-04-10 (also a
             :class:`TypeError`).
 
         Examples
@@ -298,6 +332,8 @@ class CustomerData:
         if "feedback" in frames:
             _check_scores(frames["feedback"], fails)
         raise_if(fails)
+        unmatched = check_references(frames, cmap, fails)
+        raise_if(fails)
         last_tx = _day(tx["date"].max())
         as_of_ts = last_tx if as_of is None else _day(as_of_timestamp(as_of))
         first_tx = tx["date"].min()
@@ -322,7 +358,9 @@ class CustomerData:
             notes.append(f"{n_dup} transaction rows repeat another row's customer, timestamp "
                          "and amount; they were kept (two identical purchases are possible) "
                          "— deduplicate first if they are double-counted")
-        report = ValidationReport(n_rows, tuple(dropped), tuple(notes))
+        if unmatched:
+            notes.append(unmatched_message(unmatched))
+        report = ValidationReport(n_rows, tuple(dropped), tuple(notes), unmatched)
         for d in dropped:
             warnings.warn(f"crmkit dropped {d.n_rows} {d.kind} rows {d.reason} "
                           f"(first rows {list(d.rows)})", DataWarning, stacklevel=2)

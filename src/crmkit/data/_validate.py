@@ -370,8 +370,17 @@ def validate_frame(
     return result
 
 
+#: The first and last days a date argument may name (pandas' nanosecond range, whole days).
+_FIRST_DAY = pd.Timestamp("1677-09-22")
+_LAST_DAY = pd.Timestamp("2262-04-10")
+
+
 def as_timestamp(value: Any, name: str) -> pd.Timestamp:
     """Read a date argument such as ``as_of`` into a naive :class:`pandas.Timestamp`.
+
+    Date arguments are calendar days. A timezone-aware value keeps the day
+    and time as written and loses its offset (``"2024-06-01T23:30-05:00"``
+    is 1 June 2024 23:30, not 2 June in UTC): its day never shifts.
 
     Parameters
     ----------
@@ -383,17 +392,25 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
     Returns
     -------
     Timestamp
-        Naive (timezone-aware values are converted to UTC).
+        Naive, in nanoseconds.
 
     Raises
     ------
     InvalidParameterError
-        For numbers or other non-dates (also a :class:`TypeError`).
+        For numbers or other non-dates, and for days outside the range
+        pandas can compute with (1677-09-22 .. 2262-04-10) (also a
+        :class:`TypeError`).
 
     Examples
     --------
     >>> as_timestamp("1997-09-30", "as_of")
     Timestamp('1997-09-30 00:00:00')
+    >>> as_timestamp("2024-06-01T23:30-05:00", "as_of")
+    Timestamp('2024-06-01 23:30:00')
+    >>> as_timestamp("2300-01-01", "as_of")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidParameterError: as_of='2300-01-01' is outside the dates crmkit ...
     """
     if isinstance(value, (bool, int, float, np.number)):
         raise InvalidParameterError(
@@ -401,15 +418,26 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
         )
     try:
         ts: pd.Timestamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, pd.errors.OutOfBoundsDatetime) or isinstance(exc, OverflowError):
+            raise InvalidParameterError(_out_of_range(name, value)) from None
         raise InvalidParameterError(
             f"{name} must be a date (e.g. '2024-12-31'); got {value!r}"
         ) from exc
     if pd.isna(ts):
         raise InvalidParameterError(f"{name} must be a date; got a missing value")
     if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts
+        ts = ts.tz_localize(None)  # the wall-clock time as written: the day never shifts
+    if ts < _FIRST_DAY or ts >= _LAST_DAY + pd.Timedelta(days=1):
+        raise InvalidParameterError(_out_of_range(name, value))
+    out: pd.Timestamp = ts.as_unit("ns")
+    return out
+
+
+def _out_of_range(name: str, value: Any) -> str:
+    return (f"{name}={value!r} is outside the dates crmkit can compute with "
+            f"({_FIRST_DAY.date()} .. {_LAST_DAY.date()}); give a real "
+            "analysis date, not a placeholder such as 9999-12-31")
 
 
 def raise_if(fails: list[SchemaFailure]) -> None:

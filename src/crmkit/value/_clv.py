@@ -71,6 +71,73 @@ _CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 
+#: The longest horizon, in years: model extrapolations beyond it mean nothing, and the
+#: work (one sub-period per month by default) stays bounded.
+MAX_HORIZON_YEARS = 100.0
+#: The most sub-periods a horizon may be cut into.
+MAX_STEPS = 10_000
+#: The highest annual discount rate (1000 % a year): beyond it every future is worth 0.
+MAX_DISCOUNT_RATE = 10.0
+
+
+def check_bounds(
+    who: str, horizon: float, discount_rate: float, time_unit: str, steps: int | None
+) -> None:
+    """Refuse a horizon, discount rate or number of steps that is valid but meaningless.
+
+    Parameters
+    ----------
+    who : str
+        The function, for messages.
+    horizon : float
+        In time units (already checked to be finite and > 0).
+    discount_rate : float
+        Annual (already checked to be finite and >= 0).
+    time_unit : {"D", "W", "M"}
+        The unit of ``horizon``.
+    steps : int or None
+        Sub-periods (already checked to be >= 1).
+
+    Raises
+    ------
+    InvalidParameterError
+        When the horizon exceeds :data:`MAX_HORIZON_YEARS` years, the rate
+        :data:`MAX_DISCOUNT_RATE`, or ``steps`` :data:`MAX_STEPS` or the
+        number of days in the horizon.
+
+    Examples
+    --------
+    >>> check_bounds("clv", 52.0, 0.1, "W", None)
+    >>> check_bounds("clv", 1e5, 0.1, "W", None)
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidParameterError: The 'horizon' parameter of clv must be at most ...
+    """
+    days = TIME_UNITS[time_unit]
+    limit = MAX_HORIZON_YEARS * _DAYS_PER_YEAR / days
+    if horizon > limit:
+        raise InvalidParameterError(
+            f"The 'horizon' parameter of {who} must be at most {limit:,.0f} (time unit "
+            f"{time_unit!r}: {MAX_HORIZON_YEARS:g} years); the purchase models cannot "
+            "meaningfully extrapolate further and the work would grow without bound. "
+            f"Got {horizon!r} instead."
+        )
+    if discount_rate > MAX_DISCOUNT_RATE:
+        raise InvalidParameterError(
+            f"The 'discount_rate' parameter of {who} must be at most {MAX_DISCOUNT_RATE:g} "
+            f"(it is ANNUAL: 0.1 is 10 % a year; {MAX_DISCOUNT_RATE:g} discounts a year "
+            f"ahead to 1/{1 + MAX_DISCOUNT_RATE:g}). Got {discount_rate!r} instead."
+        )
+    if steps is not None:
+        most = min(MAX_STEPS, max(1, math.ceil(horizon * days)))
+        if steps > most:
+            raise InvalidParameterError(
+                f"The 'steps' parameter of {who} must be at most {most:,} here (one "
+                f"sub-period per day of the horizon, and at most {MAX_STEPS:,}). "
+                f"Got {steps!r} instead."
+            )
+
+
 def _grid(
     horizon: float, discount_rate: float, time_unit: str, steps: int | None
 ) -> tuple[FloatArray, FloatArray]:
@@ -157,16 +224,17 @@ def clv(
     view : DataFrame
         The customer view, with the columns both models read.
     horizon : float
-        How far ahead, in time units (> 0).
+        How far ahead, in time units (> 0, at most 100 years).
     discount_rate : float
-        ANNUAL discount rate (>= 0), e.g. 0.1 for 10 % a year, whatever the
-        time unit; converted with the unit's length.
+        ANNUAL discount rate (>= 0, at most 10), e.g. 0.1 for 10 % a year,
+        whatever the time unit; converted with the unit's length.
     time_unit : {"D", "W", "M"}, default="W"
         The time unit of the view and of ``horizon`` (days, weeks, average
         months).
     steps : int, optional
         Number of sub-periods; default one per (average) month of the
-        horizon, at least 1. More steps discount more precisely.
+        horizon, at least 1, at most one per day of the horizon and 10,000.
+        More steps discount more precisely.
     margin : float, default=1.0
         Share of revenue kept as margin, in (0, 1]; 1 gives revenue.
 
@@ -179,7 +247,9 @@ def clv(
     ------
     InvalidParameterError
         For a bad ``horizon``, ``discount_rate``, ``time_unit``, ``steps`` or
-        ``margin``, or models without the methods :func:`clv` calls.
+        ``margin`` (also beyond the bounds that keep the numbers meaningful and
+        the work finite: a horizon of 100 years, an annual rate of 10, one
+        step per day), or models without the methods :func:`clv` calls.
     SchemaError
         For a view the models cannot read.
     NotFittedError
@@ -225,6 +295,7 @@ def clv(
         },
         _CONSTRAINTS,
     )
+    check_bounds("clv", float(horizon), float(discount_rate), time_unit, steps)
     for name, model, protocol, needs in (
         (
             "purchase_model",

@@ -23,11 +23,14 @@ from crmkit.value._clv import (
     _clv_values,
     _grid,
     _index_of,
+    check_bounds,
 )
 
 __all__ = ["CustomerEquity", "customer_equity"]
 
 FloatArray = npt.NDArray[np.float64]
+#: The most bootstrap replicates (each may be a full CLV computation).
+MAX_BOOT = 100_000
 _CHUNK = 1 << 22  # resampled indices held in memory at once
 
 
@@ -187,7 +190,7 @@ def customer_equity(
     interval : {"bootstrap", "delta"}, default="bootstrap"
         How to obtain the interval.
     n_boot : int, default=1000
-        Bootstrap replicates (>= 10).
+        Bootstrap replicates (10 .. 100,000).
     parameter_uncertainty : bool, default=False
         Include the parameters' estimation error; needs fitted models with a
         finite ``covariance_`` (not models built with ``from_params``). With
@@ -252,12 +255,13 @@ def customer_equity(
         {
             **_CONSTRAINTS,
             "interval": [Options(frozenset({"bootstrap", "delta"}))],
-            "n_boot": [Interval("int", 10, None)],
+            "n_boot": [Interval("int", 10, MAX_BOOT)],
             "parameter_uncertainty": [bool],
             "seed": [None, Interval("int", 0, None), np.random.Generator],
             "level": [Interval("real", 0, 1, closed="neither")],
         },
     )
+    check_bounds("customer_equity", float(horizon), float(discount_rate), time_unit, steps)
     ends, factors = _grid(float(horizon), float(discount_rate), time_unit, steps)
     codes, labels = _segments(view, segment)
     models = (purchase_model, spend_model)

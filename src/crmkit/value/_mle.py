@@ -17,7 +17,7 @@ import numpy.typing as npt
 from scipy import optimize
 
 from crmkit.exceptions import ConvergenceError
-from crmkit.value._identify import EDGE, Verdict, at_edge, diagnose, log_hessian
+from crmkit.value._identify import CLIMB, EDGE, RISE_TOLERANCE, at_edge, diagnose, log_hessian
 
 __all__ = [
     "CachedObjective",
@@ -356,20 +356,26 @@ def fit_mle(
             continue
         if not np.isfinite(f0):
             continue
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            res = optimize.minimize(
-                pen,
-                theta0,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[(-EDGE, EDGE)] * len(theta0),
-                options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 20},
-            )
-        ok = bool(np.isfinite(res.fun) and np.all(np.isfinite(res.x)))
-        grad_norm = float(np.max(np.abs(res.jac))) if np.all(np.isfinite(res.jac)) else np.inf
-        # L-BFGS-B often stops with ABNORMAL_TERMINATION at a true optimum
-        # (line search cannot improve further); accept a small gradient.
-        converged = ok and (bool(res.success) or grad_norm < 1e-3 * max(1.0, abs(res.fun)))
+        for _ in range(_LBFGS_RESTARTS + 1):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                res = optimize.minimize(
+                    pen,
+                    theta0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=[(-EDGE, EDGE)] * len(theta0),
+                    options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 20},
+                )
+            ok = bool(np.isfinite(res.fun) and np.all(np.isfinite(res.x)))
+            grad_norm = _projected_gradient_norm(res.x, res.jac)
+            # L-BFGS-B often stops with ABNORMAL_TERMINATION at a true optimum
+            # (line search cannot improve further); accept a small gradient.
+            converged = ok and (bool(res.success) or grad_norm < 1e-3 * max(1.0, abs(res.fun)))
+            if converged or not ok or res.fun >= f0:
+                break
+            # stopped short with a large gradient (a failed line search on a
+            # long ridge): continue from there with a fresh curvature memory
+            theta0, f0 = np.asarray(res.x, dtype=np.float64), float(res.fun)
         diagnostics = {
             "model": model,
             "message": str(res.message),
@@ -417,20 +423,53 @@ def _conclude(
     tol: float,
     diagnostics: dict[str, Any],
 ) -> MLEResult:
-    """The result at ``theta``, or the error when the likelihood rises toward the edge."""
-    result, verdict = _result(objective, np.exp(theta), n_iter, message, names, penalizer)
-    if not verdict.rising:
-        return result
-    raise ConvergenceError(
-        f"{model} ran to the edge of the parameter space ({', '.join(verdict.rising)}): "
-        f"the log-likelihood rises by {verdict.rise:.3g} toward it, so the data cannot "
-        "identify the model. Use a 'penalizer' > 0 or more data.",
-        {
-            **diagnostics,
-            "last_params": dict(zip(names, np.exp(theta).tolist(), strict=True)),
-            "rise_toward_edge": verdict.rise,
-        },
-    )
+    """The result at ``theta``, or the error when the likelihood still rises at the edge."""
+    edge = at_edge(theta)
+    if edge.any():
+        # on the edge of the box: does the likelihood still rise there?
+        inner = EDGE - CLIMB
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = optimize.minimize(
+                pen,
+                np.clip(theta, -inner, inner),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-inner, inner)] * len(theta),
+                options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 20},
+            )
+        rise = float(res.fun) - float(pen(theta)[0])
+        if not rise <= RISE_TOLERANCE:
+            limits = ", ".join(
+                f"{n} -> {'0' if t < 0 else 'infinity'}"
+                for n, t, e in zip(names, theta, edge, strict=True)
+                if e
+            )
+            raise ConvergenceError(
+                f"{model} ran to the edge of the parameter space ({limits}): the "
+                f"log-likelihood still rises there ({rise:.3g} over the last {CLIMB:g} "
+                "log-units), so the data cannot identify the model. Use a 'penalizer' > 0 "
+                "or more data.",
+                {
+                    **diagnostics,
+                    "last_params": dict(zip(names, np.exp(theta).tolist(), strict=True)),
+                    "rise_at_edge": rise,
+                },
+            )
+    return _result(objective, np.exp(theta), n_iter, message, names, penalizer)
+
+
+#: Fresh L-BFGS-B runs from where one stopped short with a large gradient.
+_LBFGS_RESTARTS = 3
+
+
+def _projected_gradient_norm(x: FloatArray, jac: FloatArray) -> float:
+    """Largest gradient component, ignoring those that push out of the box at its edge."""
+    g = np.asarray(jac, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(g)):
+        return float(np.inf)
+    out = ((x >= EDGE - 1e-3) & (g < 0)) | ((x <= -EDGE + 1e-3) & (g > 0))
+    return float(np.max(np.abs(np.where(out, 0.0, g))))
 
 
 _NEWTON_MESSAGE = "Newton iterations converged (decrement below tolerance)"
@@ -443,7 +482,7 @@ def _result(
     message: str,
     names: Sequence[str],
     penalizer: float = 0.0,
-) -> tuple[MLEResult, Verdict]:
+) -> MLEResult:
     negll, grad = objective(np.log(params))
     hess = _observed_information(objective, params)
     standard_errors = _standard_errors(hess)
@@ -464,7 +503,7 @@ def _result(
     if ordered:
         standard_errors = np.where(np.isin(np.asarray(names), ordered), np.nan, standard_errors)
         covariance = np.full_like(covariance, np.nan)
-    result = MLEResult(
+    return MLEResult(
         params=params,
         log_likelihood=-float(negll),
         standard_errors=standard_errors,
@@ -474,4 +513,3 @@ def _result(
         covariance=covariance,
         flat=ordered,
     )
-    return result, verdict

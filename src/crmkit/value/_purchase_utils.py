@@ -13,6 +13,7 @@ from crmkit.exceptions import (
     SchemaError,
     SchemaFailure,
 )
+from crmkit.value._identify import EDGE
 from crmkit.value._inputs import collapse
 from crmkit.value._mle import Objective
 
@@ -159,7 +160,7 @@ def newton_minimize(
         t = 1.0
         for _ in range(8):
             cand = theta + t * step
-            if np.all(np.abs(cand) < 29.0):
+            if np.all(np.abs(cand) < EDGE - 1.0):
                 fc, gc = objective(cand)
                 if np.isfinite(fc) and fc <= f - 1e-4 * t * decrement:
                     break

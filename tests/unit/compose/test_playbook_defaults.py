@@ -13,7 +13,7 @@ import pytest
 from crmkit import load
 from crmkit.care import PortfolioCare
 from crmkit.churn import AliveChurn, SignalRules
-from crmkit.compose import Playbook
+from crmkit.compose import ObservedSpend, Playbook
 from crmkit.data import CustomerData, summarize
 from crmkit.datasets import load_cdnow, make_crm
 from crmkit.exceptions import DataWarning
@@ -276,3 +276,37 @@ def test_apparel_with_zero_priced_purchases_runs_without_warning() -> None:
         assert np.isfinite(out["clv"].to_numpy()).all() and (out["clv"] >= 0).all()
         assert out["churn_risk"].between(0, 1).all()
         assert "consumer tables" in book.resolved_["care"]
+
+
+def test_a_spend_model_the_data_cannot_identify_gives_way_to_observed_spend(
+    cdnow_tx: pd.DataFrame,
+) -> None:
+    # every purchase costs exactly 10: there is no spread of spend to learn
+    tx = cdnow_tx.assign(amount=10.0)
+    data = _quiet(lambda: CustomerData.from_frames(tx, as_of="1997-09-30"))
+    book, out = _run_silently(data)
+    assert book.spend_model_ is None
+    assert book.resolved_["spend_model"] == "observed spend per purchase (ObservedSpend)"
+    assert any(n.startswith("spend model: ") for n in book.notes_)
+    spend = ObservedSpend().expected_spend(summarize(data))
+    ratio = out["clv"] / (out["expected_purchases"] * spend)  # observed spend, discounted
+    assert ratio[out["expected_purchases"] > 0.5].between(0.85, 1.0).all()
+
+
+def test_a_purchase_model_without_visible_dropout_is_kept_with_a_note() -> None:
+    # 40 customers who all keep buying to the end: nobody has dropped out yet
+    rng = np.random.default_rng(4)
+    rows = []
+    for cid in range(40):
+        days = np.sort(rng.choice(300, size=2 + cid % 4, replace=False))
+        days[-1] = 330 + cid % 30
+        rows += [
+            (cid, pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(d)), 10.0 + cid) for d in days
+        ]
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    data = CustomerData.from_frames(tx, as_of="2024-12-31")
+    book, out = _run_silently(data)  # any flat-likelihood warning became a note
+    assert isinstance(book.purchase_model_, ParetoNBD)
+    for note in (n for n in book.notes_ if n.startswith("value: ")):
+        assert "ParetoNBD" in note
+    assert np.isfinite(out["churn_risk"].to_numpy()).all()

@@ -367,3 +367,28 @@ def test_input_is_never_mutated() -> None:
     before = view.copy()
     RuleStager().fit(view).stage_frame(view)
     pd.testing.assert_frame_equal(view, before)
+
+
+class _LostStatus(RuleStager):
+    """A stager whose stage_frame invents a third status: the battery must refuse it."""
+
+    def stage_frame(self, view: pd.DataFrame) -> pd.DataFrame:
+        out = super().stage_frame(view)
+        status = pd.Categorical(["lost"] * len(out), categories=["active", "lapsed", "lost"])
+        return out.assign(status=status)
+
+
+class _NoReason(RuleStager):
+    """A stager whose stage_frame leaves reasons empty: the battery must refuse it."""
+
+    def stage_frame(self, view: pd.DataFrame) -> pd.DataFrame:
+        return super().stage_frame(view).assign(stage_reasons="")
+
+
+@pytest.mark.parametrize(
+    ("stager", "words"),
+    [(_LostStatus(), "status must be categorical"), (_NoReason(), "a reason for every customer")],
+)
+def test_battery_checks_the_stage_frame(stager: RuleStager, words: str) -> None:
+    with pytest.raises(AssertionError, match=words):
+        check_plugin(stager)
