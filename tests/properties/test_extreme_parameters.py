@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import crmkit
@@ -34,6 +34,13 @@ numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(min_value=-(2**80), max_value=2**80),
 )
+
+
+
+def _or(low: float, high: float) -> st.SearchStrategy[Any]:
+    """Extreme numbers, or ordinary ones in ``[low, high]`` (so that valid calls happen too)."""
+    return st.one_of(numbers, st.floats(min_value=low, max_value=high))
+
 
 #: The longest a single call may take: bounded parameters keep the work finite.
 SECONDS = 10.0
@@ -55,7 +62,10 @@ def _outcome(call: Callable[[], Any]) -> Any:
             result = call()
     except CrmkitError as exc:
         assert str(exc), "a crmkit error must say what is wrong"
+        event(f"crmkit error: {type(exc).__name__}")
         result = None
+    else:
+        event("valid output")
     assert time.perf_counter() - start < SECONDS, "the call took too long"
     return result
 
@@ -66,8 +76,9 @@ def _finite(values: Any) -> None:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(horizon=numbers, discount_rate=numbers, steps=st.one_of(st.none(), numbers),
-       margin=numbers, unit=st.sampled_from(["D", "W", "M"]))
+@given(horizon=_or(1e-6, 6e3), discount_rate=_or(0.0, 10.0),
+       steps=st.one_of(st.none(), numbers, st.integers(1, 400)), margin=_or(1e-9, 1.0),
+       unit=st.sampled_from(["D", "W", "M"]))
 def test_clv_extremes(fitted: Any, horizon: Any, discount_rate: Any, steps: Any, margin: Any,
                       unit: str) -> None:
     _, view, bg, gg = fitted
@@ -79,7 +90,8 @@ def test_clv_extremes(fitted: Any, horizon: Any, discount_rate: Any, steps: Any,
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(horizon=numbers, discount_rate=numbers, n_boot=numbers, level=numbers)
+@given(horizon=_or(1e-6, 6e3), discount_rate=_or(0.0, 10.0),
+       n_boot=st.one_of(numbers, st.integers(10, 60)), level=_or(1e-6, 1 - 1e-6))
 def test_customer_equity_extremes(fitted: Any, horizon: Any, discount_rate: Any, n_boot: Any,
                                   level: Any) -> None:
     _, view, bg, gg = fitted
@@ -93,7 +105,7 @@ def test_customer_equity_extremes(fitted: Any, horizon: Any, discount_rate: Any,
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(horizon=numbers, discount_rate=numbers)
+@given(horizon=_or(1e-6, 6e3), discount_rate=_or(0.0, 10.0))
 def test_playbook_extremes(fitted: Any, horizon: Any, discount_rate: Any) -> None:
     from crmkit.compose import Playbook
 

@@ -115,6 +115,9 @@ VIEW_CALLS: dict[str, Callable[[pd.DataFrame], Any]] = {
         BG, GG, v, horizon=52.0, discount_rate=0.1, n_boot=20, seed=0
     ),
     "segmentation.profile_segments": lambda v: segmentation.profile_segments(v, _labels(v, 3)),
+    "segmentation.explain_segments": lambda v: segmentation.explain_segments(
+        segmentation.DecileSegmenter(n_groups=2).fit(v), v
+    ),
     "segmentation.segment_migration": lambda v: segmentation.segment_migration(
         _labels(v, 2), _labels(v, 3)
     ),

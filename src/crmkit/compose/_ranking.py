@@ -9,12 +9,20 @@ numbers mean equal histories.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
-from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit._params import Interval, Predicate, validate_params
+from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.plugins import validate_view
 
 __all__ = ["distinguishing_digits", "format_risk", "top_risks"]
+
+_REAL = Predicate(
+    lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), "a real number"
+)
 
 
 def top_risks(result: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -49,7 +57,8 @@ def top_risks(result: pd.DataFrame, n: int) -> pd.DataFrame:
     >>> top_risks(r, 2).index.tolist()
     ['b', 'a']
     """
-    if "churn_risk" not in result.columns:
+    validate_params("top_risks", {"n": n}, {"n": [Interval("int", 0, None)]})
+    if isinstance(result, pd.DataFrame) and "churn_risk" not in result.columns:
         raise SchemaError(
             [
                 SchemaFailure(
@@ -57,7 +66,10 @@ def top_risks(result: pd.DataFrame, n: int) -> pd.DataFrame:
                 )
             ]
         )
-    frame = result
+    numeric = ["churn_risk"] + (["clv"] if "clv" in getattr(result, "columns", ()) else [])
+    frame = validate_view(
+        result, "top_risks", required=["churn_risk"], numeric=numeric, nullable=numeric
+    )
     keys = ["churn_risk"]
     if "clv" in result.columns:
         risk = result["churn_risk"].to_numpy(dtype=np.float64)
@@ -98,6 +110,11 @@ def format_risk(risk: float, digits: int, *, percent: bool = False) -> str:
     >>> format_risk(1 - 3.2e-7, 4), format_risk(1.0, 4)
     ('1 − 3.2e-07', '1.0000')
     """
+    validate_params(
+        "format_risk",
+        {"risk": risk, "digits": digits, "percent": percent},
+        {"risk": [_REAL], "digits": [Interval("int", 0, 15)], "percent": [bool]},
+    )
     x = float(risk)
     if not np.isfinite(x):
         return "–"
@@ -130,10 +147,39 @@ def distinguishing_digits(values: pd.Series | np.ndarray, *, start: int = 2, mos
     >>> distinguishing_digits(np.array([0.25, 0.25]))
     2
     """
-    v = np.asarray(values, dtype=np.float64)
+    validate_params(
+        "distinguishing_digits",
+        {"start": start, "most": most},
+        {"start": [Interval("int", 0, 15)], "most": [Interval("int", 0, 15)]},
+    )
+    if start > most:
+        raise InvalidParameterError(
+            f"distinguishing_digits: 'start' ({start}) must not exceed 'most' ({most})"
+        )
+    v = _numbers(values)
     v = v[np.isfinite(v)]
     distinct = len(np.unique(v))
     for digits in range(start, most + 1):
         if len(np.unique(np.round(v, digits))) == distinct:
             return digits
     return most
+
+
+def _numbers(values: object) -> np.ndarray:
+    """``values`` as a 1-d float array, or an :class:`InvalidParameterError`."""
+    if isinstance(values, (str, bytes, dict)) or values is None:
+        kind = type(values).__name__
+        raise InvalidParameterError(
+            f"distinguishing_digits: 'values' must be a series or array of numbers; got {kind}"
+        )
+    try:
+        v = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"distinguishing_digits: 'values' must be a series or array of numbers ({exc})"
+        ) from None
+    if v.ndim != 1:
+        raise InvalidParameterError(
+            f"distinguishing_digits: 'values' must be one-dimensional; got {v.ndim} dimensions"
+        )
+    return v

@@ -28,6 +28,21 @@ def _check(part: object, what: str, owner: str, index: pd.Index) -> None:
         )
 
 
+def _output_name(segmenter: object) -> str:
+    provides = getattr(segmenter, "provides", None)
+    if (
+        isinstance(segmenter, type)
+        or not callable(getattr(segmenter, "assign", None))
+        or not isinstance(provides, (tuple, list))
+        or not provides
+    ):
+        raise InvalidParameterError(
+            "explain_segments: 'segmenter' must be a fitted segmenter (an object with "
+            f"'provides' and 'assign'); got {type(segmenter).__name__}"
+        )
+    return str(provides[0])
+
+
 def explain_segments(segmenter: Any, view: pd.DataFrame) -> pd.DataFrame:
     """Each customer's segment and the reason for it, from any segmenter.
 
@@ -72,7 +87,12 @@ def explain_segments(segmenter: Any, view: pd.DataFrame) -> pd.DataFrame:
     >>> explain_segments(Everyone(n_groups=2).fit(view), view)["segment_reasons"].tolist()
     ['2: assigned by Everyone', '1: assigned by Everyone']
     """
-    name = str(segmenter.provides[0])
+    name = _output_name(segmenter)
+    if not isinstance(view, pd.DataFrame):
+        raise InvalidParameterError(
+            f"explain_segments: 'view' must be a pandas DataFrame (a customer view); "
+            f"got {type(view).__name__}"
+        )
     reasons_name = f"{name}{REASONS_SUFFIX}"
     owner = type(segmenter).__name__
     explain = getattr(segmenter, "explain", None)
