@@ -67,7 +67,7 @@ def _safe_values(values: Any) -> tuple[Any, int]:
         else:
             plain = values.astype(object)
         return _safe_values(plain)
-    if not (dtype == object or isinstance(dtype, pd.StringDtype)):
+    if not (dtype.kind == "O" or isinstance(dtype, pd.StringDtype)):
         return values, 0
     arr = np.asarray(values, dtype=object)
     hit = np.fromiter((_is_formula(v) for v in arr), dtype=bool, count=len(arr))

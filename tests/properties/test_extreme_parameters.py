@@ -75,7 +75,8 @@ def _finite(values: Any) -> None:
     assert np.isfinite(arr).all(), "valid output holds no NaN or infinity"
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(horizon=_or(1e-6, 6e3), discount_rate=_or(0.0, 10.0),
        steps=st.one_of(st.none(), numbers, st.integers(1, 400)), margin=_or(1e-9, 1.0),
        unit=st.sampled_from(["D", "W", "M"]))
@@ -89,7 +90,8 @@ def test_clv_extremes(fitted: Any, horizon: Any, discount_rate: Any, steps: Any,
         assert (out >= 0).all()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(horizon=_or(1e-6, 6e3), discount_rate=_or(0.0, 10.0),
        n_boot=st.one_of(numbers, st.integers(10, 60)), level=_or(1e-6, 1 - 1e-6))
 def test_customer_equity_extremes(fitted: Any, horizon: Any, discount_rate: Any, n_boot: Any,
@@ -104,7 +106,8 @@ def test_customer_equity_extremes(fitted: Any, horizon: Any, discount_rate: Any,
         _finite([out.total, out.lower, out.upper])
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(horizon=_or(1e-6, 6e3), discount_rate=_or(0.0, 10.0))
 def test_playbook_extremes(fitted: Any, horizon: Any, discount_rate: Any) -> None:
     from crmkit.compose import Playbook

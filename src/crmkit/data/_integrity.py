@@ -116,9 +116,9 @@ def _examples(s: pd.Series, n: int = 3) -> tuple[Any, ...]:
 
 
 def _normalised(values: pd.Series) -> pd.Series:
-    """Ids as written loosely: spaces, case and leading zeros ignored."""
-    text = values.astype(str).str.strip().str.casefold().str.lstrip("0")
-    out: pd.Series = text.where(text != "", "0")
+    """Ids as written loosely: spaces, case and leading zeros of numbers ignored (C007 ~ c7)."""
+    text = values.astype(str).str.strip().str.casefold()
+    out: pd.Series = text.str.replace(r"(?<![0-9])0+(?=[0-9])", "", regex=True)
     return out
 
 
@@ -145,25 +145,29 @@ def _compare(
             int(present.sum()), tuple(ids.index[present][:5].tolist()), _examples(ids, 5)))
         return None
     known = pd.Index(universe.dropna().unique())
-    missing = present & ~ids.isin(known).to_numpy()
+    # a hash lookup in the unique known ids (Series.isin is slow for pandas' str dtype)
+    missing = present & (known.get_indexer(pd.Index(ids, copy=False)) < 0)
     if not missing.any():
         return None
     lost = ids[missing]
     if mine == "text" and theirs == "text":
-        distinct = pd.Series(lost.unique())
-        loose = _normalised(distinct)
-        reference = pd.Series(known.to_numpy(dtype=object))
-        by_loose = dict(zip(_normalised(reference), reference, strict=True))
-        near = loose.map(by_loose)
-        if near.notna().any():
+        distinct = np.asarray(pd.unique(lost.to_numpy(dtype=object)), dtype=object)
+        reference = known.to_numpy(dtype=object)
+        loose_ref = pd.Series(_normalised(pd.Series(reference)).to_numpy(dtype=object))
+        first = ~loose_ref.duplicated().to_numpy()
+        at = pd.Index(loose_ref[first]).get_indexer(
+            _normalised(pd.Series(distinct)).to_numpy(dtype=object))
+        hit = at >= 0
+        if hit.any():
+            near = reference[first][at[hit]]
             pairs = [f"{kind} {a!r} vs {universe_name} {b!r}" for a, b in
-                     zip(distinct[near.notna()][:3], near[near.notna()][:3], strict=True)]
-            written = lost.isin(distinct[near.notna()]).to_numpy()
+                     zip(distinct[hit][:3], near[:3], strict=True)]
+            written = pd.Index(distinct[hit]).get_indexer(lost.to_numpy(dtype=object)) >= 0
             fails.append(SchemaFailure(
                 kind, column,
                 f"ids are written differently from the {target} ids of {universe_name} "
-                f"(leading zeros, case or spaces), e.g. {', '.join(pairs)}; these rows would not join — write the ids the same "
-                "way in every record kind",
+                f"(leading zeros, case or spaces), e.g. {', '.join(pairs)}; these rows "
+                "would not join — write the ids the same way in every record kind",
                 int(written.sum()), tuple(lost.index[written][:5].tolist()),
                 _examples(lost[written], 5)))
             return None
@@ -250,13 +254,14 @@ def unmatched_message(unmatched: tuple[UnmatchedRows, ...]) -> str:
     --------
     >>> u = UnmatchedRows("feedback", "cid", "customer", 3, (7,), ("x",))
     >>> print(unmatched_message((u,)))  # doctest: +ELLIPSIS
-    3 rows do not join and count for no customer: 3 feedback rows name no known customer
-    (cid e.g. 'x'; rows [7]); a customer is an id of the transactions or customers records
+    3 rows do not join: 3 feedback rows name no known customer (cid e.g. 'x'; rows [7]); they
+    are kept in the records but add nothing to the customer view (customers are the ids of the
+    transactions and customers records)
     """
     total = sum(u.n_rows for u in unmatched)
-    text = (f"{total} rows do not join and count for no customer: "
-            + "; ".join(u.describe() for u in unmatched)
-            + "; a customer is an id of the transactions or customers records")
+    known = "customers are the ids of the transactions and customers records"
     if any(u.target == "campaign" for u in unmatched):
-        text += ", a campaign one of the campaigns records"
-    return text
+        known += ", campaigns those of the campaigns records"
+    head = f"{total} row does not join: " if total == 1 else f"{total} rows do not join: "
+    return (head + "; ".join(u.describe() for u in unmatched)
+            + f"; they are kept in the records but add nothing to the customer view ({known})")

@@ -419,7 +419,7 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
     try:
         ts: pd.Timestamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError) as exc:
-        if isinstance(exc, pd.errors.OutOfBoundsDatetime) or isinstance(exc, OverflowError):
+        if isinstance(exc, (pd.errors.OutOfBoundsDatetime, OverflowError)):
             raise InvalidParameterError(_out_of_range(name, value)) from None
         raise InvalidParameterError(
             f"{name} must be a date (e.g. '2024-12-31'); got {value!r}"

@@ -53,7 +53,8 @@ def test_the_issues_text_vs_integer_ids_are_a_schema_error_naming_both_kinds() -
 def test_mapped_id_column_is_named_as_the_user_wrote_it() -> None:
     fb = pd.DataFrame({"cid": [1], "date": ["2024-01-02"], "kind": ["nps"], "score": [3]})
     with pytest.raises(SchemaError, match=r"feedback\['cid'\]: ids are numbers"):
-        CustomerData.from_frames(_tx(["a", "b"]), feedback=fb, columns={"feedback.customer_id": "cid"})
+        CustomerData.from_frames(_tx(["a", "b"]), feedback=fb,
+                                 columns={"feedback.customer_id": "cid"})
 
 
 @pytest.mark.parametrize(("tx_ids", "other"), [(["007", "8"], ["7"]), (["A1", "b2"], [" a1"]),
@@ -72,7 +73,8 @@ def test_unknown_ids_are_counted_per_kind_in_one_warning_and_kept() -> None:
     fb = pd.DataFrame({"customer_id": ["c1"] + ["ghost"] * 30, "date": "2024-01-02",
                        "kind": "nps", "score": 8})
     visits = pd.DataFrame({"customer_id": ["c2", "nobody"], "date": "2024-01-03"})
-    prospects = pd.DataFrame({"prospect_id": [1, 2, 3], "converted_customer_id": ["c0", None, "zz"]})
+    prospects = pd.DataFrame({"prospect_id": [1, 2, 3],
+                              "converted_customer_id": ["c0", None, "zz"]})
     data, said = _caught(transactions=_tx(ids), feedback=fb, interactions=visits,
                          prospects=prospects)
     assert data.report.unmatched == (
@@ -104,7 +106,7 @@ def test_touches_are_checked_against_the_campaigns() -> None:
     data, said = _caught(transactions=_tx([1, 2]), campaigns=campaigns, touches=touches)
     assert [(u.kind, u.column, u.target, u.ids) for u in data.report.unmatched] == [
         ("touches", "campaign_id", "campaign", ("autumn",))]
-    assert "a campaign one of the campaigns records" in said[0]
+    assert "campaigns those of the campaigns records" in said[0]
 
 
 def test_float_ids_join_integer_ids() -> None:

@@ -95,7 +95,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
 
 
 def test_bad_arguments_are_crmkit_errors(tmp_path: Path) -> None:
-    with pytest.raises(InvalidParameterError, match="got '.xlsx'"):
+    with pytest.raises(InvalidParameterError, match=r"got '\.xlsx'"):
         crmkit.write_table(pd.DataFrame({"a": [1]}), tmp_path / "v.xlsx")
     with pytest.raises(InvalidParameterError, match="does not exist"):
         crmkit.write_table(pd.DataFrame({"a": [1]}), tmp_path / "no" / "v.csv")

@@ -182,12 +182,14 @@ def test_bad_inputs_raise_clear_errors() -> None:
         campaign_report(toy_data(), margin=1.5)
 
 
-def test_ids_of_another_type_are_announced() -> None:
+def test_ids_of_another_type_are_refused() -> None:
+    # CustomerData checks that record kinds join (issue #20): text ids in the touches and
+    # integer ids in the transactions are a SchemaError naming both kinds
     f = toy_frames()
     f["touches"] = f["touches"].assign(customer_id=f["touches"]["customer_id"].astype(str))
-    with pytest.warns(DataWarning, match="same customer ids"):
-        rep = campaign_report(CustomerData.from_frames(**f, as_of="2024-04-30"), window=14)
-    assert rep.campaigns["n_responders"].sum() == 0
+    with pytest.raises(SchemaError, match=r"touches\['customer_id'\]: ids are text but the "
+                       r"customer ids of transactions"):
+        CustomerData.from_frames(**f, as_of="2024-04-30")
 
 
 def test_tables_add_up_on_synthetic_crm() -> None:
