@@ -138,3 +138,23 @@ def test_summarize_as_of_extremes(as_of: Any) -> None:
     if view is not None:
         _finite(view[["frequency", "recency", "T", "monetary_value"]])
         assert (view["T"] >= view["recency"]).all()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(t=numbers, which=st.sampled_from(["conditional_expected_purchases", "expected_purchases",
+                                         "p_alive"]))
+def test_purchase_model_predictions_extremes(fitted: Any, t: Any, which: str) -> None:
+    _, view, bg, _ = fitted
+
+    def run() -> Any:
+        if which == "conditional_expected_purchases":
+            return bg.conditional_expected_purchases(view, t)
+        if which == "expected_purchases":
+            return bg.expected_purchases(t)
+        return bg.p_alive(view.assign(T=view["T"] + (t if isinstance(t, float) else 0.0)))
+
+    out = _outcome(run)
+    if out is not None:
+        _finite(out)
+        assert (np.asarray(out, dtype=np.float64) >= 0).all()

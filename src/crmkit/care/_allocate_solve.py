@@ -143,7 +143,7 @@ def solve_lp(problem: Problem) -> LpSolution:
                           np.zeros(n_roles), 0.0)
     matrix, b_ub = _system(problem, rows, cols)
     gain = problem.gain[rows, cols]
-    res = linprog(-gain, A_ub=matrix, b_ub=b_ub, bounds=(0.0, 1.0), method=__import__("os").environ.get("LPM","highs"))
+    res = linprog(-gain, A_ub=matrix, b_ub=b_ub, bounds=(0.0, 1.0), method="highs-ipm")
     if res.status != 0:
         raise ConvergenceError(f"allocate: the LP relaxation was not solved ({res.message})")
     duals = -np.asarray(res.ineqlin.marginals, dtype=np.float64)

@@ -12,11 +12,13 @@ kinds; rows whose id is simply unknown are counted per kind
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmkit.data._columns import ColumnMap
@@ -115,11 +117,23 @@ def _examples(s: pd.Series, n: int = 3) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _normalised(values: pd.Series) -> pd.Series:
-    """Ids as written loosely: spaces, case and leading zeros of numbers ignored (C007 ~ c7)."""
-    text = values.astype(str).str.strip().str.casefold()
-    out: pd.Series = text.str.replace(r"(?<![0-9])0+(?=[0-9])", "", regex=True)
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+
+
+def _plain(values: Any) -> pd.Index:
+    """Ids as an Index; text as Python objects (hash lookups are faster than pyarrow's)."""
+    out: pd.Index
+    if isinstance(values.dtype, pd.StringDtype):
+        out = pd.Index(np.asarray(values, dtype=object), dtype=object)
+    else:
+        out = pd.Index(values, copy=False)
     return out
+
+
+def _normalised(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Ids as written loosely: spaces, case and leading zeros of numbers ignored (C007 ~ c7)."""
+    return np.array([_LEADING_ZEROS.sub("", str(v).strip().casefold()) for v in values],
+                    dtype=object)
 
 
 def _compare(
@@ -144,19 +158,18 @@ def _compare(
             "same type, e.g. read ids as text in every file",
             int(present.sum()), tuple(ids.index[present][:5].tolist()), _examples(ids, 5)))
         return None
-    known = pd.Index(universe.dropna().unique())
-    # a hash lookup in the unique known ids (Series.isin is slow for pandas' str dtype)
-    missing = present & (known.get_indexer(pd.Index(ids, copy=False)) < 0)
+    known = _plain(universe.dropna().unique())
+    # a hash lookup in the unique known ids (faster than isin, above all for pandas' str dtype)
+    missing = present & (known.get_indexer(_plain(ids)) < 0)
     if not missing.any():
         return None
     lost = ids[missing]
     if mine == "text" and theirs == "text":
         distinct = np.asarray(pd.unique(lost.to_numpy(dtype=object)), dtype=object)
-        reference = known.to_numpy(dtype=object)
-        loose_ref = pd.Series(_normalised(pd.Series(reference)).to_numpy(dtype=object))
-        first = ~loose_ref.duplicated().to_numpy()
-        at = pd.Index(loose_ref[first]).get_indexer(
-            _normalised(pd.Series(distinct)).to_numpy(dtype=object))
+        reference = np.asarray(known, dtype=object)
+        loose_ref = _normalised(reference)
+        first = ~pd.Series(loose_ref).duplicated().to_numpy()
+        at = pd.Index(loose_ref[first]).get_indexer(_normalised(distinct))
         hit = at >= 0
         if hit.any():
             near = reference[first][at[hit]]

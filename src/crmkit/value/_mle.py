@@ -347,6 +347,7 @@ def fit_mle(
                 {"model": model, "message": _NEWTON_MESSAGE},
             )
     best: Any = None
+    failed: Any = None
     diagnostics: dict[str, Any] = {}
     for start in [x0, *starts]:
         theta0 = np.log(np.asarray(start, dtype=np.float64))
@@ -386,8 +387,24 @@ def fit_mle(
         }
         if converged and (best is None or res.fun < best.fun):
             best = res
+        if ok and not converged and (failed is None or res.fun < failed.fun):
+            failed = res
         if converged and start is x0:
             break
+    if best is None and failed is not None and np.any(np.abs(failed.x) >= EDGE - CLIMB):
+        # the optimiser gave up far out, the likelihood still rising there
+        far = np.abs(failed.x) >= EDGE - CLIMB
+        limits = ", ".join(
+            f"{n} -> {'0' if t < 0 else 'infinity'}"
+            for n, t, e in zip(names, failed.x, far, strict=True)
+            if e
+        )
+        raise ConvergenceError(
+            f"{model} ran to the edge of the parameter space ({limits}): the optimiser "
+            f"stopped beyond exp({EDGE - CLIMB:g}) with the log-likelihood still rising, so "
+            "the data cannot identify the model. Use a 'penalizer' > 0 or more data.",
+            diagnostics,
+        )
     if best is None:
         raise ConvergenceError(
             f"{model} did not converge: {diagnostics.get('message', 'no finite start')}. "

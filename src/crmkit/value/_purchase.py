@@ -236,6 +236,28 @@ class PurchaseModel(ValueModel):
             starts=starts[1:],
             converged_start=newton_steps,
         )
+        hessian = getattr(objective, "hessian", None)
+        exact = not getattr(objective, "numerical_hessian", False)
+        if (
+            callable(hessian)
+            and exact
+            and newton_steps is None
+            and penalizer == 0
+            and not result.flat
+        ):
+            # L-BFGS-B stops on a relative decrease of the objective, which can
+            # leave the estimates ~1e-5 short of the maximum: finish with Newton
+            theta, converged, steps = newton_minimize(
+                objective, hessian, np.log(result.params), max_steps=6
+            )
+            if converged and steps > 0:
+                result = fit_mle(
+                    objective,
+                    np.exp(theta).tolist(),
+                    names=names,
+                    model=model,
+                    converged_start=result.n_iter + steps,
+                )
         self._store_result(result, float(cw.sum()))
         return self
 
