@@ -42,6 +42,7 @@ Examples
 """
 
 from crmkit.care._account_plan import Assessor, account_plan
+from crmkit.care._allocate import MILP_MAX_PAIRS, Allocation, allocate, allocate_in_order
 from crmkit.care._common import INTENSITY_DTYPE, CareModelBase, care_plan_from_row
 from crmkit.care._consumer import (
     CONSUMER_LIFECYCLE_RULES,
@@ -62,15 +63,19 @@ __all__ = [
     "DEFAULT_INTENSITY_WEIGHTS",
     "INTENSITY_DTYPE",
     "KEY_ACCOUNT_RULES",
+    "MILP_MAX_PAIRS",
     "LIFECYCLE_RULES",
     "PORTFOLIO_RULES",
     "RETENTION_ACTIONS",
+    "Allocation",
     "Assessor",
     "CareModelBase",
     "KeyAccountCare",
     "LifecycleCare",
     "PortfolioCare",
     "account_plan",
+    "allocate",
+    "allocate_in_order",
     "care_plan_from_row",
     "contact_coverage",
     "contact_map",
