@@ -12,24 +12,19 @@ customer, and check the predictions against the following 39 weeks.
 # %%
 # The customer view
 # -----------------
-# ``summarize`` turns the transactions into one row per customer. Two
+# ``summarize`` turns the transactions into one row per customer. A few
 # CDNOW rows repeat another row exactly; crmkit keeps them (two identical
-# purchases are possible) and says so with a ``DataWarning``, silenced here.
-import warnings
-
+# purchases are possible) and counts them in the data's validation report.
 import matplotlib.pyplot as plt
 
 import crmkit
 from crmkit.data import calibration_holdout
-from crmkit.exceptions import DataWarning
 from crmkit.plotting import (
     plot_clv_distribution,
     plot_holdout_by_frequency,
     plot_p_alive_matrix,
 )
 from crmkit.value import BetaGeo, GammaGamma, clv, evaluate_holdout
-
-warnings.filterwarnings("ignore", category=DataWarning)
 
 tx = crmkit.datasets.load_cdnow()
 view = calibration_holdout(tx, calibration_end="1997-09-30", holdout_end="1998-06-30")

@@ -10,17 +10,13 @@ B2B base.
 # %%
 # Profitability deciles
 # ---------------------
-import warnings
 
 import matplotlib.pyplot as plt
 
 import crmkit
 from crmkit.analysis import gini, pareto_customers, pareto_share, pareto_table
 from crmkit.datasets import make_crm
-from crmkit.exceptions import DataWarning
 from crmkit.plotting import plot_decile_bars, plot_lorenz_curve, plot_pareto_curve
-
-warnings.filterwarnings("ignore", category=DataWarning)  # CDNOW repeats a few rows
 
 tx = crmkit.datasets.load_cdnow()
 cdnow = crmkit.summarize(tx, as_of="1998-06-30")

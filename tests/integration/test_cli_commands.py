@@ -19,6 +19,7 @@ from crmkit._cli._io import InputError
 from crmkit.cli import main
 from crmkit.data import CustomerData, summarize
 from crmkit.datasets import load_cdnow, make_crm
+from crmkit.exceptions import ConvergenceWarning
 
 
 @pytest.fixture(scope="module")
@@ -133,11 +134,8 @@ def test_fit_gamma_gamma_from_parquet(
     # (by 1.0 from p = 1) toward p -> infinity, gamma -> 0 (no spend spread
     # within customers): a flat fit, which must warn (docs: warning policy)
     with pytest.warns(ConvergenceWarning, match="GammaGamma: the likelihood is flat"):
-        code, text, err = _run(
-            ["fit", str(files["crm_parquet"]), *CRM_COLS, "--model", "gammagamma"]
-            + ["--out", str(out)],
-            capsys,
-        )
+        args = ["fit", str(files["crm_parquet"]), *CRM_COLS, "--model", "gammagamma"]
+        code, text, err = _run([*args, "--out", str(out)], capsys)
     assert code == 0, err
     assert type(load(out)).__name__ == "GammaGamma" and "gamma" in text
 

@@ -296,7 +296,7 @@ def view_values(view: object, column: str, owner: str) -> tuple[F, pd.Index]:
     [1.0, 2.0]
     """
     if isinstance(view, pd.DataFrame):
-        from crmkit.plugins._view import validate_view
+        from crmkit.plugins import validate_view
 
         validate_view(view, owner, required=(column,), numeric=(column,), min_customers=1)
         if pd.api.types.is_bool_dtype(view[column].dtype):

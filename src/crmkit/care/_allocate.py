@@ -82,7 +82,7 @@ class Allocation:
     >>> acts = pd.DataFrame({"action": ["visit"], "role": ["kam"], "hours": [2.0],
     ...                      "cost": [100.0], "risk_reduction": [0.3]})
     >>> result = allocate(view, acts, {"kam": 2.0}, segment_column=None)
-    >>> result.objective, result.hours_used["kam"], result.value_per_hour
+    >>> result.objective, float(result.hours_used["kam"]), result.value_per_hour
     (1250.0, 2.0, 625.0)
     """
 
@@ -131,8 +131,9 @@ class Allocation:
         >>> acts = pd.DataFrame({"action": ["call"], "role": ["s"], "hours": [1.0],
         ...                      "cost": [0.0], "risk_reduction": [0.5]})
         >>> allocate(view, acts, {"s": 1.0}, segment_column=None).summary()
-           available  used  shadow_price
-        s        1.0   1.0          22.5
+              available  used  shadow_price
+        role
+        s           1.0   1.0          22.5
         """
         table = pd.DataFrame(
             {"available": self.capacity, "used": self.hours_used,
@@ -281,7 +282,7 @@ def allocate(
     >>> print(result.allocation.loc["a", "reason"])
     chosen: 2 h key-account visit, expected +2,250; retention call would keep 53 % of that
     >>> result.shadow_prices.round(2).to_dict()
-    {'key account manager': 1000.0, 'inside sales': 790.0, 'marketing': 0.0}
+    {'key account manager': 289.75, 'inside sales': 96.2, 'marketing': 0.0}
     """
     if method not in _METHODS:
         raise InvalidParameterError(

@@ -79,7 +79,7 @@ def optimal_reasons(
     ...                      "risk_reduction": [0.3, 0.03]})
     >>> p = build_problem(view, acts, {"kam": 2.0, "mkt": 1.0})
     >>> optimal_reasons(p, np.array([0, 1]), np.array([500.0, 0.0]), 0.0)
-    ['chosen: 2 h visit, expected +1,250; e-mail would keep 10 % of that', 'chosen: e-mail, expected +0; visit would keep ... % of that']
+    ['chosen: 2 h visit, expected +1,250; e-mail would keep 11 % of that', 'chosen: e-mail, expected +0; no other action pays']
     """
     reasons = []
     for i, a in enumerate(choice.tolist()):
@@ -190,12 +190,12 @@ def allocation_frame(
     rows = np.arange(len(choice))
     frame = pd.DataFrame(
         {
-            "action": np.where(on, names, None),
-            "role": np.where(on, roles, None),
+            "action": pd.Series(np.where(on, names, None), problem.customers, object),
+            "role": pd.Series(np.where(on, roles, None), problem.customers, object),
             "hours": np.where(on, problem.hours[safe], 0.0),
             "cost": np.where(on, problem.cost[safe], 0.0),
             "expected_gain": np.where(on, problem.gain[rows, safe], 0.0),
-            "reason": np.asarray(reasons, dtype=object),
+            "reason": pd.Series(reasons, problem.customers, object),
         },
         index=problem.customers,
     )

@@ -358,14 +358,16 @@ class CustomerData:
             notes.append(f"{n_dup} transaction rows repeat another row's customer, timestamp "
                          "and amount; they were kept (two identical purchases are possible) "
                          "— deduplicate first if they are double-counted")
+        # Kept duplicates change no number: a note in the report, not a warning.
+        # Rows dropped or not joined change the answer: they also warn.
         if unmatched:
             notes.append(unmatched_message(unmatched))
         report = ValidationReport(n_rows, tuple(dropped), tuple(notes), unmatched)
         for d in dropped:
             warnings.warn(f"crmkit dropped {d.n_rows} {d.kind} rows {d.reason} "
                           f"(first rows {list(d.rows)})", DataWarning, stacklevel=2)
-        for note in notes:
-            warnings.warn(f"crmkit: {note}", DataWarning, stacklevel=2)
+        if unmatched:
+            warnings.warn(f"crmkit: {unmatched_message(unmatched)}", DataWarning, stacklevel=2)
         return cls(frames=frames, as_of=as_of_ts, time_unit=time_unit, report=report)
 
     def for_customer(self, customer_id: Any) -> CustomerData:

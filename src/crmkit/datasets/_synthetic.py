@@ -53,7 +53,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from crmkit._params import Interval, Options, validate_params
-from crmkit.data._columns import TIME_UNITS
+from crmkit.data import TIME_UNITS
 from crmkit.datasets._synth_records import (
     SIGNALS,
     World,

@@ -18,9 +18,9 @@ Examples
 [2]
 """
 
-from crmkit.engines._frames import engine_of
+from crmkit._frames import engine_of
 from crmkit.engines._score import SCORE_COLUMNS, BatchScorer, score, score_batch
-from crmkit.engines._stats import PURCHASE_COLUMNS, SPEND_COLUMNS, sufficient_stats
+from crmkit.value import PURCHASE_COLUMNS, SPEND_COLUMNS, sufficient_stats
 
 __all__ = [
     "PURCHASE_COLUMNS",

@@ -23,8 +23,8 @@ import pandas as pd
 
 from crmkit._params import Interval, Options, Predicate, validate_params
 from crmkit._persist import from_dict
-from crmkit.data._columns import TIME_UNITS
-from crmkit.engines._frames import require_columns, to_narwhals
+from crmkit.data import TIME_UNITS
+from crmkit._frames import require_columns, to_narwhals
 from crmkit.exceptions import InvalidParameterError, NotFittedError
 
 __all__ = ["SCORE_COLUMNS", "BatchScorer", "score", "score_batch"]
@@ -176,7 +176,7 @@ def score_batch(
             ).to_numpy(dtype=np.float64),
         }
         if spend_model is not None:
-            from crmkit.value._clv import clv
+            from crmkit.value import clv
 
             values["clv"] = clv(
                 model,

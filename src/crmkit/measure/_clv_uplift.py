@@ -334,8 +334,7 @@ def clv_uplift(
             DataWarning,
             stacklevel=2,
         )
-    from crmkit.value._bgnbd import BetaGeo  # a scoring layer, below measure
-    from crmkit.value._gammagamma import GammaGamma
+    from crmkit.value import BetaGeo, GammaGamma  # the scoring layer, below measure
 
     pmodel = _ready(purchase_model, view, BetaGeo)
     sub = view.loc[table["customer_id"].to_numpy()]

@@ -151,7 +151,7 @@ def _equity(
     discount_rate: float,
     margin: float,
 ) -> np.ndarray[Any, Any]:
-    from crmkit.value._clv import clv  # the scoring layer, below measure
+    from crmkit.value import clv  # the scoring layer, below measure
 
     tx = data.transactions
     out = np.full(len(ends), np.nan)

@@ -11,8 +11,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmkit.data import ColumnMap, CustomerData
-from crmkit.data._columns import TIME_UNITS
+from crmkit.data import TIME_UNITS, ColumnMap, CustomerData
 from crmkit.exceptions import ConvergenceWarning, CrmkitError, DataWarning, InvalidParameterError
 
 __all__ = [

@@ -9,9 +9,7 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Predicate
-from crmkit.plugins import REASONS_SUFFIX
-from crmkit.plugins._base import PluginBase
-from crmkit.plugins._view import validate_view
+from crmkit.plugins import REASONS_SUFFIX, PluginBase, validate_view
 
 __all__ = ["SegmenterBase", "quantile_edges", "bin_index", "OUTPUT_NAME_CONSTRAINT"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
-from crmkit.plugins._view import validate_view
+from crmkit.plugins import validate_view
 
 __all__ = ["profile_segments", "align_labels"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmkit.plugins._protocols import (
+from crmkit.plugins import (
     CARE_PLAN_COLUMNS,
     CHURN_SCORE_COLUMNS,
     STAGER_COLUMNS,

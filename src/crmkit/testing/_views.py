@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from crmkit.data._columns import TIME_UNITS, VIEW_COLUMNS
-from crmkit.plugins._protocols import STAGES
+from crmkit.data import TIME_UNITS, VIEW_COLUMNS
+from crmkit.plugins import STAGES
 
 __all__ = [
     "ATTRIBUTE_LEVELS",

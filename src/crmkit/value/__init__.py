@@ -18,7 +18,6 @@ Examples
 [0.243, 4.414, 0.793, 2.426]
 """
 
-from crmkit.engines._stats import sufficient_stats
 from crmkit.value._base import ValueModel
 from crmkit.value._bgbb import BetaGeoBetaBinom, BetaGeoBetaBinomParams
 from crmkit.value._bgnbd import BetaGeo, BetaGeoParams
@@ -30,8 +29,11 @@ from crmkit.value._mbgnbd import ModifiedBetaGeo
 from crmkit.value._paretonbd import ParetoNBD, ParetoNBDParams
 from crmkit.value._purchase import PurchaseModel
 from crmkit.value._sbg import ShiftedBetaGeo, ShiftedBetaGeoParams
+from crmkit.value._sufficient import PURCHASE_COLUMNS, SPEND_COLUMNS, sufficient_stats
 
 __all__ = [
+    "PURCHASE_COLUMNS",
+    "SPEND_COLUMNS",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "BetaGeoBetaBinomParams",

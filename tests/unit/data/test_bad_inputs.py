@@ -140,11 +140,13 @@ def test_feedback_scores_out_of_scale() -> None:
         crmkit.CustomerData.from_frames(transactions=_tx(), feedback=fb)
 
 
-def test_duplicated_rows_are_counted_and_warned() -> None:
+def test_duplicated_rows_are_counted_in_the_report_without_a_warning() -> None:
     tx = pd.concat([_tx(), _tx().iloc[:1]])
-    with pytest.warns(DataWarning, match="1 transaction rows repeat another row"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         data = crmkit.CustomerData.from_frames(transactions=tx)
-    assert any("repeat another row" in n for n in data.report.notes)
+    assert any("1 transaction rows repeat another row" in n for n in data.report.notes)
+    assert "repeat another row" in str(data.report)
 
 
 def test_inputs_are_not_mutated_on_error() -> None:

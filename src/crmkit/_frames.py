@@ -1,4 +1,9 @@
-"""Recognising data frames of any engine, and the checks shared by the engine functions."""
+"""Recognising data frames of any engine, and the checks shared by the engine functions.
+
+Part of the kernel: the narwhals adapter that lets every layer read a pandas,
+polars, DuckDB, Dask or Spark frame the same way (:func:`crmkit.engines.engine_of`,
+:func:`crmkit.value.sufficient_stats`, :func:`crmkit.engines.score`).
+"""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from crmkit.engines._frames import first_rows, require_columns, to_narwhals
+from crmkit._frames import first_rows, require_columns, to_narwhals
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["PURCHASE_COLUMNS", "SPEND_COLUMNS", "sufficient_stats"]
