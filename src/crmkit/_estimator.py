@@ -2,11 +2,13 @@
 
 Hyperparameters are stored unchanged in ``__init__``; ``fit`` validates them
 against ``_parameter_constraints``; learned state ends in ``_``. Estimators
-persist to JSON through :mod:`crmkit._persist` (never pickle).
+persist to JSON through :mod:`crmkit._persist` (never pickle);
+:func:`clone` makes a new, unfitted copy of any of them.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
@@ -14,9 +16,10 @@ from typing import Any, ClassVar, TypeVar
 from crmkit._params import Constraint, validate_params
 from crmkit.exceptions import InvalidParameterError, NotFittedError
 
-__all__ = ["BaseEstimator", "check_is_fitted"]
+__all__ = ["BaseEstimator", "check_is_fitted", "clone"]
 
 _E = TypeVar("_E", bound="BaseEstimator")
+_T = TypeVar("_T")
 
 
 class BaseEstimator:
@@ -170,3 +173,65 @@ def check_is_fitted(obj: object, attributes: str | tuple[str, ...]) -> None:
         raise NotFittedError(
             f"This {type(obj).__name__} is not fitted yet: call 'fit' before using it."
         )
+
+
+def clone(estimator: _T, *, safe: bool = True) -> _T:
+    """A new, unfitted copy of an estimator or plugin with the same parameters.
+
+    The copy is built through the constructor from ``get_params(deep=False)``,
+    each value deep-copied, so it holds none of the original's learned
+    (``_``-suffixed) state and shares no mutable parameter with it; a nested
+    estimator passed as a parameter is copied as it is (fitted or not), as
+    a plugin that wraps an already fitted model expects. This is the one
+    ``clone`` of crmkit: the playbook, the conformance battery and the
+    wrapping plugins all use it.
+
+    Parameters
+    ----------
+    estimator : object
+        An object with scikit-learn's ``get_params``.
+    safe : bool, default=True
+        What to do with an object without ``get_params``: raise (True), or
+        return a deep copy of it (False).
+
+    Returns
+    -------
+    object
+        Of the same type as ``estimator``.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``safe`` and ``estimator`` has no ``get_params`` (also a
+        ``TypeError``).
+
+    See Also
+    --------
+    sklearn.base.clone : the same idea; it also clones nested estimators.
+
+    Examples
+    --------
+    >>> class Toy(BaseEstimator):
+    ...     def __init__(self, k: int = 3) -> None:
+    ...         self.k = k
+    ...     def fit(self) -> "Toy":
+    ...         self.size_ = self.k * 2
+    ...         return self
+    >>> fitted = Toy(k=5).fit()
+    >>> twin = clone(fitted)
+    >>> twin, hasattr(twin, "size_")
+    (Toy(k=5), False)
+    >>> clone({"not": "an estimator"}, safe=False)
+    {'not': 'an estimator'}
+    """
+    get_params = getattr(estimator, "get_params", None)
+    if not callable(get_params):
+        if safe:
+            raise InvalidParameterError(
+                f"Cannot clone {estimator!r} (type {type(estimator).__name__}): it has no "
+                "'get_params' method; pass safe=False to deep-copy it instead."
+            )
+        return copy.deepcopy(estimator)
+    params = get_params(deep=False)
+    new: _T = type(estimator)(**{k: copy.deepcopy(v) for k, v in params.items()})
+    return new

@@ -51,9 +51,9 @@ _WRITE_DTYPES = {"f": "<f8", "i": "<i8", "u": "<i8", "b": "|b1"}
 
 
 def _version() -> str:
-    from crmkit import __version__
+    from crmkit import _version as version  # read when writing (a kernel module)
 
-    return __version__
+    return version.__version__
 
 
 def encode(value: Any) -> Any:

@@ -122,6 +122,7 @@ VIEW_CALLS: dict[str, Callable[[pd.DataFrame], Any]] = {
         _labels(v, 2), _labels(v, 3)
     ),
     "analysis.decile_profiles": lambda v: analysis.decile_profiles(v, q=4),
+    "analysis.rank_groups": lambda v: analysis.rank_groups(v["revenue"].to_numpy(float), 3),
     "analysis.gini": lambda v: analysis.gini(v["revenue"].clip(lower=0)),
     "analysis.herfindahl": lambda v: analysis.herfindahl(v["revenue"].clip(lower=0)),
     "analysis.lorenz_curve": lambda v: analysis.lorenz_curve(v["revenue"].clip(lower=0)),
@@ -198,6 +199,11 @@ RECORD_CALLS: dict[str, RecordCall] = {
         f["transactions"]["customer_id"].iloc[0]
     ),
     "data.calibration_holdout": _cal_hold,
+    "data.validate_frame": lambda f, d: crmkit.data.validate_frame(
+        f["transactions"], "transactions", crmkit.data.ColumnMap(), []
+    ),
+    "data.to_pandas": lambda f, d: crmkit.data.to_pandas(f["transactions"], "transactions"),
+    "data.as_timestamp": lambda f, d: crmkit.data.as_timestamp(d.as_of, "as_of"),
     "value.BetaGeoBetaBinom": lambda f, d: None,  # fixed input: see test_fixed_inputs
     "value.ShiftedBetaGeo": lambda f, d: None,  # fixed input: see test_fixed_inputs
     "value.evaluate_holdout": lambda f, d: evaluate_holdout(BG, _cal_hold(f, d)),

@@ -134,7 +134,7 @@ def run_fit(args: argparse.Namespace, progress: Progress) -> str:
     See ``tests/integration/test_cli_commands.py``.
     """
     from crmkit._export import atomic_write
-    from crmkit.compose._steps import value_model
+    from crmkit.compose import value_model
     from crmkit.data import summarize
 
     check_outputs(args, {"--out": (args.out, "json")})

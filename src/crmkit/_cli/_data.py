@@ -166,7 +166,7 @@ def load_records(args: argparse.Namespace, progress: Progress) -> Loaded:
     >>> load_records(args, Progress(enabled=False)).data.n_customers
     1
     """
-    from crmkit.data._validate import as_timestamp
+    from crmkit.data import as_timestamp
 
     cmap, settings = _column_map(args)
     as_of = args.as_of if args.as_of is not None else settings.get("as_of")

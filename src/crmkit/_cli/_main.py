@@ -78,7 +78,7 @@ def one_line(exc: BaseException) -> str:
     >>> one_line(ValueError("bad value\\nmore detail"))
     'bad value'
     """
-    from crmkit.report._analyse import first_line
+    from crmkit._checks import first_line
 
     text = first_line(exc)
     if isinstance(exc, KeyError) and text.startswith(("'", '"')):

@@ -41,6 +41,7 @@ from crmkit.analysis._concentration import (
 from crmkit.analysis._crosssell import CrossSellRecommender, PopularityRecommender
 from crmkit.analysis._crosssell_eval import hit_rate, new_purchases
 from crmkit.analysis._customer_knn import CustomerKNNRecommender
+from crmkit.analysis._inputs import rank_groups
 from crmkit.analysis._integrated import seller_coverage, value_pivot, visit_history
 from crmkit.analysis._item_based import ItemCoPurchaseRecommender, item_similarity
 from crmkit.analysis._lookalike import lookalike_profile, lookalike_scores
@@ -76,6 +77,7 @@ __all__ = [
     "pareto_table",
     "predict_from_similar",
     "product_matrix",
+    "rank_groups",
     "roc_auc",
     "seller_coverage",
     "top_n_dependence",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import SHOWN as _SHOWN
+from crmkit._checks import as_values, check_fraction, check_int
+from crmkit._checks import first_labels as _first
 from crmkit.data import CustomerData
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 
@@ -26,178 +28,6 @@ __all__ = [
 ]
 
 F = npt.NDArray[np.float64]
-_SHOWN = 5
-
-
-def _first(labels: Sequence[Any] | pd.Index, mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
-    return tuple(pd.Index(labels)[mask][:_SHOWN].tolist())
-
-
-def check_fraction(value: object, name: str, owner: str, *, closed: bool = False) -> float:
-    """Check a share parameter: a float in (0, 1), or (0, 1] when ``closed``.
-
-    Parameters
-    ----------
-    value : object
-        The candidate.
-    name, owner : str
-        Parameter and function names for the message.
-    closed : bool, default=False
-        Whether 1 is allowed.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    InvalidParameterError
-        Otherwise.
-
-    Examples
-    --------
-    >>> check_fraction(0.2, "customers", "demo")
-    0.2
-    """
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = 0.0 < v < 1.0 or (closed and v == 1.0)
-    if not ok:
-        upper = "<= 1" if closed else "< 1"
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a float > 0 and {upper}. "
-            f"Got {value!r} instead."
-        )
-    return float(value)  # type: ignore[arg-type]
-
-
-def check_int(value: object, name: str, owner: str, low: int = 1) -> int:
-    """Check an integer parameter ``>= low``.
-
-    Parameters
-    ----------
-    value : object
-        The candidate.
-    name, owner : str
-        Parameter and function names for the message.
-    low : int, default=1
-        Smallest accepted value.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    InvalidParameterError
-        Otherwise.
-
-    Examples
-    --------
-    >>> check_int(10, "q", "demo")
-    10
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be an int >= {low}. Got {value!r} instead."
-        )
-    return int(value)
-
-
-def as_values(values: object, owner: str) -> tuple[F, pd.Index]:
-    """Read a 1-D set of customer values (Series, array or list) as finite floats.
-
-    Parameters
-    ----------
-    values : Series, ndarray, list or tuple
-        One value per customer; a Series keeps its index as customer ids.
-    owner : str
-        Function name for messages.
-
-    Returns
-    -------
-    values : ndarray of float, shape (n_customers,)
-    index : Index
-        The Series index, or a RangeIndex.
-
-    Raises
-    ------
-    SchemaError
-        For an empty, non-numeric, multi-dimensional input or missing or
-        infinite values (naming the first rows).
-
-    Examples
-    --------
-    >>> x, idx = as_values([3, 1], "demo")
-    >>> x.tolist(), list(idx)
-    ([3.0, 1.0], [0, 1])
-    """
-    name = "values"
-    if isinstance(values, pd.Series):
-        name = str(values.name) if values.name is not None else "values"
-        series = values
-    elif isinstance(values, (np.ndarray, list, tuple)):
-        arr = np.asarray(values)
-        if arr.ndim != 1:
-            raise SchemaError(
-                [
-                    SchemaFailure(
-                        "values",
-                        name,
-                        f"must be one-dimensional (got shape {arr.shape}); {owner} "
-                        "needs one value per customer",
-                    )
-                ]
-            )
-        series = pd.Series(arr)
-    else:
-        raise SchemaError(
-            [
-                SchemaFailure(
-                    "values",
-                    "<frame>",
-                    f"is a {type(values).__name__}; {owner} needs a pandas "
-                    "Series, numpy array or list of numbers (one per customer)",
-                )
-            ]
-        )
-    if len(series) == 0:
-        raise SchemaError([SchemaFailure("values", name, f"is empty; {owner} needs customers")])
-    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
-        raise SchemaError(
-            [
-                SchemaFailure(
-                    "values", name, f"is not numeric (dtype {series.dtype}); {owner} needs numbers"
-                )
-            ]
-        )
-    x = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    failures = []
-    nan = np.isnan(x)
-    if nan.any():
-        failures.append(
-            SchemaFailure(
-                "values", name, "contains missing values", int(nan.sum()), _first(series.index, nan)
-            )
-        )
-    inf = np.isinf(x)
-    if inf.any():
-        failures.append(
-            SchemaFailure(
-                "values",
-                name,
-                "is not finite",
-                int(inf.sum()),
-                _first(series.index, inf),
-                tuple(x[inf][:_SHOWN]),
-            )
-        )
-    if failures:
-        raise SchemaError(failures)
-    return x, series.index
-
-
 def apply_negative_policy(
     x: F, index: pd.Index, negative: str, owner: str, name: str = "values"
 ) -> F:
@@ -406,8 +236,9 @@ def rank_groups(x: F, q: int) -> npt.NDArray[np.int64]:
 
     Parameters
     ----------
-    x : ndarray of float, shape (n,)
-        Values, ``n >= q``.
+    x : ndarray of float, Series or list, shape (n,)
+        Values, ``n >= q`` (finite unless given as a float ndarray, which is
+        taken as it is).
     q : int
         Number of groups.
 
@@ -416,11 +247,21 @@ def rank_groups(x: F, q: int) -> npt.NDArray[np.int64]:
     ndarray of int64, shape (n,)
         Each customer's group.
 
+    Raises
+    ------
+    InvalidParameterError
+        For a ``q`` that is not an int >= 1.
+    SchemaError
+        For values that are not one finite number per customer.
+
     Examples
     --------
     >>> rank_groups(np.array([1.0, 5.0, 3.0, 2.0]), 2).tolist()
     [1, 0, 0, 1]
     """
+    q = check_int(q, "q", "rank_groups")
+    if not (isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype == np.float64):
+        x, _ = as_values(x, "rank_groups")
     n = len(x)
     order = np.argsort(-x, kind="stable")
     sizes = np.full(q, n // q, dtype=np.int64)

@@ -29,7 +29,7 @@ level below, are met.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -51,22 +51,6 @@ MATURITY_LEVELS: dict[int, str] = {
     4: "customer-based management",
     5: "network management",
 }
-
-_LIFT = {
-    "1a": "record purchases per customer (transactions)",
-    "1b": "keep customer records (customers: industry, size, region ...) or contacts for "
-    "every purchasing customer",
-    "2a": "record campaigns and the customers each one touched (campaigns + touches)",
-    "2b": "select campaign targets from the customer database (touches naming known customers)",
-    "3a": "keep the purchase history for at least the required span",
-    "3b": "follow repeat purchases per customer (repeat buying is too rare to model value)",
-    "3c": "record the cost of each transaction line (margin, profitability per customer)",
-    "4a": "set goals per managed account (account plans with short- or long-term goals)",
-    "4b": "map the decision makers of the managed accounts (contacts with decision_maker)",
-    "4c": "log meetings, calls and visits with the managed accounts, with the seller",
-    "5a": "share customer data with network partners (a customer_id x partner table)",
-}
-
 
 @attrs.frozen(eq=False)
 class MaturityAssessment:
@@ -120,6 +104,11 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def _ids(values: Any) -> pd.Index:
+    ids: pd.Index = pd.Index(pd.unique(np.asarray(values, dtype=object)))
+    return ids
+
+
 def _managed(data: CustomerData, accounts: Sequence[Any] | None) -> tuple[pd.Index, str]:
     buyers = data.transactions["customer_id"]
     if accounts is not None:
@@ -152,6 +141,255 @@ def _check_network(network: object) -> pd.DataFrame | None:
         )
     require_columns(network, "network", ["customer_id", "partner"], "assess_maturity")
     return network
+
+
+@attrs.frozen(eq=False)
+class _Records:
+    """What the criteria read: the records, the thresholds and the customers known."""
+
+    data: CustomerData
+    coverage: float
+    min_history_days: int
+    min_repeat_share: float
+    network: pd.DataFrame | None
+    plans: list[AccountPlan]
+    managed: pd.Index
+    which: str
+    buyers: pd.Index
+    known: pd.Index  # customers with customer records or contacts
+
+    @property
+    def tx(self) -> pd.DataFrame:
+        return self.data.transactions
+
+    @property
+    def all_known(self) -> pd.Index:
+        union: pd.Index = self.known.union(self.buyers)
+        return union
+
+    def managed_share(self, ids: pd.Index) -> float:
+        return _share(int(self.managed.isin(ids).sum()), len(self.managed))
+
+
+def _records(
+    data: CustomerData,
+    coverage: float,
+    min_history_days: int,
+    min_repeat_share: float,
+    network: pd.DataFrame | None,
+    account_plans: Iterable[AccountPlan] | None,
+    accounts: Sequence[Any] | None,
+) -> _Records:
+    known = pd.Index([])
+    for kind in ("customers", "contacts"):
+        frame = data.get(kind)
+        if frame is not None:
+            known = known.union(pd.Index(pd.unique(frame["customer_id"].to_numpy())))
+    managed, which = _managed(data, accounts)
+    return _Records(
+        data=data,
+        coverage=coverage,
+        min_history_days=min_history_days,
+        min_repeat_share=min_repeat_share,
+        network=network,
+        plans=list(account_plans) if account_plans is not None else [],
+        managed=managed,
+        which=which,
+        buyers=pd.Index(pd.unique(data.transactions["customer_id"].to_numpy())),
+        known=known,
+    )
+
+
+# Each criterion reads the records and says whether it is met, with the evidence.
+
+
+def _transactions(r: _Records) -> tuple[bool, str]:
+    return len(r.buyers) > 0, f"{len(r.tx)} transaction lines of {len(r.buyers)} customers"
+
+
+def _customer_records(r: _Records) -> tuple[bool, str]:
+    cov = _share(int(r.buyers.isin(r.known).sum()), len(r.buyers))
+    return cov >= r.coverage, f"{cov:.0%} of purchasing customers have customer records or contacts"
+
+
+def _campaigns(r: _Records) -> tuple[bool, str]:
+    touches, campaigns = r.data.get("touches"), r.data.get("campaigns")
+    n_campaigns = 0 if touches is None else int(touches["campaign_id"].nunique())
+    evidence = f"{n_campaigns} campaigns with touches" + (
+        "" if campaigns is not None else "; no campaign records"
+    )
+    return n_campaigns > 0 and campaigns is not None, evidence
+
+
+def _targets(r: _Records) -> tuple[bool, str]:
+    touches = r.data.get("touches")
+    touched = (
+        pd.Index(pd.unique(touches["customer_id"].to_numpy()))
+        if touches is not None
+        else pd.Index([])
+    )
+    t_cov = _share(int(touched.isin(r.all_known).sum()), len(touched))
+    evidence = f"{t_cov:.0%} of {len(touched)} touched customers are known customers"
+    return len(touched) > 0 and t_cov >= r.coverage, evidence
+
+
+def _history(r: _Records) -> tuple[bool, str]:
+    span = int((r.data.as_of - pd.to_datetime(r.tx["date"]).min()).days) if len(r.tx) else 0
+    return span >= r.min_history_days, f"history spans {span} days"
+
+
+def _repeat_buyers(r: _Records) -> tuple[bool, str]:
+    days = pd.to_datetime(r.tx["date"]).dt.normalize()
+    days_per = (
+        pd.DataFrame({"c": r.tx["customer_id"].to_numpy(), "d": days})
+        .drop_duplicates()
+        .groupby("c")
+        .size()
+    )
+    repeat = _share(int((days_per >= 2).sum()), len(r.buyers))
+    return repeat >= r.min_repeat_share, f"{repeat:.0%} of customers bought on two or more days"
+
+
+def _costs(r: _Records) -> tuple[bool, str]:
+    tx = r.tx
+    cost_cov = float(tx["cost"].notna().mean()) if "cost" in tx.columns and len(tx) else 0.0
+    return cost_cov >= r.coverage, f"{cost_cov:.0%} of transaction lines have a cost"
+
+
+def _goals(r: _Records) -> tuple[bool, str]:
+    with_goals = _ids([p.customer_id for p in r.plans if p.short_term_goals or p.long_term_goals])
+    g_cov = r.managed_share(with_goals)
+    evidence = (
+        f"{g_cov:.0%} of {len(r.managed)} managed accounts ({r.which}) have account plans "
+        "with goals"
+    )
+    return g_cov >= r.coverage and len(r.managed) > 0, evidence
+
+
+def _decision_makers(r: _Records) -> tuple[bool, str]:
+    contacts = r.data.get("contacts")
+    dm_cov = 0.0
+    if contacts is not None and "decision_maker" in contacts.columns:
+        active = contacts["decision_maker"].fillna(False).astype(bool).to_numpy()
+        if "left_date" in contacts.columns:
+            left = (
+                contacts["left_date"].notna().to_numpy()
+                & (pd.to_datetime(contacts["left_date"]) <= r.data.as_of).to_numpy()
+            )
+            active = active & ~left
+        dm_cov = r.managed_share(pd.Index(pd.unique(contacts["customer_id"].to_numpy()[active])))
+    evidence = f"{dm_cov:.0%} of managed accounts have an active decision-maker contact"
+    return dm_cov >= r.coverage, evidence
+
+
+def _interactions(r: _Records) -> tuple[bool, str]:
+    ix = r.data.get("interactions")
+    ix_cov = 0.0
+    if ix is not None and "seller" in ix.columns:
+        with_seller = ix["seller"].notna().to_numpy()
+        ix_cov = r.managed_share(pd.Index(pd.unique(ix["customer_id"].to_numpy()[with_seller])))
+    evidence = f"{ix_cov:.0%} of managed accounts have logged interactions with a seller"
+    return ix_cov >= r.coverage, evidence
+
+
+def _network(r: _Records) -> tuple[bool, str]:
+    net = r.network
+    if net is None:
+        return False, "no network table"
+    shared = int(net["customer_id"].isin(r.all_known).sum())
+    return shared > 0, f"{shared} links to {int(net['partner'].nunique())} partners"
+
+
+@attrs.frozen
+class _Criterion:
+    code: str
+    level: int
+    description: str  # formatted with the thresholds
+    check: Callable[[_Records], tuple[bool, str]]
+    to_lift: str  # what would meet it
+
+
+#: Hellman's criteria, level by level (see the module notes).
+_CRITERIA: tuple[_Criterion, ...] = (
+    _Criterion("1a", 1, "transactions exist", _transactions,
+               "record purchases per customer (transactions)"),
+    _Criterion("1b", 1, "customer records or contacts for the buyers", _customer_records,
+               "keep customer records (customers: industry, size, region ...) or contacts for "
+               "every purchasing customer"),
+    _Criterion("2a", 2, "campaigns with touched customers", _campaigns,
+               "record campaigns and the customers each one touched (campaigns + touches)"),
+    _Criterion("2b", 2, "targets selected from the customer database", _targets,
+               "select campaign targets from the customer database (touches naming known "
+               "customers)"),
+    _Criterion("3a", 3, "purchase history of at least {min_history_days} days", _history,
+               "keep the purchase history for at least the required span"),
+    _Criterion("3b", 3, "at least {min_repeat_share:.0%} repeat buyers", _repeat_buyers,
+               "follow repeat purchases per customer (repeat buying is too rare to model "
+               "value)"),
+    _Criterion("3c", 3, "costs for margin", _costs,
+               "record the cost of each transaction line (margin, profitability per "
+               "customer)"),
+    _Criterion("4a", 4, "goals per managed account", _goals,
+               "set goals per managed account (account plans with short- or long-term goals)"),
+    _Criterion("4b", 4, "decision-maker contacts of managed accounts", _decision_makers,
+               "map the decision makers of the managed accounts (contacts with "
+               "decision_maker)"),
+    _Criterion("4c", 4, "interactions with managed accounts, by seller", _interactions,
+               "log meetings, calls and visits with the managed accounts, with the seller"),
+    _Criterion("5a", 5, "customers shared with network partners", _network,
+               "share customer data with network partners (a customer_id x partner table)"),
+)  # fmt: skip
+
+
+def _checks(r: _Records) -> pd.DataFrame:
+    rows = []
+    for c in _CRITERIA:
+        met, evidence = c.check(r)
+        text = c.description.format(
+            min_history_days=r.min_history_days, min_repeat_share=r.min_repeat_share
+        )
+        rows.append((c.code, c.level, text, bool(met), evidence, "" if met else c.to_lift))
+    columns = ["criterion", "level", "description", "met", "evidence", "to_lift"]
+    checks: pd.DataFrame = pd.DataFrame(rows, columns=columns).set_index("criterion")
+    return checks
+
+
+def _levels_met(checks: pd.DataFrame) -> dict[int, bool]:
+    met = {lvl: bool(checks.loc[checks["level"] == lvl, "met"].all()) for lvl in range(1, 6)}
+    # level 4 by account plans with goals, or by both decision makers and interactions
+    met[4] = bool(checks.loc["4a", "met"] or (checks.loc["4b", "met"] and checks.loc["4c", "met"]))
+    return met
+
+
+def _next_steps(checks: pd.DataFrame, level: int) -> tuple[str, ...]:
+    if level >= 5:
+        return ()
+    todo = checks.loc[(checks["level"] == level + 1) & ~checks["met"]]
+    if level + 1 == 4 and (checks.loc["4b", "met"] or checks.loc["4c", "met"]):
+        todo = todo.drop(index="4a")  # the account-data route is already half-way
+    return tuple(todo["to_lift"].tolist())
+
+
+def _assessment(checks: pd.DataFrame) -> MaturityAssessment:
+    met = _levels_met(checks)
+    level = 0
+    while level < 5 and met[level + 1]:
+        level += 1
+    levels = pd.DataFrame(
+        {
+            "name": list(MATURITY_LEVELS.values()),
+            "met": [met[i] for i in range(1, 6)],
+            "supported": [lvl <= level for lvl in range(1, 6)],
+        },
+        index=pd.Index(range(1, 6), name="level"),
+    )
+    return MaturityAssessment(
+        level=level,
+        name=MATURITY_LEVELS.get(level, "none"),
+        checks=checks,
+        levels=levels,
+        next_steps=_next_steps(checks, level),
+    )
 
 
 def assess_maturity(
@@ -227,183 +465,14 @@ def assess_maturity(
                 )
             ]
         )
-    coverage = check_fraction(coverage, "coverage", "assess_maturity", closed=True)
-    min_history_days = check_int(min_history_days, "min_history_days", "assess_maturity", 0)
-    min_repeat_share = check_fraction(
-        min_repeat_share, "min_repeat_share", "assess_maturity", closed=True
+    owner = "assess_maturity"
+    records = _records(
+        data,
+        coverage=check_fraction(coverage, "coverage", owner, closed=True),
+        min_history_days=check_int(min_history_days, "min_history_days", owner, 0),
+        min_repeat_share=check_fraction(min_repeat_share, "min_repeat_share", owner, closed=True),
+        network=_check_network(network),
+        account_plans=account_plans,
+        accounts=accounts,
     )
-    net = _check_network(network)
-    tx = data.transactions
-    buyers = pd.Index(pd.unique(tx["customer_id"].to_numpy()))
-    n_buyers = len(buyers)
-    rows: list[tuple[str, int, str, bool, str]] = []
-
-    def add(code: str, level: int, text: str, met: bool, evidence: str) -> None:
-        rows.append((code, level, text, bool(met), evidence))
-
-    add(
-        "1a",
-        1,
-        "transactions exist",
-        n_buyers > 0,
-        f"{len(tx)} transaction lines of {n_buyers} customers",
-    )
-    known = pd.Index([])
-    for kind in ("customers", "contacts"):
-        frame = data.get(kind)
-        if frame is not None:
-            known = known.union(pd.Index(pd.unique(frame["customer_id"].to_numpy())))
-    cov = _share(int(buyers.isin(known).sum()), n_buyers)
-    add(
-        "1b",
-        1,
-        "customer records or contacts for the buyers",
-        cov >= coverage,
-        f"{cov:.0%} of purchasing customers have customer records or contacts",
-    )
-
-    touches, campaigns = data.get("touches"), data.get("campaigns")
-    n_campaigns = 0 if touches is None else int(touches["campaign_id"].nunique())
-    add(
-        "2a",
-        2,
-        "campaigns with touched customers",
-        n_campaigns > 0 and campaigns is not None,
-        f"{n_campaigns} campaigns with touches"
-        + ("" if campaigns is not None else "; no campaign records"),
-    )
-    touched = (
-        pd.Index(pd.unique(touches["customer_id"].to_numpy()))
-        if touches is not None
-        else pd.Index([])
-    )
-    all_known = known.union(buyers)
-    t_cov = _share(int(touched.isin(all_known).sum()), len(touched))
-    add(
-        "2b",
-        2,
-        "targets selected from the customer database",
-        len(touched) > 0 and t_cov >= coverage,
-        f"{t_cov:.0%} of {len(touched)} touched customers are known customers",
-    )
-
-    dates = pd.to_datetime(tx["date"])
-    span = int((data.as_of - dates.min()).days) if len(tx) else 0
-    add(
-        "3a",
-        3,
-        f"purchase history of at least {min_history_days} days",
-        span >= min_history_days,
-        f"history spans {span} days",
-    )
-    days_per = (
-        pd.DataFrame({"c": tx["customer_id"].to_numpy(), "d": dates.dt.normalize()})
-        .drop_duplicates()
-        .groupby("c")
-        .size()
-    )
-    repeat = _share(int((days_per >= 2).sum()), n_buyers)
-    add(
-        "3b",
-        3,
-        f"at least {min_repeat_share:.0%} repeat buyers",
-        repeat >= min_repeat_share,
-        f"{repeat:.0%} of customers bought on two or more days",
-    )
-    cost_cov = float(tx["cost"].notna().mean()) if "cost" in tx.columns and len(tx) else 0.0
-    add(
-        "3c",
-        3,
-        "costs for margin",
-        cost_cov >= coverage,
-        f"{cost_cov:.0%} of transaction lines have a cost",
-    )
-
-    managed, which = _managed(data, accounts)
-    plans = list(account_plans) if account_plans is not None else []
-    with_goals = pd.Index(
-        pd.unique(
-            np.asarray(
-                [p.customer_id for p in plans if p.short_term_goals or p.long_term_goals],
-                dtype=object,
-            )
-        )
-    )
-    g_cov = _share(int(managed.isin(with_goals).sum()), len(managed))
-    add(
-        "4a",
-        4,
-        "goals per managed account",
-        g_cov >= coverage and len(managed) > 0,
-        f"{g_cov:.0%} of {len(managed)} managed accounts ({which}) have account plans with goals",
-    )
-    contacts = data.get("contacts")
-    dm_cov = 0.0
-    if contacts is not None and "decision_maker" in contacts.columns:
-        active = contacts["decision_maker"].fillna(False).astype(bool).to_numpy()
-        if "left_date" in contacts.columns:
-            left = (
-                contacts["left_date"].notna().to_numpy()
-                & (pd.to_datetime(contacts["left_date"]) <= data.as_of).to_numpy()
-            )
-            active = active & ~left
-        dm_ids = pd.Index(pd.unique(contacts["customer_id"].to_numpy()[active]))
-        dm_cov = _share(int(managed.isin(dm_ids).sum()), len(managed))
-    add(
-        "4b",
-        4,
-        "decision-maker contacts of managed accounts",
-        dm_cov >= coverage,
-        f"{dm_cov:.0%} of managed accounts have an active decision-maker contact",
-    )
-    ix = data.get("interactions")
-    ix_cov = 0.0
-    if ix is not None and "seller" in ix.columns:
-        met_ids = pd.Index(pd.unique(ix["customer_id"].to_numpy()[ix["seller"].notna().to_numpy()]))
-        ix_cov = _share(int(managed.isin(met_ids).sum()), len(managed))
-    add(
-        "4c",
-        4,
-        "interactions with managed accounts, by seller",
-        ix_cov >= coverage,
-        f"{ix_cov:.0%} of managed accounts have logged interactions with a seller",
-    )
-
-    shared = 0 if net is None else int(net["customer_id"].isin(all_known).sum())
-    partners = 0 if net is None else int(net["partner"].nunique())
-    add(
-        "5a",
-        5,
-        "customers shared with network partners",
-        shared > 0,
-        f"{shared} links to {partners} partners" if net is not None else "no network table",
-    )
-
-    checks = pd.DataFrame(
-        rows, columns=["criterion", "level", "description", "met", "evidence"]
-    ).set_index("criterion")
-    checks["to_lift"] = [("" if m else _LIFT[c]) for c, m in checks["met"].items()]
-    met = {lvl: bool(checks.loc[checks["level"] == lvl, "met"].all()) for lvl in range(1, 6)}
-    met[4] = bool(checks.loc["4a", "met"] or (checks.loc["4b", "met"] and checks.loc["4c", "met"]))
-    level = 0
-    while level < 5 and met[level + 1]:
-        level += 1
-    supported = [lvl <= level for lvl in range(1, 6)]
-    levels = pd.DataFrame(
-        {
-            "name": list(MATURITY_LEVELS.values()),
-            "met": [met[i] for i in range(1, 6)],
-            "supported": supported,
-        },
-        index=pd.Index(range(1, 6), name="level"),
-    )
-    steps: tuple[str, ...] = ()
-    if level < 5:
-        todo = checks.loc[(checks["level"] == level + 1) & ~checks["met"]]
-        if level + 1 == 4 and (checks.loc["4b", "met"] or checks.loc["4c", "met"]):
-            todo = todo.drop(index="4a")  # the account-data route is already half-way
-        steps = tuple(todo["to_lift"].tolist())
-    name = MATURITY_LEVELS.get(level, "none")
-    return MaturityAssessment(
-        level=level, name=name, checks=checks, levels=levels, next_steps=steps
-    )
+    return _assessment(_checks(records))

@@ -54,6 +54,7 @@ from crmkit.care._key_accounts import KEY_ACCOUNT_RULES, KeyAccountCare
 from crmkit.care._lifecycle import LIFECYCLE_RULES, LifecycleCare
 from crmkit.care._portfolio import PORTFOLIO_RULES, PortfolioCare
 from crmkit.care._rules import DEFAULT_INTENSITY_WEIGHTS, RETENTION_ACTIONS
+from crmkit.care._tracking import TRACKING_COLUMNS, track_plans
 
 __all__ = [
     "CONSUMER_LIFECYCLE_RULES",
@@ -67,6 +68,7 @@ __all__ = [
     "LIFECYCLE_RULES",
     "PORTFOLIO_RULES",
     "RETENTION_ACTIONS",
+    "TRACKING_COLUMNS",
     "Allocation",
     "Assessor",
     "CareModelBase",
@@ -79,4 +81,5 @@ __all__ = [
     "care_plan_from_row",
     "contact_coverage",
     "contact_map",
+    "track_plans",
 ]

@@ -228,7 +228,7 @@ def _steps(
                     reason=f"contact coverage: {risk}",
                 )
             )
-        elif risk in ("single-threaded", "no decision maker known"):
+        elif risk in ("single-threaded", "no decision maker known", "decision makers not met"):
             steps.append(
                 NextStep(
                     action="Meet more people and map the decision makers",

@@ -24,6 +24,7 @@ from crmkit.care._allocate_solve import (
     LpSolution,
     enforce_capacity,
     greedy_fill,
+    slack,
     solve_lp,
     solve_milp,
     usage,
@@ -36,9 +37,11 @@ IntArray = npt.NDArray[np.intp]
 
 #: Largest number of (customer, action) pairs with a positive gain that
 #: ``method="auto"`` hands to the exact MILP; above it the LP relaxation with
-#: greedy repair is used (measured: the MILP takes 0.2-12 s on 1,000-10,000
-#: pairs, the LP 10 s on 400,000 pairs, with gaps below 0.03 %).
-MILP_MAX_PAIRS = 20_000
+#: greedy repair is used. Measured (``benchmarks/bench_allocate.py``, one
+#: core): on make_crm(5000) with 7 actions (20,470 pairs) the MILP takes
+#: 1.1-1.4 s and gains 0.01-0.2 % over the LP repair (0.3 s); on 20,000
+#: customers (about 82,000 pairs) it takes 15 s for 0.01 %.
+MILP_MAX_PAIRS = 40_000
 
 _METHODS = ("auto", "milp", "lp")
 
@@ -73,7 +76,9 @@ class Allocation:
     budget : float or None
         Money available.
     method : str
-        ``"milp"``, ``"lp+repair"`` or ``"in order of <priority>"``.
+        ``"milp"`` (solved by branch and bound), ``"lp (integral)"`` (the LP
+        optimum was integral, hence exact), ``"lp+repair"`` or ``"in order of
+        <priority>"``.
 
     Examples
     --------
@@ -135,7 +140,7 @@ class Allocation:
         role
         s           1.0   1.0          22.5
         """
-        table = pd.DataFrame(
+        table: pd.DataFrame = pd.DataFrame(
             {"available": self.capacity, "used": self.hours_used,
              "shadow_price": self.shadow_prices.reindex(self.capacity.index)}
         )
@@ -226,7 +231,8 @@ def allocate(
     budget : float, optional
         Money available for the actions' costs; None for no limit.
     segment_column : str or None, default="portfolio"
-        Assessment column matched with the actions' ``segment``.
+        Assessment column matched with the actions' ``segment``; None lets
+        every action apply to every customer.
     method : {"auto", "milp", "lp"}, default="auto"
         ``"milp"`` solves exactly, ``"lp"`` uses the LP relaxation and
         greedy repair, ``"auto"`` picks by size.
@@ -311,7 +317,9 @@ def allocate(
             exact_choice, milp_bound = choice, math.inf
         exact_choice = enforce_capacity(problem, exact_choice)
         bound = min(bound, milp_bound)
-        if _objective(problem, exact_choice) >= _objective(problem, choice):
+        found, repaired = _objective(problem, exact_choice), _objective(problem, choice)
+        proved = found >= milp_bound - 1e-9 * max(1.0, abs(found))
+        if found > repaired or (found == repaired and proved):
             choice, used = exact_choice, "milp"
     reasons = optimal_reasons(problem, choice, lp.role_prices, lp.budget_price)
     return _result(problem, choice, lp, bound, used, reasons, assessment.index)
@@ -339,6 +347,7 @@ def _serve(problem: Problem, order: IntArray, wanted: IntArray) -> IntArray:
     choice = np.full(len(problem.customers), -1, dtype=np.intp)
     left = problem.capacity.copy()
     money = math.inf if problem.budget is None else problem.budget
+    role_tol, money_tol = slack(problem)
     for i in order.tolist():
         w = int(wanted[i])
         if w == -2:
@@ -351,7 +360,8 @@ def _serve(problem: Problem, order: IntArray, wanted: IntArray) -> IntArray:
                        if np.isfinite(gains[a])]
         for a in options:
             role = problem.role_of[a]
-            if problem.hours[a] <= left[role] + 1e-12 and problem.cost[a] <= money + 1e-12:
+            fits = problem.hours[a] <= left[role] + role_tol[role]
+            if fits and problem.cost[a] <= money + money_tol:
                 choice[i] = a
                 left[role] -= problem.hours[a]
                 money -= problem.cost[a]

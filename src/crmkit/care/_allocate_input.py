@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import numpy as np
@@ -193,7 +193,8 @@ def _check_capacity(capacity: object, budget: object) -> None:
                 f"hours >= 0. Got {role!r}: {hours!r} instead."
             )
     ok = isinstance(budget, numbers.Real) and not isinstance(budget, bool)
-    if budget is not None and not (ok and math.isfinite(float(budget)) and float(budget) >= 0):
+    money = float(cast(float, budget)) if ok else math.nan
+    if budget is not None and not (math.isfinite(money) and money >= 0):
         raise InvalidParameterError(
             "The 'budget' argument of allocate must be a finite float >= 0 or None. "
             f"Got {budget!r} instead."
@@ -244,7 +245,8 @@ def build_problem(
     budget : float, optional
         Money available for the actions' costs.
     segment_column : str or None, default="portfolio"
-        The assessment column matched against the actions' ``segment``.
+        The assessment column matched against the actions' ``segment``;
+        None lets every action apply to every customer.
 
     Returns
     -------

@@ -42,12 +42,14 @@ def _unchosen(problem: Problem, i: int, role_prices: FloatArray, budget_price: f
     b = int(np.argmax(gains))
     best = float(gains[b])
     if best <= 0:
-        return f"no action: none pays its cost (best: {problem.actions[b]}, expected {_money(best)})"
+        name = problem.actions[b]
+        return f"no action: none pays its cost (best: {name}, expected {_money(best)})"
     role = problem.role_of[b]
     elsewhere = float(role_prices[role] * problem.hours[b] + budget_price * problem.cost[b])
     head = f"no action: {_what(problem, b)} would keep {_money(best)}"
     if elsewhere > best:
-        return f"{head}, less than the {elsewhere:,.0f} its {problem.roles[role]} time earns elsewhere"
+        where = problem.roles[role]
+        return f"{head}, less than the {elsewhere:,.0f} its {where} time earns elsewhere"
     return f"{head}, but the {problem.roles[role]} hours or the budget ran out"
 
 
@@ -78,8 +80,10 @@ def optimal_reasons(
     ...                      "hours": [2.0, 0.0], "cost": [100.0, 1.0],
     ...                      "risk_reduction": [0.3, 0.03]})
     >>> p = build_problem(view, acts, {"kam": 2.0, "mkt": 1.0})
-    >>> optimal_reasons(p, np.array([0, 1]), np.array([500.0, 0.0]), 0.0)
-    ['chosen: 2 h visit, expected +1,250; e-mail would keep 11 % of that', 'chosen: e-mail, expected +0; no other action pays']
+    >>> for reason in optimal_reasons(p, np.array([0, 1]), np.array([500.0, 0.0]), 0.0):
+    ...     print(reason)
+    chosen: 2 h visit, expected +1,250; e-mail would keep 11 % of that
+    chosen: e-mail, expected +0; no other action pays
     """
     reasons = []
     for i, a in enumerate(choice.tolist()):
@@ -121,8 +125,11 @@ def ordered_reasons(
     >>> acts = pd.DataFrame({"action": ["visit"], "role": ["kam"], "hours": [2.0],
     ...                      "cost": [100.0], "risk_reduction": [0.3]})
     >>> p = build_problem(view, acts, {"kam": 2.0})
-    >>> ordered_reasons(p, np.array([0, -1]), np.array([1, 2]), "clv", np.array([0, 0]))
-    ['served 1st by clv: 2 h visit, expected +1,250', 'not served (2nd by clv): 2 h visit no longer fits the hours or budget left']
+    >>> for reason in ordered_reasons(p, np.array([0, -1]), np.array([1, 2]), "clv",
+    ...                               np.array([0, 0])):
+    ...     print(reason)
+    served 1st by clv: 2 h visit, expected +1,250
+    not served (2nd by clv): 2 h visit no longer fits the hours or budget left
     """
     reasons = []
     for i, (a, r, w) in enumerate(zip(choice.tolist(), rank.tolist(), wanted.tolist(),
@@ -185,18 +192,21 @@ def allocation_frame(
     """
     on = choice >= 0
     safe = np.where(on, choice, 0)
-    names = np.asarray(problem.actions, dtype=object)[safe]
-    roles = np.asarray(problem.roles, dtype=object)[problem.role_of[safe]]
+    names = [problem.actions[a] if o else None for a, o in zip(safe.tolist(), on.tolist(),
+                                                                  strict=True)]
+    roles = [problem.roles[problem.role_of[a]] if o else None
+             for a, o in zip(safe.tolist(), on.tolist(), strict=True)]
     rows = np.arange(len(choice))
     frame = pd.DataFrame(
         {
-            "action": pd.Series(np.where(on, names, None), problem.customers, object),
-            "role": pd.Series(np.where(on, roles, None), problem.customers, object),
+            "action": pd.Series(names, problem.customers, dtype="object"),
+            "role": pd.Series(roles, problem.customers, dtype="object"),
             "hours": np.where(on, problem.hours[safe], 0.0),
             "cost": np.where(on, problem.cost[safe], 0.0),
             "expected_gain": np.where(on, problem.gain[rows, safe], 0.0),
-            "reason": pd.Series(reasons, problem.customers, object),
+            "reason": pd.Series(reasons, problem.customers, dtype="object"),
         },
         index=problem.customers,
     )
-    return frame.reindex(order)
+    ordered: pd.DataFrame = frame.reindex(order)
+    return ordered

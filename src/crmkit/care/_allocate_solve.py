@@ -17,6 +17,7 @@ reported.
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import attrs
 import numpy as np
@@ -27,13 +28,54 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from crmkit.care._allocate_input import Problem
 from crmkit.exceptions import ConvergenceError
 
-__all__ = ["LpSolution", "enforce_capacity", "greedy_fill", "solve_lp", "solve_milp", "usage"]
+__all__ = [
+    "LpSolution",
+    "enforce_capacity",
+    "greedy_fill",
+    "slack",
+    "solve_lp",
+    "solve_milp",
+    "usage",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 #: A value of a relaxed variable at least this close to 1 counts as chosen.
 _ONE = 1.0 - 1e-7
+
+#: Relative tolerance of the capacity checks: float sums (200 x 0.02 h) may
+#: exceed a limit by a rounding error, never by more.
+_TOL = 1e-9
+
+
+def slack(problem: Problem) -> tuple[FloatArray, float]:
+    """Rounding tolerance of each role's capacity and of the budget.
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    roles : numpy.ndarray of float, shape (n_roles,)
+        ``1e-9 * max(1, capacity)``.
+    budget : float
+        ``1e-9 * max(1, budget)`` (0 without a budget).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmkit.care._allocate_input import build_problem
+    >>> view = pd.DataFrame({"clv": [1.0], "churn_risk": [0.5]})
+    >>> acts = pd.DataFrame({"action": ["call"], "role": ["s"], "hours": [1.0],
+    ...                      "cost": [0.0], "risk_reduction": [0.2]})
+    >>> slack(build_problem(view, acts, {"s": 1000.0}))
+    (array([1.e-06]), 0.0)
+    """
+    roles = _TOL * np.maximum(1.0, problem.capacity)
+    money = 0.0 if problem.budget is None else _TOL * max(1.0, problem.budget)
+    return roles, money
 
 
 @attrs.frozen(eq=False)
@@ -143,7 +185,8 @@ def solve_lp(problem: Problem) -> LpSolution:
                           np.zeros(n_roles), 0.0)
     matrix, b_ub = _system(problem, rows, cols)
     gain = problem.gain[rows, cols]
-    res = linprog(-gain, A_ub=matrix, b_ub=b_ub, bounds=(0.0, 1.0), method="highs-ipm")
+    sparse = cast(Any, matrix)  # the scipy stubs do not list sparse arrays, HiGHS takes them
+    res = linprog(-gain, A_ub=sparse, b_ub=b_ub, bounds=(0.0, 1.0), method="highs-ipm")
     if res.status != 0:
         raise ConvergenceError(f"allocate: the LP relaxation was not solved ({res.message})")
     duals = -np.asarray(res.ineqlin.marginals, dtype=np.float64)
@@ -151,8 +194,9 @@ def solve_lp(problem: Problem) -> LpSolution:
     choice = _choice(problem, rows, cols, x)
     fractional = len(np.unique(rows[(x > 1e-9) & (x < _ONE)]))
     budget_price = float(duals[n_roles]) if problem.budget is not None else 0.0
-    return LpSolution(float(-res.fun), choice, fractional, np.maximum(duals[:n_roles], 0.0),
-                      max(budget_price, 0.0))
+    bound = -float(cast(float, res.fun))
+    prices = np.maximum(duals[:n_roles], 0.0) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return LpSolution(bound, choice, fractional, prices, max(budget_price, 0.0) + 0.0)
 
 
 def solve_milp(problem: Problem, time_limit: float) -> tuple[IntArray, float]:
@@ -195,13 +239,13 @@ def solve_milp(problem: Problem, time_limit: float) -> tuple[IntArray, float]:
     res = milp(
         -gain,
         constraints=LinearConstraint(matrix, -np.inf, b_ub),
-        integrality=np.ones(len(gain)),
+        integrality=np.ones(len(gain), dtype=np.intp),
         bounds=Bounds(0.0, 1.0),
         options={"time_limit": float(time_limit), "mip_rel_gap": 1e-9, "disp": False},
     )
     if res.x is None:
         raise ConvergenceError(f"allocate: the MILP found no allocation ({res.message})")
-    x = np.round(np.asarray(res.x, dtype=np.float64))
+    x = np.asarray(res.x, dtype=np.float64).round()
     bound = getattr(res, "mip_dual_bound", None)
     bound = float(-bound) if bound is not None and math.isfinite(bound) else math.inf
     return _choice(problem, rows, cols, x), bound
@@ -238,9 +282,10 @@ def usage(problem: Problem, choice: IntArray) -> tuple[FloatArray, float]:
 
 
 def _fits(problem: Problem, left_hours: FloatArray, left_money: float) -> npt.NDArray[np.bool_]:
-    ok = problem.hours <= left_hours[problem.role_of] + 1e-12
+    role_tol, money_tol = slack(problem)
+    ok = problem.hours <= left_hours[problem.role_of] + role_tol[problem.role_of]
     if problem.budget is not None:
-        ok &= problem.cost <= left_money + 1e-12
+        ok &= problem.cost <= left_money + money_tol
     fits: npt.NDArray[np.bool_] = ok
     return fits
 
@@ -279,16 +324,18 @@ def greedy_fill(problem: Problem, choice: IntArray) -> IntArray:
     usable = problem.usable & (out < 0)[:, None] & _fits(problem, left_hours, left_money)[None, :]
     rows, cols = np.nonzero(usable)
     order = np.lexsort((cols, rows, -problem.gain[rows, cols]))
+    role_tol, money_tol = slack(problem)
     for i, a in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
         role = problem.role_of[a]
-        if out[i] >= 0 or problem.hours[a] > left_hours[role] + 1e-12:
+        if out[i] >= 0 or problem.hours[a] > left_hours[role] + role_tol[role]:
             continue
-        if problem.cost[a] > left_money + 1e-12:
+        if problem.cost[a] > left_money + money_tol:
             continue
         out[i] = a
         left_hours[role] -= problem.hours[a]
         left_money -= problem.cost[a]
-    return out
+    filled: IntArray = out
+    return filled
 
 
 def enforce_capacity(problem: Problem, choice: IntArray) -> IntArray:
@@ -318,15 +365,17 @@ def enforce_capacity(problem: Problem, choice: IntArray) -> IntArray:
     out = choice.copy()
     on = np.nonzero(out >= 0)[0]
     gains = problem.gain[on, out[on]]
+    limit = problem.capacity + slack(problem)[0]
+    budget = math.inf if problem.budget is None else problem.budget + slack(problem)[1]
     for i in on[np.lexsort((-on, gains))].tolist():
         hours, money = usage(problem, out)
-        over = bool((hours > problem.capacity).any())
-        over |= problem.budget is not None and money > problem.budget
+        over = bool((hours > limit).any()) or money > budget
         if not over:
             break
         a = out[i]
-        role_over = hours[problem.role_of[a]] > problem.capacity[problem.role_of[a]]
-        money_over = problem.budget is not None and money > problem.budget
+        role_over = hours[problem.role_of[a]] > limit[problem.role_of[a]]
+        money_over = money > budget
         if (role_over and problem.hours[a] > 0) or (money_over and problem.cost[a] > 0):
             out[i] = -1
-    return out
+    kept: IntArray = out
+    return kept

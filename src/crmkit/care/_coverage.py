@@ -24,8 +24,12 @@ COVERAGE_RISKS: tuple[str, ...] = (
     "no contact known",
     "single-threaded",
     "no decision maker known",
+    "decision makers not met",
     "covered",
 )
+
+#: Days within which a decision maker counts as recently met (contact_coverage).
+MET_WITHIN_DAYS = 365
 
 _MAP_COLUMNS = (
     "customer_id",
@@ -176,15 +180,32 @@ def contact_map(data: CustomerData, customer_id: Any = None) -> pd.DataFrame:
     return result
 
 
-def contact_coverage(data: CustomerData) -> pd.DataFrame:
+def _decision_makers_met(
+    people: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp, within: int
+) -> tuple[pd.Series, np.ndarray[Any, np.dtype[np.int64]]]:
+    """Last meeting with an active decision maker, and how many were met ``within`` days."""
+    deciders = people.loc[(people["decision_maker"] & people["active"]).to_numpy(dtype=bool)]
+    when = pd.to_datetime(deciders["last_interaction"])
+    last = when.groupby(deciders["customer_id"].to_numpy(), sort=False).max()
+    recent = (when.notna() & (_days(as_of, when) <= within)).to_numpy(dtype=bool)
+    n_recent = pd.Series(recent).groupby(deciders["customer_id"].to_numpy(), sort=False).sum()
+    last_met = pd.Series(last.reindex(ids).to_numpy(dtype="datetime64[ns]"), index=ids)
+    counts = n_recent.reindex(ids, fill_value=0).to_numpy(dtype=np.int64)
+    return last_met, counts
+
+
+def contact_coverage(data: CustomerData, *, met_within_days: int = MET_WITHIN_DAYS) -> pd.DataFrame:
     """Contact coverage of every account: who we know, who decides, who left.
 
     Parameters
     ----------
     data : CustomerData
         Validated records with ``contacts``; ``interactions`` give the last
-        contact with each account. Accounts are the customers of the
-        transactions, the customer records and the contacts.
+        contact with each account (and, with a ``contact_id`` column, the
+        person met). Accounts are the customers of the transactions, the
+        customer records and the contacts.
+    met_within_days : int, default=365
+        How recent a meeting with a decision maker must be to count.
 
     Returns
     -------
@@ -204,7 +225,14 @@ def contact_coverage(data: CustomerData) -> pd.DataFrame:
           of them left;
         - ``last_interaction`` / ``days_since_interaction`` — the last
           interaction with the account (NaT/NaN without one);
-        - ``coverage_risk`` — the worst of :data:`COVERAGE_RISKS`.
+        - ``last_decision_maker_met`` / ``days_since_decision_maker_met`` /
+          ``n_decision_makers_met`` — the last interaction naming an active
+          decision maker, and how many active decision makers were met in
+          the last ``met_within_days`` days (NaT/NaN/0 unless the
+          interactions name the contact met in a ``contact_id`` column);
+        - ``coverage_risk`` — the worst of :data:`COVERAGE_RISKS`;
+          ``"decision makers not met"`` when the interactions name contacts
+          and no active decision maker was met within ``met_within_days``.
 
     Raises
     ------
@@ -234,6 +262,13 @@ def contact_coverage(data: CustomerData) -> pd.DataFrame:
     c                     0                  0  only contact left
     """
     data = _check_data(data, "contact_coverage")
+    if isinstance(met_within_days, bool) or not isinstance(met_within_days, int) or (
+        met_within_days < 0
+    ):
+        raise InvalidParameterError(
+            "The 'met_within_days' parameter of contact_coverage must be an int >= 0. "
+            f"Got {met_within_days!r} instead."
+        )
     people = contact_map(data)
     parts = [data.transactions["customer_id"], people["customer_id"]]
     customers = data.get("customers")
@@ -275,12 +310,18 @@ def contact_coverage(data: CustomerData) -> pd.DataFrame:
         last = pd.Series(latest.reindex(ids).to_numpy(dtype="datetime64[ns]"), index=ids)
     out["last_interaction"] = last.to_numpy(dtype="datetime64[ns]")
     out["days_since_interaction"] = _days(data.as_of, last)
+    met, n_met = _decision_makers_met(people, ids, data.as_of, met_within_days)
+    out["last_decision_maker_met"] = met.to_numpy(dtype="datetime64[ns]")
+    out["days_since_decision_maker_met"] = _days(data.as_of, met)
+    out["n_decision_makers_met"] = n_met
+    names_met = ix is not None and "contact_id" in ix.columns
     conditions = [
         out["only_contact_left"].to_numpy(),
         out["all_decision_makers_left"].to_numpy(),
         n_act == 0,
         n_act == 1,
         n_dm == 0,
+        np.full(len(ids), names_met) & (n_met == 0),
     ]
     risk = np.select(conditions, list(COVERAGE_RISKS[:-1]), default=COVERAGE_RISKS[-1])
     out["coverage_risk"] = pd.Categorical(risk, categories=list(COVERAGE_RISKS), ordered=True)

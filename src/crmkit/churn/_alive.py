@@ -13,7 +13,7 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Options, Predicate
-from crmkit.churn._common import check_labels, column_values, score_frame
+from crmkit.churn._common import check_churn_view, check_labels, column_values, score_frame
 from crmkit.churn._noisy_or import fit_noisy_or_weights, noisy_or
 from crmkit.churn._rules import DEFAULT_WEIGHTS, RULES
 from crmkit.exceptions import (
@@ -24,7 +24,7 @@ from crmkit.exceptions import (
     ModelFileError,
     SchemaError,
 )
-from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
+from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -276,11 +276,7 @@ class AliveChurn(PluginBase):
         return (*CHURN_SCORE_COLUMNS, "signal_dropout", *(f"signal_{n}" for n in self._names()))
 
     def _check_view(self, view: pd.DataFrame, who: str) -> pd.DataFrame:
-        cols = self.requires
-        return validate_view(
-            view, f"AliveChurn.{who}", required=cols, numeric=cols,
-            nullable=[c for c in cols if c not in _STRUCTURAL],
-        )  # fmt: skip
+        return check_churn_view(view, f"AliveChurn.{who}", self.requires, filled=_STRUCTURAL)
 
     def _strengths(self, view: pd.DataFrame, names: tuple[str, ...]) -> FloatArray:
         out = np.zeros((len(view), len(names)), dtype=np.float64, order="F")

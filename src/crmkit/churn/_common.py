@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -10,9 +10,13 @@ import numpy.typing as npt
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from crmkit._checks import SHOWN
+from crmkit._checks import first_labels as _first
 from crmkit.exceptions import SchemaError, SchemaFailure
+from crmkit.plugins import validate_view
 
 __all__ = [
+    "check_churn_view",
     "check_labels",
     "format_reasons",
     "reason_codes",
@@ -25,11 +29,55 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntpArray = npt.NDArray[np.intp]
 UIntArray = npt.NDArray[np.unsignedinteger[Any]]
-_MAX_SHOWN = 5
+_MAX_SHOWN = SHOWN
 
 
-def _first(labels: pd.Index, mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
-    return tuple(labels[mask][:_MAX_SHOWN].tolist())
+def check_churn_view(
+    view: object, owner: str, columns: Sequence[str], *, filled: Collection[str] = ()
+) -> pd.DataFrame:
+    """Check a churn detector's view: its columns present and numeric.
+
+    Every churn detector reads numeric view columns and treats a missing
+    value as "no signal", except in the ``filled`` columns (such as ``T``
+    and ``recency``) that a summarised view always fills.
+
+    Parameters
+    ----------
+    view : object
+        The customer view (checked to be a DataFrame).
+    owner : str
+        ``"<Detector>.<method>"``, for messages.
+    columns : sequence of str
+        The columns the detector reads (its ``requires``).
+    filled : collection of str, default=()
+        Columns that must not hold missing values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``view`` itself.
+
+    Raises
+    ------
+    SchemaError
+        For a missing or non-numeric column, or a missing value where
+        ``filled`` forbids it.
+
+    Examples
+    --------
+    >>> view = pd.DataFrame({"T": [5.0, 3.0], "last_nps": [9.0, None]})
+    >>> check_churn_view(view, "Rules.fit", ["T", "last_nps"], filled={"T"}) is view
+    True
+    >>> check_churn_view(view.drop(columns="T"), "Rules.fit", ["T", "last_nps"])
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - view['T']: is missing...
+    """
+    cols = list(columns)
+    return validate_view(
+        view, owner, required=cols, numeric=cols, nullable=[c for c in cols if c not in filled]
+    )
 
 
 def check_labels(y: object, view: pd.DataFrame, owner: str) -> npt.NDArray[np.bool_]:

@@ -13,10 +13,10 @@ from scipy.special import expit
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
-from crmkit.churn._common import check_labels, format_reasons, score_frame
+from crmkit.churn._common import check_churn_view, check_labels, format_reasons, score_frame
 from crmkit.churn._features import FeatureMap, default_log_columns, is_column_tuple
 from crmkit.exceptions import ConvergenceWarning, InvalidParameterError, ModelFileError
-from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
+from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -207,10 +207,7 @@ class LogisticChurn(PluginBase):
         return (*CHURN_SCORE_COLUMNS, *(f"signal_{c}" for c in self._columns()))
 
     def _check_view(self, view: pd.DataFrame, who: str) -> pd.DataFrame:
-        cols = self._columns()
-        return validate_view(
-            view, f"{type(self).__name__}.{who}", required=cols, numeric=cols, nullable=cols
-        )
+        return check_churn_view(view, f"{type(self).__name__}.{who}", self._columns())
 
     def _log_columns(self, columns: tuple[str, ...]) -> tuple[str, ...]:
         if self.log_columns is None:

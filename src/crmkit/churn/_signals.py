@@ -10,11 +10,17 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
-from crmkit.churn._common import check_labels, column_values, reasons_array, score_frame
+from crmkit.churn._common import (
+    check_churn_view,
+    check_labels,
+    column_values,
+    reasons_array,
+    score_frame,
+)
 from crmkit.churn._noisy_or import fit_noisy_or, noisy_or
 from crmkit.churn._rules import DEFAULT_WEIGHTS, RULES
 from crmkit.exceptions import InvalidParameterError, ModelFileError
-from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
+from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -216,11 +222,7 @@ class SignalRules(PluginBase):
         return (*CHURN_SCORE_COLUMNS, *(f"signal_{n}" for n in self._names()))
 
     def _check_view(self, view: pd.DataFrame, who: str) -> pd.DataFrame:
-        cols = self.requires
-        return validate_view(
-            view, f"SignalRules.{who}", required=cols, numeric=cols,
-            nullable=[c for c in cols if c not in _STRUCTURAL],
-        )  # fmt: skip
+        return check_churn_view(view, f"SignalRules.{who}", self.requires, filled=_STRUCTURAL)
 
     def strengths(self, view: pd.DataFrame) -> pd.DataFrame:
         """The strength of every rule for every customer, before weighting.

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from crmkit._estimator import check_is_fitted
+from crmkit._estimator import clone as crmkit_clone
 from crmkit._params import Constraint, Interval, Predicate
-from crmkit.churn._common import check_labels, format_reasons, score_frame
+from crmkit.churn._common import check_churn_view, check_labels, format_reasons, score_frame
 from crmkit.churn._features import FeatureMap, default_log_columns, is_column_tuple
 from crmkit.churn._logistic import DEFAULT_CHURN_COLUMNS
 from crmkit.exceptions import InvalidParameterError, ModelFileError
-from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
+from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
     import os
@@ -41,8 +41,7 @@ def _clone(estimator: Any) -> Any:
     try:
         from sklearn.base import clone  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:  # the scikit-learn estimator protocol, without scikit-learn
-        params = {k: copy.deepcopy(v) for k, v in estimator.get_params(deep=False).items()}
-        return type(estimator)(**params)
+        return crmkit_clone(estimator)
     return clone(estimator)
 
 
@@ -175,10 +174,7 @@ class SklearnChurn(PluginBase):
         return (*CHURN_SCORE_COLUMNS, "signal_model")
 
     def _check_view(self, view: pd.DataFrame, who: str) -> pd.DataFrame:
-        cols = self._columns()
-        return validate_view(
-            view, f"SklearnChurn.{who}", required=cols, numeric=cols, nullable=cols
-        )
+        return check_churn_view(view, f"SklearnChurn.{who}", self._columns())
 
     def fit(self, view: pd.DataFrame, y: pd.Series | None = None) -> Self:
         """Fit a clone of the classifier to the churn labels.

@@ -12,7 +12,13 @@ from scipy.optimize import minimize
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
-from crmkit.churn._common import check_labels, column_values, format_reasons, score_frame
+from crmkit.churn._common import (
+    check_churn_view,
+    check_labels,
+    column_values,
+    format_reasons,
+    score_frame,
+)
 from crmkit.churn._features import FeatureMap, default_log_columns, is_column_tuple
 from crmkit.churn._weibull import Histories, history_loglik, p_gone_by
 from crmkit.exceptions import (
@@ -23,7 +29,7 @@ from crmkit.exceptions import (
     SchemaError,
     SchemaFailure,
 )
-from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase, validate_view
+from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -234,11 +240,7 @@ class SurvivalChurn(PluginBase):
                 *(f"signal_{c}" for c in self._covariates()))  # fmt: skip
 
     def _check_view(self, view: pd.DataFrame, who: str) -> tuple[pd.DataFrame, Histories]:
-        cov = self._covariates()
-        view = validate_view(
-            view, f"SurvivalChurn.{who}", required=self.requires, numeric=self.requires,
-            nullable=cov,
-        )  # fmt: skip
+        view = check_churn_view(view, f"SurvivalChurn.{who}", self.requires, filled=_HISTORY)
         x, t_x, T = (column_values(view, c) for c in _HISTORY)
         bad = (x < 0) | (t_x < 0) | (t_x > T)
         if bad.any():

@@ -33,7 +33,7 @@ from crmkit.compose._defaults import AUTO, FIRMOGRAPHIC_COLUMNS
 from crmkit.compose._demo import demo_sections
 from crmkit.compose._playbook import Playbook
 from crmkit.compose._ranking import distinguishing_digits, format_risk, top_risks
-from crmkit.compose._steps import PURCHASE_MODELS, SPEND_MODELS, ObservedSpend
+from crmkit.compose._steps import PURCHASE_MODELS, SPEND_MODELS, ObservedSpend, value_model
 from crmkit.compose._value_defaults import (
     DEFAULT_PENALIZER,
     DEFAULT_PURCHASE_MODEL,
@@ -56,4 +56,5 @@ __all__ = [
     "format_risk",
     "lapsed_from",
     "top_risks",
+    "value_model",
 ]

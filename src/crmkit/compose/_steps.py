@@ -8,7 +8,6 @@ stopwatch.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._estimator import clone
 from crmkit.data import CustomerData
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
@@ -66,6 +66,9 @@ _ABSENT_WHEN_NONE: Mapping[str, str] = {
 def fresh(obj: Any) -> Any:
     """A new, unfitted copy of an estimator or plugin (same parameters).
 
+    :func:`crmkit._estimator.clone` with ``safe=False``: an object without
+    ``get_params`` is deep-copied.
+
     Parameters
     ----------
     obj : object
@@ -81,10 +84,7 @@ def fresh(obj: Any) -> Any:
     >>> fresh(PortfolioCare(churn_threshold=0.7))
     PortfolioCare(churn_threshold=0.7)
     """
-    if callable(getattr(obj, "get_params", None)):
-        params = obj.get_params(deep=False)
-        return type(obj)(**{k: copy.deepcopy(v) for k, v in params.items()})
-    return copy.deepcopy(obj)
+    return clone(obj, safe=False)
 
 
 def value_model(kind: str, spec: Any) -> Any:

@@ -22,6 +22,7 @@ from crmkit.data._container import CustomerData, DroppedRows, ValidationReport
 from crmkit.data._integrity import UnmatchedRows
 from crmkit.data._split import calibration_holdout
 from crmkit.data._summarize import summarize
+from crmkit.data._validate import as_timestamp, to_pandas, validate_frame
 
 __all__ = [
     "RECORD_KINDS",
@@ -34,6 +35,9 @@ __all__ = [
     "RoleSpec",
     "UnmatchedRows",
     "ValidationReport",
+    "as_timestamp",
     "calibration_holdout",
     "summarize",
+    "to_pandas",
+    "validate_frame",
 ]

@@ -10,9 +10,10 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import raise_if
 from crmkit.data._columns import RECORD_KINDS, TIME_UNITS, ColumnMap
 from crmkit.data._integrity import UnmatchedRows, check_references, unmatched_message
-from crmkit.data._validate import as_timestamp, raise_if, to_pandas, validate_frame
+from crmkit.data._validate import as_timestamp, to_pandas, validate_frame
 from crmkit.exceptions import (
     CustomerNotFoundError,
     DataWarning,

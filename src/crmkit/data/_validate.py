@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import first_labels as _first
 from crmkit.data._columns import RECORD_SCHEMAS, ColumnMap, RoleSpec
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import InvalidParameterError, SchemaFailure
 
 __all__ = ["validate_frame", "to_pandas", "as_timestamp"]
 
@@ -56,10 +57,6 @@ def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
         raise InvalidParameterError(
             f"{kind} must be a data frame (pandas, polars, DuckDB ...); got {type(frame).__name__}"
         ) from None
-
-
-def _first(index: pd.Index, mask: np.ndarray[Any, Any]) -> tuple[Any, ...]:
-    return tuple(index[mask][:5].tolist())
 
 
 def _check_ids(
@@ -323,6 +320,13 @@ def validate_frame(
         Validated copy: canonical role names, dates as ``datetime64[ns]``
         (timezone-aware dates converted to naive UTC), the original index.
 
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown ``kind``, ``columns`` that is not a ColumnMap,
+        ``fails`` that is not a list, or a ``frame`` that is not a
+        DataFrame (problems in the records go to ``fails`` instead).
+
     Examples
     --------
     >>> import pandas as pd
@@ -332,6 +336,19 @@ def validate_frame(
     >>> print(fails[0].describe())
     transactions['date']: has values that are not dates (1 row; rows [1]; values ['x'])
     """
+    if not isinstance(kind, str) or kind not in RECORD_SCHEMAS:
+        raise InvalidParameterError(
+            f"validate_frame: 'kind' must be one of {', '.join(RECORD_SCHEMAS)}; got {kind!r}"
+        )
+    if not isinstance(columns, ColumnMap):
+        raise InvalidParameterError(
+            f"validate_frame: 'columns' must be a ColumnMap; got {type(columns).__name__}"
+        )
+    if not isinstance(fails, list):
+        raise InvalidParameterError(
+            f"validate_frame: 'fails' must be a list to collect failures in; "
+            f"got {type(fails).__name__}"
+        )
     schema: Mapping[str, RoleSpec] = RECORD_SCHEMAS[kind]
     if not isinstance(frame, pd.DataFrame):
         raise InvalidParameterError(
@@ -438,23 +455,3 @@ def _out_of_range(name: str, value: Any) -> str:
     return (f"{name}={value!r} is outside the dates crmkit can compute with "
             f"({_FIRST_DAY.date()} .. {_LAST_DAY.date()}); give a real "
             "analysis date, not a placeholder such as 9999-12-31")
-
-
-def raise_if(fails: list[SchemaFailure]) -> None:
-    """Raise one :class:`SchemaError` listing ``fails`` if there are any.
-
-    Parameters
-    ----------
-    fails : list of SchemaFailure
-        Collected problems.
-
-    Raises
-    ------
-    SchemaError
-
-    Examples
-    --------
-    >>> raise_if([])
-    """
-    if fails:
-        raise SchemaError(fails)

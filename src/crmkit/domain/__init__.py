@@ -39,10 +39,12 @@ from crmkit.domain._records import (
     ProfileChange,
     Transaction,
 )
+from crmkit.domain._targets import PLAN_METRICS, PlanTarget
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "LAPSED",
+    "PLAN_METRICS",
     "SCORE_SCALES",
     "STAGE_ORDER",
     "AccountPlan",
@@ -64,6 +66,7 @@ __all__ = [
     "NextStep",
     "NpsClass",
     "PipelineStage",
+    "PlanTarget",
     "ProfileChange",
     "Prospect",
     "TouchGroup",

@@ -30,6 +30,7 @@ from crmkit.domain._fields import (
     text_field,
     to_tuple,
 )
+from crmkit.domain._targets import PlanTarget
 
 __all__ = ["NextStep", "CareIntensity", "CarePlan", "AccountPlan", "BuyingRole"]
 
@@ -254,6 +255,13 @@ def _buying_process(value: Iterable[BuyingRole]) -> tuple[BuyingRole, ...]:
     return tuple(out)
 
 
+def _check_targets(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    for item in value:
+        if not isinstance(item, PlanTarget):
+            raise fail("AccountPlan", attribute.name,
+                       f"items must be PlanTarget, got {type(item).__name__}", item)
+
+
 def _check_next_steps(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, tuple):
         raise fail("AccountPlan", attribute.name, "must be a list of NextStep", value)
@@ -308,6 +316,10 @@ class AccountPlan:
         decision-maker map).
     next_steps : sequence of NextStep, default=()
         Agreed actions.
+    targets : sequence of PlanTarget, default=()
+        The goals as measurable targets with dates (revenue, purchases,
+        products, contacts reached), followed up with
+        :func:`crmkit.care.track_plans`.
 
     Raises
     ------
@@ -342,6 +354,9 @@ class AccountPlan:
     next_steps: tuple[NextStep, ...] = attrs.field(
         default=(), converter=to_tuple, validator=_check_next_steps
     )
+    targets: tuple[PlanTarget, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_targets
+    )
 
     def _repr_html_(self) -> str:
         return account_plan_html(self)
@@ -370,6 +385,7 @@ class AccountPlan:
                 for c, r, d in self.buying_process
             ],
             "next_steps": [step.to_dict() for step in self.next_steps],
+            "targets": [target.to_dict() for target in self.targets],
         }
 
     def to_markdown(self) -> str:
@@ -448,4 +464,12 @@ class AccountPlan:
             ]
         else:
             lines.append("_none_")
+        if self.targets:
+            lines += ["", "## Targets", "", "| metric | target | from | due | goal |",
+                      "| --- | --- | --- | --- | --- |"]
+            lines += [
+                f"| {t.metric} | {_cell(t.target)} | {t.start} | {t.due} "
+                f"| {_cell(t.description) if t.description else '–'} |"
+                for t in self.targets
+            ]
         return "\n".join(lines) + "\n"

@@ -21,10 +21,10 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from crmkit._frames import require_columns, to_narwhals
 from crmkit._params import Interval, Options, Predicate, validate_params
 from crmkit._persist import from_dict
 from crmkit.data import TIME_UNITS
-from crmkit._frames import require_columns, to_narwhals
 from crmkit.exceptions import InvalidParameterError, NotFittedError
 
 __all__ = ["SCORE_COLUMNS", "BatchScorer", "score", "score_batch"]

@@ -6,6 +6,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import label_series
 from crmkit.domain import can_transition
 from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.plugins import STAGES, STATUSES
@@ -135,26 +136,7 @@ def _vocabulary(*sides: pd.Series) -> tuple[str, ...]:
 
 
 def _check(labels: object, side: str, vocabulary: tuple[str, ...]) -> pd.Series:
-    if not isinstance(labels, pd.Series):
-        raise SchemaError(
-            [
-                SchemaFailure(
-                    side, "<frame>", f"is not a pandas Series (got {type(labels).__name__})"
-                )
-            ]
-        )
-    failures = []
-    if not labels.index.is_unique:
-        dup = np.asarray(labels.index.duplicated(keep=False))
-        failures.append(
-            SchemaFailure(
-                side,
-                "<index>",
-                "has duplicate customer ids",
-                int(dup.sum()),
-                tuple(labels.index[dup][:5].tolist()),
-            )
-        )
+    labels, failures = label_series(labels, side)
     values = labels.astype(object)
     present = values.notna().to_numpy()
     unknown = present & ~values.isin(list(vocabulary)).to_numpy()

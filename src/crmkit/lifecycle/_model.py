@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit._estimator import check_is_fitted
+from crmkit._estimator import check_is_fitted, clone
 from crmkit._params import Constraint, Interval, Predicate
 from crmkit._vocab import UNIT_NAMES
 from crmkit.exceptions import CrmkitError
@@ -46,13 +46,6 @@ def _is_purchase_model(value: Any) -> bool:
 def _is_fitted(model: Any) -> bool:
     names = getattr(model, "__dict__", {})
     return any(n.endswith("_") and not n.startswith("_") for n in names)
-
-
-def _fresh(model: Any) -> Any:
-    if callable(getattr(model, "get_params", None)):
-        params = model.get_params(deep=False)
-        return type(model)(**{k: copy.deepcopy(v) for k, v in params.items()})
-    return copy.deepcopy(model)
 
 
 class ModelStager(StagerBase):
@@ -266,7 +259,7 @@ gap of 4.3 weeks, P(alive) 0.20
         if self.model is None:
             self.model_: Any = None
         elif self.refit or not _is_fitted(self.model):
-            fresh = _fresh(self.model)
+            fresh = clone(self.model, safe=False)
             fresh.fit(frame.loc[~prospect, list(_MODEL_COLUMNS)])
             self.model_ = fresh
         else:

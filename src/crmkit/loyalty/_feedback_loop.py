@@ -9,8 +9,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmkit.data import CustomerData
-from crmkit.data._validate import as_timestamp
+from crmkit.data import CustomerData, as_timestamp
 from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
 from crmkit.loyalty._inputs import read_feedback
 

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from crmkit.data import ColumnMap, CustomerData
-from crmkit.data._validate import raise_if, to_pandas, validate_frame
+from crmkit._checks import raise_if
+from crmkit.data import ColumnMap, CustomerData, to_pandas, validate_frame
 from crmkit.domain import SCORE_SCALES
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 

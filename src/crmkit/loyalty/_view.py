@@ -9,15 +9,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import first_labels as _first
 from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["ViewReader"]
 
 F = npt.NDArray[np.float64]
-
-
-def _first(index: pd.Index, mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
-    return tuple(index[mask][:5].tolist())
 
 
 class ViewReader:

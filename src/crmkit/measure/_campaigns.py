@@ -26,7 +26,7 @@ from crmkit.measure._exposures import (
 )
 from crmkit.measure._inputs import as_data, fail, first_labels
 
-__all__ = ["CampaignReport", "campaign_report", "summarise"]
+__all__ = ["GOAL_BASES", "CampaignReport", "campaign_report", "summarise"]
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -69,8 +69,11 @@ class CampaignReport:
     goals : DataFrame
         One row per campaign and goal given (``goal_conversions``,
         ``goal_revenue``): ``campaign_id``, ``metric`` (``"conversions"``
-        or ``"revenue"``), ``goal``, ``actual`` (responders or revenue of the
-        treatment customers), ``difference`` (actual - goal),
+        or ``"revenue"``), ``basis`` (``"incremental"`` or ``"gross"``, see
+        ``goal_basis`` of :func:`campaign_report`), ``goal``, ``actual``
+        (the incremental conversions or revenue over the control group, or
+        the responders or revenue of the treatment customers), ``gross``
+        (the latter, always), ``difference`` (actual - goal),
         ``attainment`` (actual / goal; NaN for a goal of 0) and ``met``.
     value_basis : {"margin", "revenue"}
         What ROI is computed on.
@@ -268,11 +271,32 @@ def _campaign_table(ex: Exposures, camp: pd.DataFrame | None, as_of: pd.Timestam
     return joined
 
 
-def _goals(campaigns: pd.DataFrame, camp: pd.DataFrame | None) -> pd.DataFrame:
+_GOAL_COLUMNS = ("goal", "actual", "gross", "difference", "attainment")
+
+#: Goal bases of :func:`campaign_report`.
+GOAL_BASES = ("auto", "incremental", "gross")
+
+
+def _goal_actuals(
+    campaigns: pd.DataFrame, gross_col: str, inc_col: str, basis: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Gross and evaluated actual of each campaign, and the basis used."""
+    gross = campaigns[gross_col].astype(np.float64)
+    incremental = campaigns[inc_col].astype(np.float64)
+    has_control = (campaigns["n_control"] > 0) & incremental.notna()
+    use_inc = has_control if basis == "auto" else pd.Series(basis == "incremental",
+                                                             index=campaigns.index)
+    actual = incremental.where(use_inc, gross)
+    label = pd.Series(np.where(use_inc, "incremental", "gross"), index=campaigns.index,
+                      dtype=object)
+    return gross, actual, label
+
+
+def _goals(campaigns: pd.DataFrame, camp: pd.DataFrame | None, basis: str) -> pd.DataFrame:
     rows: list[pd.DataFrame] = []
-    for metric, goal_col, actual_col in (
-        ("conversions", "goal_conversions", "n_responders"),
-        ("revenue", "goal_revenue", "revenue"),
+    for metric, goal_col, gross_col, inc_col in (
+        ("conversions", "goal_conversions", "n_responders", "incremental_conversions"),
+        ("revenue", "goal_revenue", "revenue", "incremental_revenue"),
     ):
         if camp is None or goal_col not in camp.columns:
             continue
@@ -280,15 +304,17 @@ def _goals(campaigns: pd.DataFrame, camp: pd.DataFrame | None) -> pd.DataFrame:
         keep = goal.notna().to_numpy()
         if not keep.any():
             continue
-        actual = campaigns[actual_col].astype(np.float64)[keep]
-        g = goal[keep]
+        gross, actual, label = _goal_actuals(campaigns, gross_col, inc_col, basis)
+        g, actual = goal[keep], actual[keep]
         rows.append(
             pd.DataFrame(
                 {
                     "campaign_id": campaigns.index[keep],
                     "metric": metric,
+                    "basis": label[keep].to_numpy(),
                     "goal": g.to_numpy(),
                     "actual": actual.to_numpy(),
+                    "gross": gross[keep].to_numpy(),
                     "difference": (actual - g).to_numpy(),
                     "attainment": _ratio(actual, g).to_numpy(),
                     "met": (actual >= g).to_numpy(),
@@ -300,10 +326,8 @@ def _goals(campaigns: pd.DataFrame, camp: pd.DataFrame | None) -> pd.DataFrame:
             {
                 "campaign_id": pd.Series([], dtype=object),
                 "metric": pd.Series([], dtype=object),
-                **{
-                    c: pd.Series([], dtype=np.float64)
-                    for c in ("goal", "actual", "difference", "attainment")
-                },
+                "basis": pd.Series([], dtype=object),
+                **{c: pd.Series([], dtype=np.float64) for c in _GOAL_COLUMNS},
                 "met": pd.Series([], dtype=bool),
             }
         )
@@ -320,6 +344,7 @@ def campaign_report(
     by: str | pd.Series | None = None,
     margin: float | None = None,
     view: pd.DataFrame | None = None,
+    goal_basis: str = "auto",
 ) -> CampaignReport:
     """Measure campaigns per campaign, action, segment and customer, and against their goals.
 
@@ -353,6 +378,14 @@ def campaign_report(
         transactions' cost when present.
     view : DataFrame, optional
         A customer view (indexed by customer id) to take ``by`` from.
+    goal_basis : {"auto", "incremental", "gross"}, default="auto"
+        What the goals are evaluated on: the *incremental* conversions and
+        revenue (treatment minus what the control group's rates predict —
+        what the campaign caused), or the *gross* responders and revenue of
+        the treatment customers (what happened during it, caused or not).
+        ``"auto"`` uses the incremental result for campaigns with control
+        customers and the gross result for the others; the goals table says
+        which (``basis``) and keeps the gross figure (``gross``).
 
     Returns
     -------
@@ -372,7 +405,7 @@ def campaign_report(
     >>> import pandas as pd
     >>> tx = pd.DataFrame({"customer_id": [1, 2, 3, 4], "amount": [100.0, 60.0, 80.0, 5.0],
     ...                    "date": pd.to_datetime(["2024-03-05", "2024-03-09", "2024-03-06",
-    ...                                            "2024-01-02"])})
+    ...                                            "2024-03-03"])})
     >>> touches = pd.DataFrame({"campaign_id": "K1", "customer_id": [1, 2, 3, 4],
     ...                         "date": pd.Timestamp("2024-03-01"), "action": "mail",
     ...                         "group": ["treatment", "treatment", "treatment", "control"],
@@ -387,18 +420,26 @@ def campaign_report(
                  n_touched  n_responders  revenue  cost  roi
     campaign_id
     K1                   3             3    240.0  30.0  7.0
-    >>> rep.goals[["metric", "goal", "actual", "met"]]
-            metric  goal  actual    met
-    0  conversions   2.0     3.0   True
-    1      revenue 300.0   240.0  False
+    >>> rep.goals[["metric", "basis", "goal", "actual", "gross", "met"]]
+            metric        basis   goal  actual  gross    met
+    0  conversions  incremental    2.0     0.0    3.0  False
+    1      revenue  incremental  300.0   225.0  240.0  False
+
+    The control customer bought too: the three responders are no more than
+    the control group predicts, so the conversion goal is not met although
+    three customers responded (``goal_basis="gross"`` counts them):
+
+    >>> campaign_report(data, goal_basis="gross").goals["met"].tolist()
+    [True, False]
     """
     validate_params(
         "campaign_report",
-        {"window": window, "margin": margin, "view": view},
+        {"window": window, "margin": margin, "view": view, "goal_basis": goal_basis},
         {
             "window": WINDOW,
             "margin": MARGIN,
             "view": [None, Predicate(lambda v: isinstance(v, pd.DataFrame), "a DataFrame")],
+            "goal_basis": [Predicate(lambda v: v in GOAL_BASES, f"one of {list(GOAL_BASES)}")],
         },
     )
     data = as_data(data, "campaign_report", ("touches", "campaigns", "customers"))
@@ -420,7 +461,7 @@ def campaign_report(
         by_action=by_action,
         by_segment=by_segment,
         by_customer=table,
-        goals=_goals(campaigns, camp),
+        goals=_goals(campaigns, camp, goal_basis),
         value_basis=ex.value_basis,
         window=ex.window,
         segment_name=name,

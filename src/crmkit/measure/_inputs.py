@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import first_labels
 from crmkit.data import RECORD_KINDS, CustomerData
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
@@ -165,26 +166,3 @@ def day_numbers(dates: pd.Series | pd.Index) -> IntArray:
     ns = np.asarray(dates.to_numpy(dtype="datetime64[ns]")).view(np.int64)
     out: IntArray = np.floor_divide(ns, _NS_PER_DAY)
     return out
-
-
-def first_labels(index: pd.Index | Sequence[Any], mask: Any) -> tuple[Any, ...]:
-    """The first five labels of ``index`` where ``mask`` holds.
-
-    Parameters
-    ----------
-    index : Index or sequence
-        Row labels.
-    mask : array-like of bool
-        Which rows.
-
-    Returns
-    -------
-    tuple
-
-    Examples
-    --------
-    >>> first_labels(["a", "b", "c"], [False, True, True])
-    ('b', 'c')
-    """
-    arr = np.asarray(index, dtype=object)[np.asarray(mask, dtype=bool)]
-    return tuple(arr[:5].tolist())

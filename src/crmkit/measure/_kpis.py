@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit._params import Interval, Options, Predicate, validate_params
-from crmkit.data import TIME_UNITS, CustomerData, summarize
-from crmkit.data._validate import as_timestamp
+from crmkit.data import TIME_UNITS, CustomerData, as_timestamp, summarize
 from crmkit.exceptions import DataWarning, InvalidParameterError
 from crmkit.measure._inputs import as_data, day_numbers
 

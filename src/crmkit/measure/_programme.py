@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit._params import validate_params
-from crmkit.data._validate import as_timestamp
+from crmkit.data import as_timestamp
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 from crmkit.measure._inputs import first_labels
 

@@ -29,6 +29,7 @@ Examples
 """
 
 from crmkit.plotting._churn import churn_lift_table, plot_churn_lift, plot_churn_roc, roc_points
+from crmkit.plotting._common import require_matplotlib
 from crmkit.plotting._concentration import plot_decile_bars, plot_lorenz_curve, plot_pareto_curve
 from crmkit.plotting._loyalty import plot_nps_pulse
 from crmkit.plotting._migration import (
@@ -66,5 +67,6 @@ __all__ = [
     "plot_segment_profiles",
     "plot_segment_sizes",
     "plot_tracking",
+    "require_matplotlib",
     "roc_points",
 ]

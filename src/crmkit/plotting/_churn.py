@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import as_values
 from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.plotting._common import (
     ACCENT,
@@ -26,8 +27,6 @@ __all__ = ["churn_lift_table", "plot_churn_lift", "plot_churn_roc", "roc_points"
 
 
 def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[Any, Any]]:
-    from crmkit.analysis._inputs import as_values
-
     if isinstance(scores, pd.DataFrame):
         if "churn_risk" not in scores.columns:
             raise SchemaError(
@@ -118,7 +117,7 @@ def churn_lift_table(scores: Any, labels: Any, n_bins: int = 10) -> pd.DataFrame
     1                2         2         1.0   2.0       2.0      1.0
     2                2         0         0.0   0.0       1.0      1.0
     """
-    from crmkit.analysis._inputs import rank_groups
+    from crmkit.analysis import rank_groups
 
     owner = "churn_lift_table"
     n_bins = check_int(n_bins, "n_bins", owner, low=1)

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import as_values, check_int
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 if TYPE_CHECKING:
@@ -103,39 +104,6 @@ def get_ax(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
             "instead."
         )
     return ax
-
-
-def check_int(value: object, name: str, owner: str, low: int = 1) -> int:
-    """Check an integer parameter ``>= low``.
-
-    Parameters
-    ----------
-    value : object
-        The candidate.
-    name, owner : str
-        Parameter and function names, for the message.
-    low : int, default=1
-        Smallest accepted value.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    InvalidParameterError
-        Otherwise.
-
-    Examples
-    --------
-    >>> check_int(3, "n_bins", "plot_churn_lift")
-    3
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be an int >= {low}. Got {value!r} instead."
-        )
-    return int(value)
 
 
 def check_frame(
@@ -251,8 +219,6 @@ def series_of(values: object, owner: str, *, name: str = "values") -> tuple[F, p
     >>> x.tolist(), list(idx)
     ([1.0, 2.0], ['a', 'b'])
     """
-    from crmkit.analysis._inputs import as_values
-
     if isinstance(values, pd.Series) and values.name is None:
         values = values.rename(name)
     return as_values(values, owner)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import check_fraction
 from crmkit.plotting._common import (
     ACCENT,
     ACTUAL,
@@ -85,7 +86,6 @@ def plot_pareto_curve(
     [0.0, 0.8, 0.85, 0.9, 0.95, 1.0]
     """
     from crmkit.analysis import lorenz_curve, pareto_share
-    from crmkit.analysis._inputs import check_fraction
 
     owner = "plot_pareto_curve"
     mark = check_fraction(mark, "mark", owner)

@@ -7,15 +7,13 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import SHOWN
+from crmkit._checks import first_labels as _first
 from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["validate_view"]
 
-_MAX_SHOWN = 5
-
-
-def _first(labels: pd.Index, mask: np.ndarray) -> tuple[object, ...]:
-    return tuple(labels[mask][:_MAX_SHOWN].tolist())
+_MAX_SHOWN = SHOWN
 
 
 def _check_numeric(

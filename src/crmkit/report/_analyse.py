@@ -11,6 +11,8 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import first_line
+from crmkit._estimator import clone
 from crmkit.data import TIME_UNITS, ColumnMap, CustomerData
 from crmkit.exceptions import ConvergenceWarning, CrmkitError, DataWarning, InvalidParameterError
 
@@ -20,7 +22,6 @@ __all__ = [
     "analyse",
     "as_customer_data",
     "capture_data_warnings",
-    "first_line",
 ]
 
 Progress = Callable[[str], None]
@@ -33,39 +34,6 @@ def _sentence(text: str) -> str:
     head, _, rest = text.partition(": ")
     body = rest or head
     return f"{head.capitalize()}: {body}." if rest else body[:1].upper() + body[1:] + "."
-
-
-def first_line(exc: BaseException) -> str:
-    """The most useful single line of an error message.
-
-    For a :class:`~crmkit.exceptions.SchemaError` that is its first
-    problem (plus how many more); otherwise the message's first line.
-
-    Parameters
-    ----------
-    exc : BaseException
-        The error.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> from crmkit.exceptions import SchemaError, SchemaFailure
-    >>> first_line(SchemaError([SchemaFailure("view", "T", "is missing"),
-    ...                         SchemaFailure("view", "x", "is missing")]))
-    "view['T']: is missing (and 1 more problem)"
-    """
-    failures = getattr(exc, "failures", None)
-    if failures:
-        text = str(failures[0].describe())
-        more = len(failures) - 1
-        if more:
-            text += f" (and {more} more problem{'s' if more > 1 else ''})"
-        return text
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -220,12 +188,10 @@ def as_customer_data(
 
 
 def _fit_playbook(data: CustomerData, playbook: Any, notes: dict[str, list[str]]) -> Any:
-    from crmkit.compose._steps import fresh
-
     if playbook is not None:
         if hasattr(playbook, "plugins_"):
             return playbook
-        return fresh(playbook).fit(data)
+        return clone(playbook, safe=False).fit(data)
     from crmkit.compose import Playbook
 
     book = Playbook()  # its "auto" steps adapt to what the records hold

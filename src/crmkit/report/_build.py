@@ -12,7 +12,7 @@ import attrs
 from crmkit._version import __version__
 from crmkit.data import ColumnMap
 from crmkit.exceptions import InvalidParameterError
-from crmkit.plotting._common import require_matplotlib
+from crmkit.plotting import require_matplotlib
 from crmkit.report._analyse import analyse, as_customer_data, capture_data_warnings
 from crmkit.report._html import FigureMaker, page
 from crmkit.report._sections import (

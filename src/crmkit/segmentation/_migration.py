@@ -6,6 +6,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import label_series
 from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["GONE", "NEW", "SegmentMigration", "segment_migration"]
@@ -64,26 +65,7 @@ class SegmentMigration:
 
 
 def _check(labels: object, side: str) -> pd.Series:
-    if not isinstance(labels, pd.Series):
-        raise SchemaError(
-            [
-                SchemaFailure(
-                    side, "<frame>", f"is not a pandas Series (got {type(labels).__name__})"
-                )
-            ]
-        )
-    failures = []
-    if not labels.index.is_unique:
-        dup = np.asarray(labels.index.duplicated(keep=False))
-        failures.append(
-            SchemaFailure(
-                side,
-                "<index>",
-                "has duplicate customer ids",
-                int(dup.sum()),
-                tuple(labels.index[dup][:5].tolist()),
-            )
-        )
+    labels, failures = label_series(labels, side)
     na = labels.isna().to_numpy()
     if na.any():
         failures.append(

@@ -46,8 +46,12 @@ RFM_RULES: tuple[Rule, ...] = (
 _DIMENSIONS = ("R", "F", "M")
 
 
+def _is_column(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
 def _is_column_or_none(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and bool(value))
+    return value is None or _is_column(value)
 
 
 def _range(rule_name: str, dim: str, value: Any, bins: int) -> tuple[int, int]:
@@ -188,8 +192,8 @@ class RFMSegmenter(SegmenterBase):
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "bins": [Interval("int", 2, 9)],
         "recency_column": [Predicate(_is_column_or_none, "a non-empty str or None")],
-        "frequency_column": [Predicate(_is_column_or_none, "a non-empty str")],
-        "monetary_column": [Predicate(_is_column_or_none, "a non-empty str")],
+        "frequency_column": [Predicate(_is_column, "a non-empty str")],
+        "monetary_column": [Predicate(_is_column, "a non-empty str")],
         "rules": [None, Predicate(lambda v: isinstance(v, (tuple, list)), "a tuple or list")],
         "output_name": OUTPUT_NAME_CONSTRAINT,
     }

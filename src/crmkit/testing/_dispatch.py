@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crmkit._estimator import clone
 from crmkit.plugins import (
     CARE_PLAN_COLUMNS,
     CHURN_SCORE_COLUMNS,
@@ -120,28 +120,6 @@ def simple_labels(view: pd.DataFrame) -> pd.Series:
         ranks = np.arange(n)
     result: pd.Series = pd.Series(ranks >= n - n // 2, index=view.index, name="churned")
     return result
-
-
-def clone(plugin: Any) -> Any:
-    """A new, unfitted plugin with (deep copies of) the same parameters.
-
-    Parameters
-    ----------
-    plugin : object
-        A plugin with ``get_params``.
-
-    Returns
-    -------
-    object
-
-    Examples
-    --------
-    >>> from crmkit.segmentation import DecileSegmenter
-    >>> clone(DecileSegmenter(n_groups=4))
-    DecileSegmenter(n_groups=4)
-    """
-    params = plugin.get_params(deep=False)
-    return type(plugin)(**{k: copy.deepcopy(v) for k, v in params.items()})
 
 
 def fit_plugin(plugin: Any, kind: str, view: pd.DataFrame) -> None:

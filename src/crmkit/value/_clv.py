@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit._params import Interval, Options, Predicate, validate_params
-from crmkit.data._columns import TIME_UNITS
+from crmkit.data import TIME_UNITS
 from crmkit.exceptions import CrmkitError, InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["PurchaseModelLike", "SpendModelLike", "clv", "historic_value"]

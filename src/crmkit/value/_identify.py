@@ -139,6 +139,14 @@ def _probe_directions(hess_log: FloatArray) -> list[FloatArray]:
     return out
 
 
+def _value(objective: Objective, theta: FloatArray) -> float:
+    try:
+        f = float(objective(theta)[0])
+    except (FloatingPointError, ValueError, ZeroDivisionError):
+        return float(np.nan)
+    return f
+
+
 def _change(objective: Objective, theta: FloatArray, f0: float) -> float:
     try:
         f = float(objective(theta)[0])
@@ -162,6 +170,10 @@ class Verdict:
     ----------
     flat : tuple of str
         Parameters the data cannot pin down (their standard errors are NaN).
+    better : ndarray of shape (n_params,) or None, default=None
+        A probed point (inside the box) where the objective is lower by more
+        than :data:`RISE_TOLERANCE` plus the noise allowance: the optimiser
+        stopped short of the maximum and must go on from there.
 
     Examples
     --------
@@ -170,6 +182,7 @@ class Verdict:
     """
 
     flat: tuple[str, ...]
+    better: FloatArray | None = None
 
 
 def _noise(objective: Objective, theta: FloatArray, f0: float) -> float:
@@ -192,7 +205,10 @@ def diagnose(
     along an axis; negligible except at extreme parameters, where the
     likelihood's terms cancel). The parameters with a component of at
     least :data:`FLAT_LOADING` in a flat direction are named, and so are
-    parameters on the edge of the box.
+    parameters on the edge of the box. A probed point inside the box whose
+    objective is lower by more than :data:`RISE_TOLERANCE` (plus the same
+    noise allowance) is returned as ``better`` instead: ``theta`` is no
+    maximum (an optimiser stopped early on a slowly rising ridge).
 
     A fit with every log-parameter within ``+-MODERATE`` and every
     eigenvalue of ``hess_log`` at least :data:`CLEAR_CURVATURE` is
@@ -236,10 +252,16 @@ def diagnose(
         f0 = float(objective(theta)[0])
         allowance = NOISE_FACTOR * _noise(objective, theta, f0)
         flagged = edge.copy()
+        best_f, best_point = f0, theta
         for d in _probe_directions(hess_log):
-            change = _change(objective, theta + d, f0)
-            if change >= FLAT_TOLERANCE + allowance:
-                change = min(change, _change(objective, theta - d, f0))
-            if change < FLAT_TOLERANCE + allowance:
+            changes = []
+            for point in (theta + d, theta - d):
+                f = _value(objective, point)
+                changes.append(abs(f - f0) if np.isfinite(f) else np.inf)
+                if f < best_f and not np.any(np.abs(point) > EDGE):
+                    best_f, best_point = f, point
+            if min(changes) < FLAT_TOLERANCE + allowance:
                 flagged |= np.abs(d) >= FLAT_LOADING
+    if f0 - best_f > RISE_TOLERANCE + allowance:
+        return Verdict((), best_point)
     return Verdict(tuple(n for n, flag in zip(names, flagged, strict=True) if flag))

@@ -440,7 +440,50 @@ def _conclude(
     tol: float,
     diagnostics: dict[str, Any],
 ) -> MLEResult:
-    """The result at ``theta``, or the error when the likelihood still rises at the edge."""
+    """The result at ``theta``, or the error when the likelihood still rises at the edge.
+
+    Where :func:`~crmkit.value._identify.diagnose` finds a better point
+    nearby, the optimiser stopped short of the maximum (on a slowly rising
+    ridge): it goes on from there, at most ``_RESTARTS`` times.
+    """
+    for _ in range(_RESTARTS + 1):
+        _check_edge(pen, theta, names, model, maxiter, tol, diagnostics)
+        result, better = _result(objective, np.exp(theta), n_iter, message, names, penalizer)
+        if better is None:
+            return result
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = optimize.minimize(
+                pen,
+                better,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-EDGE, EDGE)] * len(theta),
+                options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 20},
+            )
+        if not (np.isfinite(res.fun) and np.all(np.isfinite(res.x))):
+            break
+        theta, n_iter = np.asarray(res.x, dtype=np.float64), n_iter + int(res.nit)
+    raise ConvergenceError(
+        f"{model} did not converge: the log-likelihood still rises after "
+        f"{_RESTARTS} restarts of the optimiser. Use a 'penalizer' > 0 or more data.",
+        {**diagnostics, "last_params": dict(zip(names, np.exp(theta).tolist(), strict=True))},
+    )
+
+
+#: Restarts of the optimiser from a better point found by the diagnosis.
+_RESTARTS = 3
+
+
+def _check_edge(
+    pen: Objective,
+    theta: FloatArray,
+    names: Sequence[str],
+    model: str,
+    maxiter: int,
+    tol: float,
+    diagnostics: dict[str, Any],
+) -> None:
+    """Raise when ``theta`` is on the edge of the box and the likelihood still rises there."""
     edge = at_edge(theta)
     if edge.any():
         # on the edge of the box: does the likelihood still rise there?
@@ -472,7 +515,6 @@ def _conclude(
                     "rise_at_edge": rise,
                 },
             )
-    return _result(objective, np.exp(theta), n_iter, message, names, penalizer)
 
 
 #: Fresh L-BFGS-B runs from where one stopped short with a large gradient.
@@ -499,7 +541,7 @@ def _result(
     message: str,
     names: Sequence[str],
     penalizer: float = 0.0,
-) -> MLEResult:
+) -> tuple[MLEResult, FloatArray | None]:
     negll, grad = objective(np.log(params))
     hess = _observed_information(objective, params)
     standard_errors = _standard_errors(hess)
@@ -520,7 +562,7 @@ def _result(
     if ordered:
         standard_errors = np.where(np.isin(np.asarray(names), ordered), np.nan, standard_errors)
         covariance = np.full_like(covariance, np.nan)
-    return MLEResult(
+    result = MLEResult(
         params=params,
         log_likelihood=-float(negll),
         standard_errors=standard_errors,
@@ -530,3 +572,4 @@ def _result(
         covariance=covariance,
         flat=ordered,
     )
+    return result, verdict.better

@@ -72,7 +72,7 @@ def _brute_force(view: pd.DataFrame, actions: pd.DataFrame, capacity: dict[str, 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("budget", [None, 300.0])
 def test_milp_matches_brute_force(seed: int, budget: float | None) -> None:
-    view = _view(7, seed)
+    view = _view(6, seed)
     result = allocate(view, _actions(), CAPACITY, budget, method="milp")
     assert result.objective == pytest.approx(_brute_force(view, _actions(), CAPACITY, budget),
                                              rel=1e-9)

@@ -44,7 +44,8 @@ def test_campaign_totals_worked_by_hand(report) -> None:
     assert report.value_basis == "margin" and report.window == "campaign"
 
 
-def test_goals_met_and_missed(report) -> None:
+def test_goals_met_and_missed_on_the_gross_result() -> None:
+    report = campaign_report(toy_data(), goal_basis="gross")
     g = report.goals.set_index(["campaign_id", "metric"])
     assert list(g.index) == [("K1", "conversions"), ("K1", "revenue")]  # K2 has no goals
     conv, rev = g.loc[("K1", "conversions")], g.loc[("K1", "revenue")]
@@ -56,6 +57,58 @@ def test_goals_met_and_missed(report) -> None:
     )
     assert rev["difference"] == pytest.approx(-110.0) and not rev["met"]
     assert rev["attainment"] == pytest.approx(190.0 / 300.0)
+    assert set(g["basis"]) == {"gross"}
+
+
+def test_goals_use_the_incremental_result_when_a_control_exists(report) -> None:
+    g = report.goals.set_index(["campaign_id", "metric"])
+    conv, rev = g.loc[("K1", "conversions")], g.loc[("K1", "revenue")]
+    # K1 has two control customers, one of whom bought: rate 1/2 against 2/3
+    assert conv["basis"] == "incremental" and conv["gross"] == 2.0
+    assert conv["actual"] == pytest.approx((2 / 3 - 0.5) * 3)
+    assert not conv["met"]  # two responders, but only half a conversion caused
+    assert rev["actual"] == pytest.approx(190.0 - 20.0 * 3) and rev["gross"] == 190.0
+    assert rev["difference"] == pytest.approx(130.0 - 300.0)
+    assert rev["attainment"] == pytest.approx(130.0 / 300.0)
+
+
+def test_goals_without_control_stay_gross() -> None:
+    frames = toy_frames()
+    frames["touches"] = frames["touches"][frames["touches"]["group"] != "control"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        report = campaign_report(frames)
+    g = report.goals.set_index(["campaign_id", "metric"])
+    assert set(g["basis"]) == {"gross"}
+    assert g.loc[("K1", "conversions"), "actual"] == 2.0
+    assert (g["actual"] == g["gross"]).all()
+
+
+def test_incremental_goals_on_make_crm() -> None:
+    crm = make_crm(1500, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        auto = campaign_report(crm.data)
+        gross = campaign_report(crm.data, goal_basis="gross")
+    a = auto.goals.set_index(["campaign_id", "metric"])
+    g = gross.goals.set_index(["campaign_id", "metric"])
+    c = auto.campaigns
+    assert (a["basis"] == "incremental").all()  # both demo campaigns hold a control group
+    for campaign in ("K1", "K2"):
+        assert a.loc[(campaign, "revenue"), "actual"] == pytest.approx(
+            c.loc[campaign, "incremental_revenue"])
+        assert a.loc[(campaign, "conversions"), "actual"] == pytest.approx(
+            c.loc[campaign, "incremental_conversions"])
+        assert g.loc[(campaign, "revenue"), "actual"] == pytest.approx(c.loc[campaign, "revenue"])
+    assert (a["gross"] == g["actual"]).all()
+    assert (a["met"] == (a["actual"] >= a["goal"])).all()
+    # the newsletter K2 causes nothing: the gross revenue "meets" its goal, the increment not
+    assert bool(g.loc[("K2", "revenue"), "met"]) and not bool(a.loc[("K2", "revenue"), "met"])
+
+
+def test_bad_goal_basis() -> None:
+    with pytest.raises(InvalidParameterError, match="goal_basis"):
+        campaign_report(toy_data(), goal_basis="net")
 
 
 def test_by_action_uses_each_actions_own_cost(report) -> None:
