@@ -1,4 +1,4 @@
-"""Which of Hellman's five levels of customer management the records support (seed 003).
+"""Which of Hellman's five levels of customer management the records support.
 
 The levels, each including those below:
 
@@ -443,11 +443,11 @@ def assess_maturity(
     ----------
     .. [1] Hellman, K. (2003). Asiakkuudenhallinnan taso- ja
        kypsyysmallit. In: Hellman, K. & Värilä, R. (eds.), Kannattavat
-       asiakkuudet. (The five levels, as summarised in seed 003.)
+       asiakkuudet.
 
     Examples
     --------
-    >>> from crmkit.datasets._synthetic import make_crm
+    >>> from crmkit.datasets import make_crm
     >>> crm = make_crm(300, seed=1)
     >>> result = assess_maturity(crm.data)
     >>> result.level, result.name

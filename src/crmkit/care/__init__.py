@@ -25,10 +25,10 @@ same in e-mail, app, service desk, offers and win-back; pass them as
 ``table`` and ``retention_actions`` (a :class:`crmkit.compose.Playbook` with
 ``care="auto"`` does so when the records hold no firmographics or contacts).
 
-For key account management (seed 002), :func:`account_plan` builds a
-customer's account plan and :func:`contact_coverage` /
-:func:`contact_map` show who we know at each account, who decides and
-whose relationship hangs on one person.
+For key account management, :func:`contact_coverage` / :func:`contact_map`
+show who we know at each account, who decides and whose relationship hangs
+on one person; :func:`crmkit.compose.account_plan` builds a customer's
+account plan from them, a playbook's assessment and cross-sell suggestions.
 
 Examples
 --------
@@ -41,7 +41,6 @@ Examples
 ['key account manager', 'marketing']
 """
 
-from crmkit.care._account_plan import Assessor, account_plan
 from crmkit.care._allocate import MILP_MAX_PAIRS, Allocation, allocate, allocate_in_order
 from crmkit.care._common import INTENSITY_DTYPE, CareModelBase, care_plan_from_row
 from crmkit.care._consumer import (
@@ -70,12 +69,10 @@ __all__ = [
     "RETENTION_ACTIONS",
     "TRACKING_COLUMNS",
     "Allocation",
-    "Assessor",
     "CareModelBase",
     "KeyAccountCare",
     "LifecycleCare",
     "PortfolioCare",
-    "account_plan",
     "allocate",
     "allocate_in_order",
     "care_plan_from_row",

@@ -28,6 +28,7 @@ Examples
 ['active', 'lapsed']
 """
 
+from crmkit.compose._account_plan import Assessor, account_plan
 from crmkit.compose._assessment import assessment_from_row, lapsed_from
 from crmkit.compose._defaults import AUTO, FIRMOGRAPHIC_COLUMNS
 from crmkit.compose._demo import demo_sections
@@ -48,8 +49,10 @@ __all__ = [
     "MIN_REPEAT_BUYERS",
     "PURCHASE_MODELS",
     "SPEND_MODELS",
+    "Assessor",
     "ObservedSpend",
     "Playbook",
+    "account_plan",
     "assessment_from_row",
     "demo_sections",
     "distinguishing_digits",

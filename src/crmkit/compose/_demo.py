@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmkit.care import account_plan
+from crmkit.compose._account_plan import account_plan
 from crmkit.compose._playbook import Playbook
 from crmkit.compose._ranking import distinguishing_digits, format_risk, top_risks
 from crmkit.data import CustomerData

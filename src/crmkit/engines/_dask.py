@@ -32,7 +32,7 @@ def score_dask(frame: Any, scorer: BatchScorer) -> Any:
     --------
     >>> import pandas as pd, pytest
     >>> dd = pytest.importorskip("dask.dataframe")
-    >>> from crmkit.value._bgnbd import BetaGeo
+    >>> from crmkit.value import BetaGeo
     >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> view = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 30.0], "T": [38.0] * 2})
     >>> out = score_dask(dd.from_pandas(view, npartitions=2), BatchScorer(m, horizon=52))

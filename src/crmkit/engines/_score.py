@@ -134,7 +134,7 @@ def score_batch(
     Examples
     --------
     >>> import pandas as pd
-    >>> from crmkit.value._bgnbd import BetaGeo
+    >>> from crmkit.value import BetaGeo
     >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> batch = pd.DataFrame({"customer_id": ["a", "b"], "frequency": [0, 2],
     ...                       "recency": [0.0, 30.0], "T": [38.0, 38.0]})
@@ -238,7 +238,7 @@ class BatchScorer:
     Examples
     --------
     >>> import pickle, pandas as pd
-    >>> from crmkit.value._bgnbd import BetaGeo
+    >>> from crmkit.value import BetaGeo
     >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> scorer = pickle.loads(pickle.dumps(BatchScorer(m, horizon=52)))
     >>> batch = pd.DataFrame({"frequency": [2], "recency": [30.0], "T": [38.0]})
@@ -428,7 +428,7 @@ def score(
     Examples
     --------
     >>> import polars as pl
-    >>> from crmkit.value._bgnbd import BetaGeo
+    >>> from crmkit.value import BetaGeo
     >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> view = pl.DataFrame({"customer_id": ["a", "b"], "frequency": [0, 2],
     ...                      "recency": [0.0, 30.0], "T": [38.0, 38.0]})

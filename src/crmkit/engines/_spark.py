@@ -27,7 +27,7 @@ class SparkBatches:
     Examples
     --------
     >>> import pandas as pd
-    >>> from crmkit.value._bgnbd import BetaGeo
+    >>> from crmkit.value import BetaGeo
     >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> fn = SparkBatches(BatchScorer(m, horizon=52))
     >>> batch = pd.DataFrame({"frequency": [2], "recency": [30.0], "T": [38.0]})

@@ -251,7 +251,11 @@ class ChurnDetector(Plugin, Protocol):
 
         Examples
         --------
-        >>> callable(getattr(ChurnDetector, 'fit'))  # see :class:`ChurnDetector`
+        >>> from crmkit.churn import SignalRules
+        >>> from crmkit.testing import make_customer_view
+        >>> view = make_customer_view(50)
+        >>> detector = SignalRules(signals=("falling_purchases", "overdue")).fit(view)
+        >>> isinstance(detector, ChurnDetector)
         True
         """
         ...
@@ -271,8 +275,12 @@ class ChurnDetector(Plugin, Protocol):
 
         Examples
         --------
-        >>> callable(getattr(ChurnDetector, 'score'))  # see :class:`ChurnDetector`
-        True
+        >>> from crmkit.churn import SignalRules
+        >>> from crmkit.testing import make_customer_view
+        >>> view = make_customer_view(50)
+        >>> risk = SignalRules(signals=("falling_purchases", "overdue")).fit(view).score(view)
+        >>> list(risk.columns)
+        ['churn_risk', 'reasons', 'signal_falling_purchases', 'signal_overdue']
         """
         ...
 
@@ -313,7 +321,11 @@ class CareModel(Plugin, Protocol):
 
         Examples
         --------
-        >>> callable(getattr(CareModel, 'fit'))  # see :class:`CareModel`
+        >>> import pandas as pd
+        >>> from crmkit.care import PortfolioCare
+        >>> view = pd.DataFrame({"portfolio": ["A", "D"], "clv": [5000.0, 20.0],
+        ...                      "churn_risk": [0.1, 0.1]}, index=["a", "b"])
+        >>> isinstance(PortfolioCare().fit(view), CareModel)
         True
         """
         ...
@@ -333,8 +345,12 @@ class CareModel(Plugin, Protocol):
 
         Examples
         --------
-        >>> callable(getattr(CareModel, 'plan'))  # see :class:`CareModel`
-        True
+        >>> import pandas as pd
+        >>> from crmkit.care import PortfolioCare
+        >>> view = pd.DataFrame({"portfolio": ["A", "D"], "clv": [5000.0, 20.0],
+        ...                      "churn_risk": [0.1, 0.1]}, index=["a", "b"])
+        >>> PortfolioCare().fit(view).plan(view)[["care_model", "intensity"]].values.tolist()
+        [['A', 'maximum'], ['D', 'low']]
         """
         ...
 
@@ -392,7 +408,9 @@ class Stager(Plugin, Protocol):
 
         Examples
         --------
-        >>> callable(getattr(Stager, 'fit'))  # see :class:`Stager`
+        >>> from crmkit.lifecycle import RuleStager
+        >>> from crmkit.testing import make_customer_view
+        >>> isinstance(RuleStager().fit(make_customer_view(50)), Stager)
         True
         """
         ...
@@ -412,7 +430,11 @@ class Stager(Plugin, Protocol):
 
         Examples
         --------
-        >>> callable(getattr(Stager, 'stage'))  # see :class:`Stager`
-        True
+        >>> from crmkit.lifecycle import RuleStager
+        >>> from crmkit.testing import make_customer_view
+        >>> view = make_customer_view(50)
+        >>> stage = RuleStager().fit(view).stage(view)
+        >>> stage.name, list(stage.cat.categories)
+        ('stage', ['acquisition', 'onboarding', 'development', 'retention'])
         """
         ...

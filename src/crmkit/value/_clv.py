@@ -26,7 +26,7 @@ class PurchaseModelLike(Protocol):
 
     Examples
     --------
-    >>> from crmkit.value._gammagamma import GammaGamma
+    >>> from crmkit.value import GammaGamma
     >>> isinstance(GammaGamma(), PurchaseModelLike)
     False
     """
@@ -44,7 +44,7 @@ class SpendModelLike(Protocol):
 
     Examples
     --------
-    >>> from crmkit.value._gammagamma import GammaGamma
+    >>> from crmkit.value import GammaGamma
     >>> isinstance(GammaGamma(), SpendModelLike)
     True
     """
@@ -264,7 +264,7 @@ def clv(
     Examples
     --------
     >>> import pandas as pd
-    >>> from crmkit.value._gammagamma import GammaGamma
+    >>> from crmkit.value import GammaGamma
     >>> class Steady:  # two purchases per week, for everyone, for ever
     ...     def conditional_expected_purchases(self, view, t):
     ...         return pd.Series(2.0 * t, index=view.index)

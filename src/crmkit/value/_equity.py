@@ -224,7 +224,7 @@ def customer_equity(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from crmkit.value._gammagamma import GammaGamma
+    >>> from crmkit.value import GammaGamma
     >>> class Steady:  # purchases at each customer's past weekly rate
     ...     def conditional_expected_purchases(self, view, t):
     ...         return view["frequency"] / view["T"] * t

@@ -12,12 +12,16 @@ that one data set always gets one outcome.
   the optimum in the box narrowed by :data:`CLIMB` by more than
   :data:`RISE_TOLERANCE`: the log-likelihood still rises at the edge (it
   grows without bound, or peaks beyond ``exp(EDGE)``).
+  An optimiser that gives up beyond ``exp(EDGE - CLIMB)`` with the
+  likelihood still rising raises alike.
 * **Flat** (a :class:`~crmkit.exceptions.ConvergenceWarning` from the
   model, :func:`diagnose`): a parameter on the edge where the likelihood
   has levelled off, or a direction along which moving the parameters by a
   factor of ``e`` changes the log-likelihood by less than
   :data:`FLAT_TOLERANCE`. Those parameters' standard errors are NaN.
-* Otherwise the fit is identified.
+* Otherwise the fit is identified. When a probe finds a point better than
+  the optimiser's by more than :data:`RISE_TOLERANCE` (it stopped early on a
+  slowly rising ridge), the optimiser goes on from there first.
 """
 
 from __future__ import annotations

@@ -507,8 +507,8 @@ def _check_edge(
             raise ConvergenceError(
                 f"{model} ran to the edge of the parameter space ({limits}): the "
                 f"log-likelihood still rises there ({rise:.3g} over the last {CLIMB:g} "
-                "log-units), so the data cannot identify the model. Use a 'penalizer' > 0 "
-                "or more data.",
+                "log-units), so the data cannot identify the model. Use a 'penalizer' > 0, "
+                "more data, or rescale (spend in thousands, another time unit).",
                 {
                     **diagnostics,
                     "last_params": dict(zip(names, np.exp(theta).tolist(), strict=True)),

@@ -213,7 +213,7 @@ def sufficient_stats(
 
     The model is then fitted on the counts (the same likelihood):
 
-    >>> from crmkit.value._bgnbd import BetaGeo
+    >>> from crmkit.value import BetaGeo
     >>> truth = BetaGeo.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5)
     >>> customers = truth.sample(2000, 39.0, seed=0)
     >>> stats = sufficient_stats(customers)

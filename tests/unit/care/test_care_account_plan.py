@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from crmkit.analysis import PopularityRecommender
-from crmkit.care import account_plan, contact_map
-from crmkit.compose import Playbook
+from crmkit.care import contact_map
+from crmkit.compose import Playbook, account_plan
 from crmkit.data import CustomerData, summarize
 from crmkit.datasets import make_crm
 from crmkit.domain import AccountPlan

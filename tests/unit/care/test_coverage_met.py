@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crmkit.care import COVERAGE_RISKS, account_plan, contact_coverage, contact_map
+from crmkit.care import COVERAGE_RISKS, contact_coverage, contact_map
+from crmkit.compose import account_plan
 from crmkit.data import CustomerData
 from crmkit.exceptions import InvalidParameterError
 

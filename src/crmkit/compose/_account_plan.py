@@ -1,4 +1,8 @@
-"""``account_plan``: one customer's account plan, kept in the CRM for everyone (seed 002).
+"""``account_plan``: one customer's account plan, kept in the CRM for everyone.
+
+A composition: it joins the records, a playbook's assessment (stage, value,
+churn risk, care plan), the contact coverage of :mod:`crmkit.care` and a
+cross-sell recommender of :mod:`crmkit.analysis` into one plan.
 
 The plan gathers short- and long-term goals, the current situation (services
 sold, revenue, trend), development points (products the customer lacks that
@@ -17,8 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from crmkit.care._common import care_plan_from_row
-from crmkit.care._coverage import contact_coverage, contact_map
+from crmkit.care import care_plan_from_row, contact_coverage, contact_map
 from crmkit.data import CustomerData, summarize
 from crmkit.domain import AccountPlan, CarePlan, NextStep
 from crmkit.exceptions import SchemaError, SchemaFailure
@@ -96,7 +99,7 @@ def _recommendations(
     if "product" not in data.transactions.columns or k == 0:
         return []
     if recommender is None:
-        from crmkit.analysis import ItemCoPurchaseRecommender  # composition-level helper
+        from crmkit.analysis import ItemCoPurchaseRecommender  # imported on first use
 
         recommender = ItemCoPurchaseRecommender().fit(data)
     elif not hasattr(recommender, "products_"):
