@@ -76,10 +76,12 @@ def test_shadow_prices_match_resolving(assessment: pd.DataFrame) -> None:
     for role in ("key account manager", "account manager", "inside sales"):
         more = allocate(assessment, ACTIONS, {**capacity, role: capacity[role] + 1.0}, budget,
                         method="lp")
-        assert more.bound - base.bound == pytest.approx(base.shadow_prices[role], rel=0.05, abs=1e-6)
+        expected = pytest.approx(base.shadow_prices[role], rel=0.05, abs=1e-6)
+        assert more.bound - base.bound == expected
         checked += base.shadow_prices[role] > 0
     richer = allocate(assessment, ACTIONS, capacity, budget + 1.0, method="lp")
-    assert richer.bound - base.bound == pytest.approx(base.shadow_prices["budget"], rel=0.05, abs=1e-6)
+    expected = pytest.approx(base.shadow_prices["budget"], rel=0.05, abs=1e-6)
+    assert richer.bound - base.bound == expected
     assert checked >= 1 and base.shadow_prices["budget"] > 0
 
 
