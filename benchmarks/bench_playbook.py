@@ -1,6 +1,12 @@
 """Time the Playbook end to end (fit + assess) on 10**5 customers, step by step.
 
-Run: ``python benchmarks/bench_playbook.py [n_customers] [--care NAME]``.
+Run: ``python benchmarks/bench_playbook.py [n_customers] [--care NAME]``, or
+``python benchmarks/bench_playbook.py --table 10000 100000 1000000`` for the
+scaling table of the performance page: each size in a fresh process, timing
+``make_crm``, ``fit(data)`` then ``assess(data)`` and ``fit_assess(data)``
+side by side (the ratio is the saving of summarising the records once), the
+growth of ``fit_assess`` per 10x customers, and the peak resident memory
+(after generating the records, and overall).
 
 The records come from :func:`crmkit.datasets.make_crm` (transactions,
 customers, contacts, interactions, feedback, events, campaigns). The script
@@ -19,6 +25,10 @@ those records into the one-row customer view.
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import time
 import warnings
 
@@ -85,9 +95,67 @@ def main(n: int, care: str) -> None:
     )
 
 
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB on Linux
+
+
+def measure(n: int) -> dict[str, float]:
+    """One size, in this process: seconds, transaction lines and peak memory."""
+    warnings.simplefilter("ignore", DataWarning)
+    small = make_crm(300, seed=1).data  # warm up: first imports, registry, caches
+    Playbook().fit(small).assess(small)
+    Playbook().fit_assess(small)
+    start = time.perf_counter()
+    data = make_crm(n, seed=0).data
+    out = {"n": n, "lines": len(data.transactions), "make": time.perf_counter() - start}
+    out["records_gb"] = _peak_gb()
+    start = time.perf_counter()
+    one = Playbook().fit_assess(data)
+    out["fit_assess"] = time.perf_counter() - start
+    out["peak_gb"] = _peak_gb()
+    start = time.perf_counter()
+    book = Playbook().fit(data)
+    two = book.assess(data)
+    out["fit_then_assess"] = time.perf_counter() - start
+    assert one.equals(two), "fit_assess must equal fit then assess"
+    return out
+
+
+def scaling_table(sizes: list[int]) -> None:
+    """Each size in a fresh process (so peak memory is its own), then the table."""
+    rows = []
+    for n in sizes:
+        done = subprocess.run(
+            [sys.executable, __file__, str(n), "--json"], capture_output=True, text=True,
+            check=True,
+        )
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"{'customers':>10}{'lines':>12}{'make_crm':>10}{'fit+assess':>12}{'fit_assess':>12}"
+        f"{'ratio':>7}{'growth':>8}{'records':>9}{'peak':>7}"
+    )
+    previous = None
+    for row in rows:
+        growth = "-" if previous is None else f"{row['fit_assess'] / previous:.1f}x"
+        print(
+            f"{row['n']:>10,}{row['lines']:>12,}{row['make']:>9.1f}s"
+            f"{row['fit_then_assess']:>11.2f}s{row['fit_assess']:>11.2f}s"
+            f"{row['fit_then_assess'] / row['fit_assess']:>6.2f}x{growth:>8}"
+            f"{row['records_gb']:>8.2f}G{row['peak_gb']:>6.2f}G"
+        )
+        previous = row["fit_assess"]
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n_customers", nargs="?", type=int, default=100_000)
     parser.add_argument("--care", default="portfolio")
+    parser.add_argument("--table", nargs="+", type=int, metavar="N")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    main(args.n_customers, args.care)
+    if args.table:
+        scaling_table(args.table)
+    elif args.json:
+        print(json.dumps(measure(args.n_customers)))
+    else:
+        main(args.n_customers, args.care)

@@ -43,6 +43,7 @@ __all__ = [
     "first_line",
     "label_series",
     "raise_if",
+    "warn_user",
 ]
 
 F = npt.NDArray[np.float64]
@@ -340,3 +341,43 @@ def label_series(labels: object, side: str) -> tuple[pd.Series, list[SchemaFailu
             )
         )
     return labels, failures
+
+
+def warn_user(message: str, category: type[Warning]) -> None:
+    """Warn with the location of the user's call: the first frame outside crmkit.
+
+    A fixed ``stacklevel`` points at crmkit's own lines when the warning is
+    raised a few calls deep (``summarize`` -> ``from_frames``); this walks
+    up to the first caller outside the package, so that the warning names
+    (and, under the default filters, shows once) the user's line.
+
+    Parameters
+    ----------
+    message : str
+        The warning, as a sentence.
+    category : type of Warning
+        Its class (e.g. :class:`~crmkit.exceptions.DataWarning`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from crmkit.exceptions import DataWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_user("dropped 2 transaction rows", DataWarning)
+    >>> caught[0].filename.startswith("<doctest")
+    True
+    """
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)
+    level = 2  # 1 is this function, 2 its caller
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

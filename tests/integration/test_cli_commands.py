@@ -274,13 +274,15 @@ def test_report_crm_with_feedback_records(
         (["summarize", "{root}/bad.parquet"], "cannot be read as PARQUET"),
         (
             ["summarize", "{crm}", "--amount", "value", "--date", "day"],
-            "transactions['customer_id']: is missing",
+            "column 'customer_id' is missing; columns present: ",
         ),
         (
             ["summarize", "{crm}", *CRM_COLS[:4], "--amount", "price"],
-            "transactions['price']: is missing",
+            "column 'price' is missing (mapped from role 'amount'); columns present:",
         ),
-        (["fit", "{baddate}"], "transactions['date']: has values that are not dates"),
+        (["fit", "{baddate}"], "baddate.csv: column 'date' has values that are not dates "
+                               "(1 row: line 9; values ['yesterday'])"),
+        (["fit", "{header}"], "header.csv: no rows (only a header line"),
         (["fit", "{cdnow}", "--as-of", "1997-13-45"], "--as-of must be a date"),
         (["fit", "{cdnow}", "--time-unit", "Y"], "argument --time-unit: invalid choice"),
         (["report", "{cdnow}"], "the following arguments are required: --out"),
@@ -296,6 +298,7 @@ def test_bad_input_is_one_line_and_exit_2(
 ) -> None:
     root = files["root"]
     (root / "empty.csv").write_text("")
+    (root / "header.csv").write_text("customer_id,date,amount\n")
     (root / "bad.parquet").write_text("this is not parquet")
     bad = pd.read_csv(files["cdnow"]).head(50)
     bad.loc[7, "date"] = "yesterday"
@@ -305,6 +308,7 @@ def test_bad_input_is_one_line_and_exit_2(
         "crm": files["crm"],
         "cdnow": files["cdnow"],
         "baddate": root / "baddate.csv",
+        "header": root / "header.csv",
     }
     code, out, err = _run([a.format(**names) for a in args], capsys)
     lines = err.strip().splitlines()
@@ -321,6 +325,18 @@ def test_verbose_adds_the_details(
     assert code == 2
     assert err.startswith("crmkit: error: ") and "Traceback" in err
     assert "3 problems in the input" in err  # the full message lists every missing column
+
+
+def test_every_problem_is_listed_with_flags_without_a_traceback(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(["summarize", str(files["crm"])], capsys)
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines[0] == "crmkit: error: 3 problems in the input:"
+    assert all(line.startswith(f"  - {files['crm']}: column ") for line in lines[1:]), err
+    assert "--customer-id COL" in err and "--date COL" in err and "--amount COL" in err
+    assert "columns={" not in err
 
 
 def test_console_script_exit_code(files: dict[str, Path]) -> None:

@@ -17,7 +17,7 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert first_block is not None
     lines = [line for line in first_block.group(1).splitlines() if line.strip()]
     assert lines[0].startswith("# run the main job")
-    assert lines[1] == "pip install -e . && crmkit demo"
+    assert lines[1] == 'pip install -e ".[plot]" && crmkit demo'  # the report needs matplotlib
     assert lines[2].startswith("# run the tests")
     assert "pytest" in lines[3]
 

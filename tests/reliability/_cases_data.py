@@ -316,7 +316,7 @@ CASES: list[Case] = [
         "dates_after_as_of_dropped",
         "summarize",
         lambda c: summarize(_late_rows()),
-        Handled(_check_late, warns=r"dropped 2 transactions rows dated after as_of=2024-01-01"),
+        Handled(_check_late, warns=r"dropped 2 transaction rows dated after as_of=2024-01-01"),
     ),
     Case(
         "as_of_before_all_data",

@@ -314,7 +314,7 @@ CASES: list[Case] = [
         "summarize",
         lambda c: crmkit.CustomerData.from_frames(_june_tx(), as_of="2024-06-01T23:30-05:00"),
         Handled(_check_day_kept("2024-06-01", 3),
-                warns=r"dropped 1 transactions rows dated after as_of=2024-06-01 "
+                warns=r"dropped 1 transaction row dated after as_of=2024-06-01 "
                       rf"\(first rows \[{R + 3}\]\)"),
     ),
     Case(

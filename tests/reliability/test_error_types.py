@@ -34,6 +34,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lifecycle/_common.py", "ImportError"): "a packaging error detected at import time",
     ("engines/_score.py", "ImportError"): "an optional dependency (pyarrow) is missing",
     ("plotting/_common.py", "ImportError"): "the optional matplotlib extra is missing",
+    ("data/_sql.py", "ImportError"): "the optional sql (or duckdb) extra is missing",
 }
 #: Whole directories whose built-in raises are their contract.
 ALLOWED_DIRS: dict[tuple[str, str], str] = {

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmkit._cli._data import Loaded, add_data_arguments, load_records
+from crmkit._cli._data import Loaded, add_data_arguments, load_records, source_name
 from crmkit._cli._io import InputError, write_output
 from crmkit._cli._progress import Progress
 from crmkit._cli._safety import check_outputs
@@ -71,7 +71,7 @@ def run_summarize(args: argparse.Namespace, progress: Progress) -> str:
     revenue = view["revenue"].to_numpy(dtype=np.float64)
     repeat = int((view["frequency"] > 0).sum())
     lines = [
-        f"crmkit summarize: {args.file}",
+        f"crmkit summarize: {source_name(args)}",
         _rule("The customer base"),
         f"customers               {len(view):>14,}",
         f"transactions            {len(data.transactions):>14,}",
@@ -147,7 +147,7 @@ def run_fit(args: argparse.Namespace, progress: Progress) -> str:
     model.fit(view)
     progress.done()
     lines = [
-        f"crmkit fit: {type(model).__name__} on {args.file} "
+        f"crmkit fit: {type(model).__name__} on {source_name(args)} "
         f"({len(view):,} customers, time unit {_UNITS[loaded.data.time_unit]})",
         _rule("Parameters"),
         _table(model.summary()),
@@ -265,13 +265,15 @@ def run_assess(args: argparse.Namespace, progress: Progress) -> str:
     loaded = load_records(args, progress)
     data = loaded.data
     book = _playbook(args, loaded)
-    if not hasattr(book, "plugins_"):
-        progress.start("fitting the playbook")
-        book.fit(data)
-    progress.start("assessing the customers")
-    result = book.assess(data, include_view=args.include_view)
+    if hasattr(book, "plugins_"):
+        progress.start("assessing the customers")
+        result = book.assess(data, include_view=args.include_view)
+    else:  # one customer view for both
+        progress.start("fitting the playbook and assessing the customers")
+        result = book.fit_assess(data, include_view=args.include_view)
     progress.done()
-    lines = [f"crmkit assess: {len(result):,} customers of {args.file} as of {data.as_of.date()}"]
+    lines = [f"crmkit assess: {len(result):,} customers of {source_name(args)} as of "
+             f"{data.as_of.date()}"]
     if loaded.n_later:
         lines.append(f"note: {loaded.n_later:,} transactions after the analysis date left out")
     lines += [f"note: {n}" for n in (*loaded.notes, *getattr(book, "notes_", ()))]

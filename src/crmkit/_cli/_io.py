@@ -14,6 +14,7 @@ from crmkit.data import RECORD_KINDS, RECORD_SCHEMAS, ColumnMap
 
 __all__ = [
     "InputError",
+    "InputProblems",
     "id_columns",
     "parse_pairs",
     "read_mapping",
@@ -34,6 +35,34 @@ class InputError(ValueError):
     >>> str(InputError("data.xlsx: unsupported file type"))
     'data.xlsx: unsupported file type'
     """
+
+
+class InputProblems(InputError):
+    """Several problems in the input, each one line in the command line's terms.
+
+    Parameters
+    ----------
+    problems : sequence of str
+        One line per problem.
+
+    Attributes
+    ----------
+    problems : tuple of str
+        The lines.
+
+    Examples
+    --------
+    >>> print(InputProblems(["tx.csv: a", "tx.csv: b"]))
+    2 problems in the input:
+      - tx.csv: a
+      - tx.csv: b
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        n = len(self.problems)
+        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the input:\n"
+                         + "\n".join(f"  - {p}" for p in self.problems))
 
 
 def _kind_of(path: Path, what: str) -> str:
@@ -66,11 +95,13 @@ def read_table(
     Returns
     -------
     DataFrame
+        From a CSV file, indexed by line number (the header is line 1, the
+        first row line 2), so that messages name file lines.
 
     Raises
     ------
     InputError
-        For a missing, empty, unreadable or unsupported file.
+        For a missing, empty, header-only, unreadable or unsupported file.
 
     Examples
     --------
@@ -113,6 +144,10 @@ def read_table(
         raise InputError(f"{p}: cannot be read as {kind.upper()}: {first}") from None
     if frame.shape[1] == 0:
         raise InputError(f"{p}: no columns found")
+    if len(frame) == 0:
+        raise InputError(f"{p}: no rows (only a header line: {', '.join(map(str, frame.columns))})")
+    if kind == "csv":  # row labels are file line numbers (the header is line 1)
+        frame.index = pd.RangeIndex(2, len(frame) + 2)
     return frame
 
 

@@ -86,6 +86,18 @@ def one_line(exc: BaseException) -> str:
     return text
 
 
+#: How many problems of one error the command line lists.
+_SHOWN_PROBLEMS = 20
+
+
+def _problems(exc: BaseException) -> list[str]:
+    """The problems an error lists, one line each (none for a plain error)."""
+    lines = getattr(exc, "problems", None)
+    if lines is None:
+        lines = [f.describe() for f in getattr(exc, "failures", None) or ()]
+    return [str(x) for x in lines]
+
+
 def execute(
     command: Callable[[Progress], str],
     *,
@@ -97,8 +109,9 @@ def execute(
 
     Data warnings (rows left out, duplicates ...) are printed once each as
     ``crmkit: warning: ...`` lines on ``err``. Input errors print
-    ``crmkit: error: ...`` in one line and return 2; with ``verbose`` the
-    full message and the traceback follow. Any other error returns 1 with
+    ``crmkit: error: ...`` and return 2: one line, or for an error listing
+    several problems (a SchemaError) one line per problem (at most 20),
+    without a traceback; with ``verbose`` the traceback follows. Any other error returns 1 with
     one line (``verbose``: the traceback).
 
     Parameters
@@ -150,7 +163,15 @@ def execute(
         return 130
     except _INPUT_ERRORS as exc:
         progress.abort()
-        print(f"crmkit: error: {one_line(exc)}", file=err)
+        problems = _problems(exc)
+        if len(problems) > 1:
+            print(f"crmkit: error: {len(problems)} problems in the input:", file=err)
+            for line in problems[:_SHOWN_PROBLEMS]:
+                print(f"  - {line}", file=err)
+            if len(problems) > _SHOWN_PROBLEMS:
+                print(f"  - ... and {len(problems) - _SHOWN_PROBLEMS} more", file=err)
+        else:
+            print(f"crmkit: error: {problems[0] if problems else one_line(exc)}", file=err)
         if verbose:
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=err)
         return 2

@@ -51,7 +51,7 @@ def input_paths(args: argparse.Namespace) -> dict[str, str]:
     >>> input_paths(ns)
     {'FILE': 'tx.csv', '--records feedback': 'fb.csv'}
     """
-    out: dict[str, str] = {"FILE": args.file}
+    out: dict[str, str] = {"FILE": args.file} if getattr(args, "file", None) else {}
     for kind, path in parse_pairs(getattr(args, "records", []) or [], "--records").items():
         out[f"--records {kind}"] = path
     if getattr(args, "mapping", None):

@@ -461,7 +461,7 @@ def build_plugins(
     >>> sorted(plugins), type(plugins["care"]).__name__
     (['care', 'stager'], 'LifecycleCare')
     """
-    from crmkit.compose._steps import fresh
+    from crmkit._estimator import clone
     from crmkit.exceptions import InvalidParameterError
     from crmkit.plugins import default_registry
 
@@ -474,7 +474,7 @@ def build_plugins(
             extra["time_unit"] = time_unit
         plugins["stager"] = reg.get("stagers", stager, **extra)
     else:
-        plugins["stager"] = fresh(stager)
+        plugins["stager"] = clone(stager, safe=False)
     resolution.say("stager", _describe(plugins["stager"]))
     segmenter = params["segmenter"]
     if segmenter == AUTO:
@@ -487,7 +487,7 @@ def build_plugins(
             extra = {"output_name": "portfolio"} if spec == "portfolio" else {}
             plugins[f"segmenter:{k}"] = reg.get("segmenters", spec, **extra)
         else:
-            plugins[f"segmenter:{k}"] = fresh(spec)
+            plugins[f"segmenter:{k}"] = clone(spec, safe=False)
         resolution.say(f"segmenter:{k}", _describe(plugins[f"segmenter:{k}"]))
     labelled = resolve_churn(
         params["churn"], profile, purchase_model, float(params["horizon"]), resolution, time_unit
@@ -501,7 +501,8 @@ def build_plugins(
         )
     if churn:
         plugins["churn"] = tuple(
-            reg.get("churn_detectors", c) if isinstance(c, str) else fresh(c) for c in churn
+            reg.get("churn_detectors", c) if isinstance(c, str) else clone(c, safe=False)
+            for c in churn
         )
         if "churn" not in resolution.resolved or len(churn) > 1:
             resolution.say("churn", ", ".join(_describe(d) for d in plugins["churn"]))
@@ -511,7 +512,9 @@ def build_plugins(
             made.extend(str(c) for c in getattr(p, "provides", ()))
     care = resolve_care(params["care"], profile, made, bool(churn), resolution)
     if care is not None:
-        plugins["care"] = reg.get("care_models", care) if isinstance(care, str) else fresh(care)
+        plugins["care"] = (
+            reg.get("care_models", care) if isinstance(care, str) else clone(care, safe=False)
+        )
         resolution.resolved.setdefault("care", _describe(plugins["care"]))
     return plugins, labels
 

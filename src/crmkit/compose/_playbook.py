@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crmkit._display import playbook_html
-from crmkit._estimator import BaseEstimator, check_is_fitted
+from crmkit._estimator import BaseEstimator, check_is_fitted, clone
 from crmkit._params import Constraint, Interval, Predicate
 from crmkit._persist import Persistable
 from crmkit._vocab import STAGER_COLUMNS
@@ -23,14 +23,13 @@ from crmkit.compose._defaults import (
     resolution_lines,
     resolution_steps,
 )
-from crmkit.compose._staging import stager_columns
+from crmkit.compose._run import apply_step, assemble
 from crmkit.compose._steps import (
     ObservedSpend,
     Step,
     Stopwatch,
     complete_view,
     conform_view,
-    fresh,
     order_steps,
     view_schema,
 )
@@ -42,12 +41,9 @@ from crmkit.compose._value_defaults import (
 from crmkit.data import CustomerData, summarize
 from crmkit.domain import CustomerAssessment
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
-from crmkit.plugins import CARE_PLAN_COLUMNS, REASONS_SUFFIX
+from crmkit.plugins import REASONS_SUFFIX
 
 __all__ = ["Playbook"]
-
-_VALUE_COLUMNS = ("clv", "p_alive", "expected_purchases")
-
 
 def _has(*methods: str) -> Predicate:
     return Predicate(
@@ -261,7 +257,9 @@ class Playbook(BaseEstimator, Persistable):
         return [by_key[k] for k in self.order_]
 
     # ------------------------------------------------------------------ running
-    def _view(self, data: Any, watch: Stopwatch, fitting: bool) -> pd.DataFrame:
+    def _view(
+        self, data: Any, watch: Stopwatch, fitting: bool, base: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         if not isinstance(data, CustomerData):
             raise InvalidParameterError(
                 f"Playbook: 'data' must be CustomerData (crmkit.CustomerData.from_frames, or "
@@ -273,7 +271,7 @@ class Playbook(BaseEstimator, Persistable):
                 f"with {self.time_unit_!r}; summarise both in the same unit"
             )
         with watch("view"):
-            view = complete_view(summarize(data), data)
+            view = complete_view(summarize(data), data) if base is None else base
             if not fitting:
                 view = conform_view(view, self.schema_)
         return view
@@ -299,32 +297,6 @@ class Playbook(BaseEstimator, Persistable):
                 dtype=np.float64
             ),
         }
-
-    def _apply(self, step: Step, view: pd.DataFrame) -> dict[str, Any]:
-        if step.group == "stager":
-            return stager_columns(step.plugin, view)
-        if step.group == "segmenter":  # labels and reasons in one pass where it can
-            from crmkit.segmentation import explain_segments
-
-            explained = explain_segments(step.plugin, view)
-            return {c: explained[c] for c in step.provides}
-        if step.group == "care":
-            plan = step.plugin.plan(view)
-            return {c: plan[c] for c in CARE_PLAN_COLUMNS}
-        scores = [d.score(view) for d in step.plugin]
-        risks = np.column_stack([s["churn_risk"].to_numpy(dtype=np.float64) for s in scores])
-        best = np.argmax(risks, axis=1)
-        reasons = np.column_stack([s["reasons"].to_numpy(dtype=object) for s in scores])
-        out: dict[str, Any] = {
-            "churn_risk": risks[np.arange(len(best)), best],
-            "churn_reasons": pd.array(reasons[np.arange(len(best)), best].tolist(), dtype="str"),
-        }
-        if len(scores) == 1:
-            out.update({c: scores[0][c] for c in step.provides if c.startswith("signal_")})
-        else:
-            for name, column in zip(self.churn_labels_, risks.T, strict=True):
-                out[f"churn_risk_{name}"] = column
-        return out
 
     def _repr_html_(self) -> str:
         said = getattr(self, "resolved_", None), getattr(self, "notes_", ())
@@ -369,9 +341,13 @@ class Playbook(BaseEstimator, Persistable):
         >>> pb.order_
         ('stager', 'segmenter:0', 'churn', 'care')
         """
+        return self._fit(data, y, Stopwatch(), None)
+
+    def _fit(
+        self, data: CustomerData, y: pd.Series | None, watch: Stopwatch, base: Any
+    ) -> Playbook:
         self._validate_params()
-        watch = Stopwatch()
-        view = self._view(data, watch, fitting=True)
+        view = self._view(data, watch, fitting=True, base=base)
         self.time_unit_ = data.time_unit
         self.schema_ = view_schema(view)
         said = Resolution()
@@ -416,7 +392,7 @@ class Playbook(BaseEstimator, Persistable):
                             detector.fit(view, y)
                 else:
                     step.plugin.fit(view)
-                view = view.assign(**self._apply(step, view))
+                view = view.assign(**apply_step(step, view, self.churn_labels_))
         self.plugins_ = plugins
         self.order_ = tuple(s.key for s in ordered)
         self.resolved_ = dict(said.resolved)
@@ -429,7 +405,7 @@ class Playbook(BaseEstimator, Persistable):
             return None
         if self.loyalty is True:
             return default_loyalty(view, said)
-        return fresh(self.loyalty)
+        return clone(self.loyalty, safe=False)
 
     def _check_fitted(self) -> None:
         check_is_fitted(self, ("plugins_", "order_", "schema_"))
@@ -482,8 +458,53 @@ class Playbook(BaseEstimator, Persistable):
         (False, True)
         """
         self._check_fitted()
+        return self._assess(data, Stopwatch(), None, include_view)
+
+    def fit_assess(
+        self, data: CustomerData, y: pd.Series | None = None, *, include_view: bool = False
+    ) -> pd.DataFrame:
+        """Fit on ``data`` and assess the same customers, summarising the records once.
+
+        Equal to ``fit(data, y).assess(data, include_view=include_view)``;
+        the customer view built for fitting is reused for the assessment.
+
+        Parameters
+        ----------
+        data : CustomerData
+            Validated records of the customer base.
+        y : pandas.Series of bool, optional
+            Churn labels by customer id, passed to the churn detectors.
+        include_view : bool, default=False
+            Put the customer view's columns first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :meth:`assess`; ``timings_`` holds the seconds of both halves.
+
+        Raises
+        ------
+        InvalidParameterError, PluginNotFoundError, SchemaError, ConvergenceError
+            As :meth:`fit`.
+
+        Examples
+        --------
+        >>> from crmkit.datasets import make_crm
+        >>> crm = make_crm(60, seed=6)
+        >>> out = Playbook().fit_assess(crm.data)
+        >>> out.equals(Playbook().fit(crm.data).assess(crm.data))
+        True
+        """
         watch = Stopwatch()
-        view = self._view(data, watch, fitting=False)
+        self._validate_params()
+        base = self._view(data, watch, fitting=True)
+        self._fit(data, y, watch, base)
+        return self._assess(data, watch, base, include_view)
+
+    def _assess(
+        self, data: CustomerData, watch: Stopwatch, base: Any, include_view: bool
+    ) -> pd.DataFrame:
+        view = self._view(data, watch, fitting=False, base=base)
         with watch("value"):
             view = view.assign(**self._value(view))
         with watch("loyalty"):
@@ -491,32 +512,16 @@ class Playbook(BaseEstimator, Persistable):
                 view = view.assign(loyalty=self.loyalty_.score(view)["loyalty"])
         for step in self._steps():
             with watch(step.group):
-                view = view.assign(**self._apply(step, view))
+                view = view.assign(**apply_step(step, view, self.churn_labels_))
         with watch("assemble"):
-            out = self._assemble(view, include_view)
+            out = assemble(
+                view, self._steps(), self.schema_, "care" in self.plugins_, include_view
+            )
         out.attrs["playbook"] = {
             "resolved": dict(getattr(self, "resolved_", {})),
             "notes": list(getattr(self, "notes_", ())),
         }
         self.timings_ = dict(watch.seconds)
-        return out
-
-    def _assemble(self, view: pd.DataFrame, include_view: bool) -> pd.DataFrame:
-        columns: dict[str, Any] = {c: view[c] for c in STAGER_COLUMNS}
-        for c in (*_VALUE_COLUMNS, "loyalty"):
-            if c in view.columns:
-                columns[c] = view[c]
-        for step in self._steps():
-            if step.group == "segmenter":
-                columns.update({c: view[c] for c in step.provides})
-            elif step.group == "churn":
-                columns.update({c: view[c] for c in step.provides if not c.startswith("signal_")})
-        if "care" in self.plugins_:
-            columns.update({c: view[c] for c in CARE_PLAN_COLUMNS})
-        out: pd.DataFrame = pd.DataFrame(columns, index=view.index)
-        if include_view:
-            base = view[[c for c in self.schema_ if c not in out.columns]]
-            out = pd.concat([base, out], axis=1)
         return out
 
     def assess_one(self, history: CustomerData) -> CustomerAssessment:

@@ -30,7 +30,6 @@ __all__ = [
     "Stopwatch",
     "complete_view",
     "conform_view",
-    "fresh",
     "order_steps",
     "value_model",
     "view_schema",
@@ -63,30 +62,6 @@ _ABSENT_WHEN_NONE: Mapping[str, str] = {
 }
 
 
-def fresh(obj: Any) -> Any:
-    """A new, unfitted copy of an estimator or plugin (same parameters).
-
-    :func:`crmkit._estimator.clone` with ``safe=False``: an object without
-    ``get_params`` is deep-copied.
-
-    Parameters
-    ----------
-    obj : object
-        With ``get_params`` (else deep-copied).
-
-    Returns
-    -------
-    object
-
-    Examples
-    --------
-    >>> from crmkit.care import PortfolioCare
-    >>> fresh(PortfolioCare(churn_threshold=0.7))
-    PortfolioCare(churn_threshold=0.7)
-    """
-    return clone(obj, safe=False)
-
-
 def value_model(kind: str, spec: Any) -> Any:
     """A new purchase or spend model from a name or an object.
 
@@ -115,7 +90,7 @@ def value_model(kind: str, spec: Any) -> Any:
     if spec is None:
         return None
     if not isinstance(spec, str):
-        return fresh(spec)
+        return clone(spec, safe=False)
     table = PURCHASE_MODELS if kind == "purchase_model" else SPEND_MODELS
     if spec not in table:
         raise InvalidParameterError(

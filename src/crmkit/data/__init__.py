@@ -21,6 +21,7 @@ from crmkit.data._columns import (
 from crmkit.data._container import CustomerData, DroppedRows, ValidationReport
 from crmkit.data._integrity import UnmatchedRows
 from crmkit.data._split import calibration_holdout
+from crmkit.data._sql import read_sql, read_sql_table
 from crmkit.data._summarize import summarize
 from crmkit.data._validate import as_timestamp, to_pandas, validate_frame
 
@@ -37,6 +38,8 @@ __all__ = [
     "ValidationReport",
     "as_timestamp",
     "calibration_holdout",
+    "read_sql",
+    "read_sql_table",
     "summarize",
     "to_pandas",
     "validate_frame",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +9,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmkit._checks import raise_if
+from crmkit._checks import raise_if, warn_user
 from crmkit.data._columns import RECORD_KINDS, TIME_UNITS, ColumnMap
 from crmkit.data._integrity import UnmatchedRows, check_references, unmatched_message
 from crmkit.data._validate import as_timestamp, to_pandas, validate_frame
@@ -26,6 +25,9 @@ __all__ = ["CustomerData", "DroppedRows", "ValidationReport"]
 _DATED = {"transactions": "date", "interactions": "date", "feedback": "date",
           "events": "date", "touches": "date"}
 _SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+_SINGULAR = {"transactions": "transaction", "customers": "customer", "contacts": "contact",
+             "interactions": "interaction", "events": "event", "campaigns": "campaign",
+             "touches": "touch", "prospects": "prospect"}
 
 
 @attrs.frozen
@@ -53,6 +55,22 @@ class DroppedRows:
     reason: str
     n_rows: int
     rows: tuple[Any, ...] = ()
+
+    @property
+    def sentence(self) -> str:
+        """What was dropped, as a sentence: ``"dropped 3 transaction rows dated after ..."``.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> DroppedRows("transactions", "dated after as_of=2024-01-31", 1).sentence
+        'dropped 1 transaction row dated after as_of=2024-01-31'
+        """
+        noun = _SINGULAR.get(self.kind, self.kind)
+        return f"dropped {self.n_rows} {noun} row{'s' if self.n_rows != 1 else ''} {self.reason}"
 
 
 @attrs.frozen
@@ -115,7 +133,7 @@ class ValidationReport:
 
     def __str__(self) -> str:
         lines = ["rows received: " + ", ".join(f"{k} {v}" for k, v in self.n_rows.items())]
-        lines += [f"dropped {d.n_rows} {d.kind} rows: {d.reason}" for d in self.dropped]
+        lines += [d.sentence for d in self.dropped]
         lines += list(self.notes)
         return "\n".join(lines)
 
@@ -365,11 +383,100 @@ class CustomerData:
             notes.append(unmatched_message(unmatched))
         report = ValidationReport(n_rows, tuple(dropped), tuple(notes), unmatched)
         for d in dropped:
-            warnings.warn(f"crmkit dropped {d.n_rows} {d.kind} rows {d.reason} "
-                          f"(first rows {list(d.rows)})", DataWarning, stacklevel=2)
+            warn_user(f"crmkit {d.sentence} (first rows {list(d.rows)})", DataWarning)
         if unmatched:
-            warnings.warn(f"crmkit: {unmatched_message(unmatched)}", DataWarning, stacklevel=2)
+            warn_user(f"crmkit: {unmatched_message(unmatched)}", DataWarning)
         return cls(frames=frames, as_of=as_of_ts, time_unit=time_unit, report=report)
+
+    @classmethod
+    def from_sql(
+        cls,
+        source: Any,
+        transactions: str,
+        *,
+        columns: ColumnMap | Mapping[str, str] | None = None,
+        as_of: Any = None,
+        time_unit: str = "W",
+        **records: str | None,
+    ) -> CustomerData:
+        """Read the records from a database, then validate them as :meth:`from_frames` does.
+
+        Each record kind is a table name or one ``SELECT`` query. A table
+        name is taken literally (case-sensitive) and quoted, so a name can
+        never run SQL; ``"schema.table"`` names a table in a schema. Only
+        ``SELECT`` (or ``WITH ... SELECT``) queries are run. SQL
+        ``NUMERIC`` values become floats and SQL dates datetimes; every
+        other check (columns, types, ids, dates) is that of
+        :meth:`from_frames`.
+
+        Parameters
+        ----------
+        source : str, SQLAlchemy URL, engine or connection, or DB-API/ADBC connection
+            The database. URLs ``sqlite:///FILE`` and ``duckdb:///FILE`` are
+            opened read-only without SQLAlchemy; other URLs
+            (``postgresql://user@host/db`` ...) need SQLAlchemy and a driver
+            (``pip install 'crmkit[sql]'``). A DB-API connection (sqlite3,
+            psycopg, duckdb) or an ADBC connection is used as given and
+            never closed.
+        transactions : str
+            Table name or SELECT query of the purchases.
+        columns : ColumnMap or mapping, optional
+            The user's column names by role, as in :meth:`from_frames`.
+        as_of : date-like, optional
+            Analysis date; default the last transaction day.
+        time_unit : {"D", "W", "M"}, default="W"
+            Unit of recency, T and tenure.
+        **records : str
+            The other record kinds by name (``customers="crm.accounts"``,
+            ``feedback="SELECT ..."``); see ``crmkit.data.RECORD_KINDS``.
+
+        Returns
+        -------
+        CustomerData
+
+        Raises
+        ------
+        SchemaError
+            For tables or queries that cannot be read and records that do
+            not meet crmkit's contract (every problem listed).
+        InvalidParameterError
+            For an unknown record kind, a source of an unknown type or a
+            statement that is not a query (also a :class:`TypeError`).
+        ImportError
+            When the source needs an optional dependency that is missing
+            (the message names the extra to install).
+
+        Examples
+        --------
+        >>> import sqlite3
+        >>> con = sqlite3.connect(":memory:")
+        >>> _ = con.execute("CREATE TABLE orders (cust INTEGER, day TEXT, value REAL)")
+        >>> _ = con.executemany("INSERT INTO orders VALUES (?, ?, ?)",
+        ...                     [(1, "2024-01-01", 5.0), (1, "2024-02-01", 7.5),
+        ...                      (2, "2024-01-15", 3.0)])
+        >>> data = CustomerData.from_sql(con, "orders", columns={
+        ...     "customer_id": "cust", "date": "day", "amount": "value"})
+        >>> data.n_customers, data.as_of.date()
+        (2, datetime.date(2024, 2, 1))
+        >>> CustomerData.from_sql(con, "SELECT cust AS customer_id, day AS date, value AS amount "
+        ...                       "FROM orders WHERE value > 4").n_customers
+        1
+        """
+        from crmkit.data._sql import read_sql
+
+        unknown = sorted(set(records) - set(RECORD_KINDS))
+        if unknown or "transactions" in records:
+            raise InvalidParameterError(
+                f"from_sql: unknown record kind {(unknown or ['transactions'])[0]!r}; kinds: "
+                f"{', '.join(RECORD_KINDS)}"
+            )
+        if time_unit not in TIME_UNITS:
+            raise InvalidParameterError(
+                f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
+            )
+        frames = read_sql(source, {"transactions": transactions, **records})
+        tx = frames.pop("transactions")
+        return cls.from_frames(tx, columns=columns, as_of=as_of, time_unit=time_unit, **frames)
 
     def for_customer(self, customer_id: Any) -> CustomerData:
         """The records of one customer only (same as_of and time unit).

@@ -12,14 +12,31 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["purchase_stats"]
+__all__ = ["purchase_stats", "stable_order"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-def _sorted_order(key: IntArray) -> npt.NDArray[np.intp]:
-    """``argsort(key)`` (stable), via one ``np.sort`` of a key packed with row numbers."""
+def stable_order(key: IntArray) -> npt.NDArray[np.intp]:
+    """``argsort(key, kind="stable")``, via one ``np.sort`` of a key packed with row numbers.
+
+    Parameters
+    ----------
+    key : ndarray of int64, shape (n,)
+        Non-negative keys.
+
+    Returns
+    -------
+    ndarray of intp, shape (n,)
+        The stable sorting permutation (ties keep their row order).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stable_order(np.array([3, 1, 3, 0])).tolist()
+    [3, 1, 0, 2]
+    """
     n = len(key)
     row_bits = max(int(n - 1).bit_length(), 1)
     kmax = int(key.max()) if n else 0
@@ -67,7 +84,7 @@ def purchase_stats(
     dmin = int(day.min())
     span = int(day.max()) - dmin + 1
     key = codes * span + (day - dmin)
-    order = _sorted_order(key)
+    order = stable_order(key)
     ks = key[order]
     starts_mask = np.empty(len(ks), dtype=bool)
     starts_mask[0] = True
@@ -141,8 +158,11 @@ def count_duplicates(codes: IntArray, stamp_ns: IntArray, amount: FloatArray) ->
     repeated = ms[1:][ms[1:] == ms[:-1]]
     if len(repeated) == 0:
         return 0
-    # verify the few candidate rows exactly (a hash collision never counts)
-    rows = np.flatnonzero(np.isin(mix, np.unique(repeated)))
+    # verify the few candidate rows exactly (a hash collision never counts); a binary
+    # search in the repeated mixes, not ``isin`` (which sorts all rows again)
+    candidates = np.unique(repeated)
+    at = np.minimum(np.searchsorted(candidates, mix), len(candidates) - 1)
+    rows = np.flatnonzero(candidates[at] == mix)
     table = pd.DataFrame({"c": codes[rows], "t": stamp_ns[rows],
                           "a": amount[rows].view(np.uint64)})
     return int(table.duplicated().sum())
@@ -176,6 +196,18 @@ def distinct_per_customer(codes: IntArray, values: pd.Series, n_customers: int) 
     ok = (vcodes >= 0) & (codes >= 0)
     if not ok.any():
         return np.zeros(n_customers, dtype=np.int64)
-    pair = codes[ok] * (len(uniq) + 1) + vcodes[ok]
-    upairs = np.unique(pair)
-    return np.bincount(upairs // (len(uniq) + 1), minlength=n_customers).astype(np.int64)
+    width = len(uniq)
+    pair = codes[ok].astype(np.int64) * width + vcodes[ok]
+    cells = n_customers * width
+    if cells <= max(4 * len(pair), 1 << 22):
+        # a bitmap of seen (customer, value) cells: linear, at most 4 bytes a row
+        seen = np.zeros(cells, dtype=bool)
+        seen[pair] = True
+        firsts = np.flatnonzero(seen)
+    else:  # many customers x many values: one sort of the pair codes (n log n)
+        pair.sort()
+        keep = np.empty(len(pair), dtype=bool)
+        keep[0] = True
+        np.not_equal(pair[1:], pair[:-1], out=keep[1:])
+        firsts = pair[keep]
+    return np.bincount(firsts // width, minlength=n_customers).astype(np.int64)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import warn_user
 from crmkit.data._aggregates import record_aggregates
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._container import CustomerData
@@ -60,8 +60,8 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
         margin = np.bincount(codes, weights=amount - np.where(missing, 0.0, cost), minlength=n)
         unknown = np.bincount(codes[missing], minlength=n) > 0
         if unknown.any():
-            warnings.warn(f"crmkit: {int(unknown.sum())} customers have transactions without "
-                          "cost; their margin is NaN", DataWarning, stacklevel=3)
+            warn_user(f"crmkit: {int(unknown.sum())} customers have transactions without "
+                      "cost; their margin is NaN", DataWarning)
         cols["margin"] = np.where(unknown, np.nan, margin)
     first = (s["first_day"].astype("datetime64[D]")).astype("datetime64[ns]")
     last = (s["last_day"].astype("datetime64[D]")).astype("datetime64[ns]")

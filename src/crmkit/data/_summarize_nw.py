@@ -15,11 +15,11 @@ Spark requires).
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from typing import Any
 
 import narwhals as nw
 
+from crmkit._checks import warn_user
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._validate import as_timestamp
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
@@ -199,8 +199,8 @@ def summarize_native(
                                          "analyse")])
     n_late = int(counts.get("n_late") or 0)
     if n_late:
-        warnings.warn(f"crmkit dropped {n_late} transactions rows dated after as_of",
-                      DataWarning, stacklevel=3)
+        warn_user(f"crmkit dropped {n_late} transaction row{'s' if n_late != 1 else ''} "
+                  "dated after as_of", DataWarning)
         base = base.filter(nw.col("day") <= as_of_day)
     firsts = base.group_by("customer_id").agg(nw.col("day").min().alias("first_day"))
     periods = (

@@ -62,6 +62,7 @@ from crmkit.datasets._synth_records import (
     make_prospects,
     make_records,
     poisson_events,
+    stable_order,
     to_dates,
 )
 from crmkit.exceptions import InvalidParameterError
@@ -323,7 +324,7 @@ def _lines(
     share = rng.gamma(2.0, 1.0, len(occ))
     share /= np.bincount(occ, weights=share, minlength=len(owner))[occ]
     amount = np.maximum(np.round(value[occ] * share, 2), 1.0)
-    order = np.argsort(day * max(len(weights), 1) + owner, kind="stable")
+    order = stable_order(day * max(len(weights), 1) + owner)
     first_line = np.cumsum(n_lines) - n_lines
     k = n_lines[order]
     moved = np.repeat(first_line[order] - (np.cumsum(k) - k), k) + np.arange(len(occ))
@@ -529,7 +530,7 @@ def make_crm(
     weights = _product_weights(g_firm, industry, breadth)
     pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[size], axis=1)).sum(1)
     occ, product, amount = _lines(g_buy, owner, day, nu[owner], SIZE_LINES[size][owner], weights, p)
-    cum_pref = np.cumsum(CHANNEL_PREF[size[owner]], axis=1)
+    cum_pref = np.cumsum(CHANNEL_PREF, axis=1)[size[owner]]  # per size class, then looked up
     random_channel = np.minimum((g_buy.random(len(owner))[:, None] > cum_pref).sum(axis=1), 3)
     usual = g_buy.random(len(owner)) < 0.8
     channel = np.where(usual, pref_channel[owner], random_channel)[occ]

@@ -104,6 +104,80 @@ def _median(values: FloatArray) -> float:
     return float(np.median(values)) if len(values) else float("nan")
 
 
+def _status_and_values(
+    frame: pd.DataFrame,
+    status: str | None,
+    value: str | None,
+    ordered: npt.NDArray[np.bool_],
+    age: npt.NDArray[np.float64],
+    stale_after: float | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]:
+    """Each opportunity's status code (0 open, 1 won, 2 lost) and value, checked together."""
+    fails: list[SchemaFailure] = []
+    code = (
+        read_status(frame, status, ordered, fails)
+        if status is not None
+        else ordered.astype(np.int64)
+    )
+    if stale_after is not None:
+        code = np.where((code == 0) & (age > float(stale_after)), 2, code)
+    values = None
+    if value is not None:
+        values = frame[value].to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = (code == 0) & np.isnan(values)
+        if missing.any():
+            fails.append(
+                SchemaFailure(
+                    "opportunities",
+                    value,
+                    "is missing for open opportunities (needed for the forecast)",
+                    int(missing.sum()),
+                    first_rows(frame.index, missing),
+                )
+            )
+    if fails:
+        raise SchemaError(fails)
+    return code, values
+
+
+def _stage_rates(
+    reached: npt.NDArray[np.bool_],
+    won: npt.NDArray[np.bool_],
+    lost: npt.NDArray[np.bool_],
+    knows_lost: bool,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per stage: how many reached it, the share reaching the next, and P(order)."""
+    n, m = reached.shape
+    n_reached = reached.sum(axis=0)
+    conversion = np.full(m, np.nan)
+    conversion[:-1] = np.where(
+        n_reached[:-1] > 0, n_reached[1:] / np.maximum(n_reached[:-1], 1), np.nan
+    )
+    basis = (won | lost) if knows_lost else np.ones(n, dtype=bool)
+    base = (reached & basis[:, None]).sum(axis=0)
+    wins = (reached & won[:, None]).sum(axis=0)
+    p_order = np.where(base > 0, wins / np.maximum(base, 1), np.nan)
+    return n_reached, conversion, p_order
+
+
+def _median_days_to_next(
+    present: npt.NDArray[np.bool_], stamp: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Velocity: the median days from a stage's date to the next stage date that is known."""
+    n, m = present.shape
+    nxt = np.full((n, m), -1, dtype=np.int64)
+    later = np.full(n, -1, dtype=np.int64)
+    for k in range(m - 1, -1, -1):
+        nxt[:, k] = later
+        later = np.where(present[:, k], stamp[:, k], later)
+    return np.array(
+        [
+            _median(((nxt[:, k] - stamp[:, k]) / _NS_PER_DAY)[present[:, k] & (nxt[:, k] >= 0)])
+            for k in range(m)
+        ]
+    )
+
+
 def pipeline_report(
     opportunities: pd.DataFrame,
     *,
@@ -217,57 +291,14 @@ def pipeline_report(
     idx = np.arange(m)
     furthest = np.where(present, idx[None, :], -1).max(axis=1)
     reached = idx[None, :] <= furthest[:, None]
-    ordered = present[:, -1]
-    fails: list[SchemaFailure] = []
-    code = (
-        read_status(frame, status, ordered, fails)
-        if status is not None
-        else ordered.astype(np.int64)
-    )
     stamp = np.where(present, dates.view(np.int64), -1)
     entered = stamp[np.arange(n), furthest]
     age = (np.datetime64(day, "ns").astype(np.int64) - entered) / _NS_PER_DAY
-    if stale_after is not None:
-        code = np.where((code == 0) & (age > float(stale_after)), 2, code)
-    values = None
-    if value is not None:
-        values = frame[value].to_numpy(dtype=np.float64, na_value=np.nan)
-        missing = (code == 0) & np.isnan(values)
-        if missing.any():
-            fails.append(
-                SchemaFailure(
-                    "opportunities",
-                    value,
-                    "is missing for open opportunities (needed for the forecast)",
-                    int(missing.sum()),
-                    first_rows(frame.index, missing),
-                )
-            )
-    if fails:
-        raise SchemaError(fails)
+    code, values = _status_and_values(frame, status, value, present[:, -1], age, stale_after)
     won, lost, is_open = code == 1, code == 2, code == 0
-    n_reached = reached.sum(axis=0)
-    conversion = np.full(m, np.nan)
-    conversion[:-1] = np.where(
-        n_reached[:-1] > 0, n_reached[1:] / np.maximum(n_reached[:-1], 1), np.nan
-    )
     knows_lost = status is not None or stale_after is not None
-    basis = (won | lost) if knows_lost else np.ones(n, dtype=bool)
-    base = (reached & basis[:, None]).sum(axis=0)
-    wins = (reached & won[:, None]).sum(axis=0)
-    p_order = np.where(base > 0, wins / np.maximum(base, 1), np.nan)
-    # velocity: days from a stage's date to the next stage date that is known
-    nxt = np.full((n, m), -1, dtype=np.int64)
-    later = np.full(n, -1, dtype=np.int64)
-    for k in range(m - 1, -1, -1):
-        nxt[:, k] = later
-        later = np.where(present[:, k], stamp[:, k], later)
-    median_days = np.array(
-        [
-            _median(((nxt[:, k] - stamp[:, k]) / _NS_PER_DAY)[present[:, k] & (nxt[:, k] >= 0)])
-            for k in range(m)
-        ]
-    )
+    n_reached, conversion, p_order = _stage_rates(reached, won, lost, knows_lost)
+    median_days = _median_days_to_next(present, stamp)
     days_in_stage = np.where(is_open, age, 0.0)
     p_row = np.where(won, 1.0, np.where(lost, 0.0, p_order[furthest]))
     no_history = is_open & np.isnan(p_row)

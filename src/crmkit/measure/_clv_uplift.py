@@ -36,6 +36,7 @@ from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmkit._params import Interval, validate_params
@@ -52,6 +53,8 @@ from crmkit.measure._stats import (
 )
 
 __all__ = ["CLVUpliftResult", "clv_uplift"]
+
+F = npt.NDArray[np.float64]
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -175,6 +178,88 @@ def _margin_share(tx: pd.DataFrame, margin: float | None) -> tuple[float, str]:
     return float((revenue - cost[known].sum()) / revenue), "margin"
 
 
+def _calibration(
+    data: CustomerData, table: pd.DataFrame, campaign_id: Any
+) -> tuple[pd.Timestamp, npt.NDArray[np.bool_], pd.DataFrame]:
+    """The day before the first window, which purchases precede it, and their view."""
+    first_window = table["window_start"].min()
+    cal_end = first_window - pd.Timedelta(days=1)
+    tx = data.transactions
+    before = (tx["date"] < first_window).to_numpy()
+    if not before.any():
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "transactions",
+                    "date",
+                    "has no purchases before "
+                    f"campaign {campaign_id!r} (window from "
+                    f"{first_window.date()}): no baseline to predict",
+                )
+            ]
+        )
+    cal = attrs.evolve(data, frames={"transactions": tx.loc[before]}, as_of=cal_end)
+    return cal_end, before, summarize(cal, include_records=False)
+
+
+def _with_history(
+    table: pd.DataFrame, view: pd.DataFrame, campaign_id: Any
+) -> tuple[pd.DataFrame, int]:
+    """The exposures of customers who bought before the campaign, and how many are left out."""
+    known = table["customer_id"].isin(view.index).to_numpy()
+    n_excluded = int((~known).sum())
+    if n_excluded:
+        warnings.warn(
+            f"crmkit: {n_excluded} customers of campaign {campaign_id!r} had no "
+            "purchases before it; no baseline can be predicted for them and they "
+            "are left out",
+            DataWarning,
+            stacklevel=3,
+        )
+    return table.loc[known].reset_index(drop=True), n_excluded
+
+
+def _groups(
+    table: pd.DataFrame, campaign_id: Any
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], bool]:
+    """Treatment and control masks, and whether the control group is usable (>= 2)."""
+    treat = (table["group"] == "treatment").to_numpy()
+    if treat.sum() < 2:
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "touches",
+                    "group",
+                    f"campaign {campaign_id!r} has "
+                    f"{int(treat.sum())} treatment customers with a "
+                    "purchase history; at least 2 are needed",
+                )
+            ]
+        )
+    ctrl = ~treat
+    if ctrl.sum() == 1:
+        warnings.warn(
+            f"crmkit: campaign {campaign_id!r} has a single control customer with a "
+            "history; it is ignored and the uplift rests on the model baseline alone",
+            DataWarning,
+            stacklevel=3,
+        )
+    return treat, ctrl, int(ctrl.sum()) >= 2
+
+
+def _expected_purchases(
+    model: Any, sub: pd.DataFrame, table: pd.DataFrame, cal_end: pd.Timestamp, unit: float
+) -> tuple[F, F, F]:
+    """Purchases the model expects in each customer's window, and the window bounds."""
+    cal_day = int(day_numbers(pd.Series([cal_end]))[0])
+    t_lo = (day_numbers(table["window_start"]) - 1 - cal_day) / unit
+    t_hi = (day_numbers(table["window_end"]) - cal_day) / unit
+    expected = np.asarray(
+        model.conditional_expected_purchases(sub, t_hi), dtype=np.float64
+    ) - np.asarray(model.conditional_expected_purchases(sub, t_lo), dtype=np.float64)
+    return expected, t_lo, t_hi
+
+
 def clv_uplift(
     data: CustomerData | Any,
     campaign_id: Any,
@@ -283,74 +368,21 @@ def clv_uplift(
     )
     data = as_data(data, "clv_uplift", ("touches", "campaigns"))
     table = campaign_exposures(data, window=window, campaign_ids=[campaign_id]).table
-    first_window = table["window_start"].min()
-    cal_end = first_window - pd.Timedelta(days=1)
-    tx = data.transactions
-    before = (tx["date"] < first_window).to_numpy()
-    if not before.any():
-        raise SchemaError(
-            [
-                SchemaFailure(
-                    "transactions",
-                    "date",
-                    "has no purchases before "
-                    f"campaign {campaign_id!r} (window from "
-                    f"{first_window.date()}): no baseline to predict",
-                )
-            ]
-        )
-    cal = attrs.evolve(data, frames={"transactions": tx.loc[before]}, as_of=cal_end)
-    view = summarize(cal, include_records=False)
-    known = table["customer_id"].isin(view.index).to_numpy()
-    n_excluded = int((~known).sum())
-    if n_excluded:
-        warnings.warn(
-            f"crmkit: {n_excluded} customers of campaign {campaign_id!r} had no "
-            "purchases before it; no baseline can be predicted for them and they "
-            "are left out",
-            DataWarning,
-            stacklevel=2,
-        )
-    table = table.loc[known].reset_index(drop=True)
-    treat = (table["group"] == "treatment").to_numpy()
-    if treat.sum() < 2:
-        raise SchemaError(
-            [
-                SchemaFailure(
-                    "touches",
-                    "group",
-                    f"campaign {campaign_id!r} has "
-                    f"{int(treat.sum())} treatment customers with a "
-                    "purchase history; at least 2 are needed",
-                )
-            ]
-        )
-    ctrl = ~treat
-    has_control = int(ctrl.sum()) >= 2
-    if ctrl.sum() == 1:
-        warnings.warn(
-            f"crmkit: campaign {campaign_id!r} has a single control customer with a "
-            "history; it is ignored and the uplift rests on the model baseline alone",
-            DataWarning,
-            stacklevel=2,
-        )
+    cal_end, before, view = _calibration(data, table, campaign_id)
+    table, n_excluded = _with_history(table, view, campaign_id)
+    treat, ctrl, has_control = _groups(table, campaign_id)
     from crmkit.value import BetaGeo, GammaGamma  # the scoring layer, below measure
 
-    pmodel = _ready(purchase_model, view, BetaGeo)
     sub = view.loc[table["customer_id"].to_numpy()]
-    unit = TIME_UNITS[data.time_unit]
-    cal_day = int(day_numbers(pd.Series([cal_end]))[0])
-    t_lo = (day_numbers(table["window_start"]) - 1 - cal_day) / unit
-    t_hi = (day_numbers(table["window_end"]) - cal_day) / unit
-    expected = np.asarray(
-        pmodel.conditional_expected_purchases(sub, t_hi), dtype=np.float64
-    ) - np.asarray(pmodel.conditional_expected_purchases(sub, t_lo), dtype=np.float64)
-    if spend_model is None:
-        spend = np.full(len(sub), float(view["revenue"].sum() / (view["frequency"] + 1).sum()))
-    else:
-        smodel = _ready(spend_model, view, GammaGamma)
-        spend = np.asarray(smodel.expected_spend(sub), dtype=np.float64)
-    share, basis = _margin_share(tx.loc[before], margin)
+    expected, t_lo, t_hi = _expected_purchases(
+        _ready(purchase_model, view, BetaGeo), sub, table, cal_end, TIME_UNITS[data.time_unit]
+    )
+    spend = (
+        np.full(len(sub), float(view["revenue"].sum() / (view["frequency"] + 1).sum()))
+        if spend_model is None
+        else np.asarray(_ready(spend_model, view, GammaGamma).expected_spend(sub), np.float64)
+    )
+    share, basis = _margin_share(data.transactions.loc[before], margin)
     observed = table["n_purchases"].to_numpy(dtype=np.float64)
     value = spend * share
     excess = observed - expected
@@ -358,15 +390,15 @@ def clv_uplift(
         "group": table["group"].to_numpy(), "observed": observed, "expected": expected,
         "excess": excess, "value_per_purchase": value, "excess_value": excess * value,
     }, index=pd.Index(table["customer_id"].to_numpy(), name="customer_id"))  # fmt: skip
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     cols_t = np.column_stack([excess[treat], excess[treat] * value[treat]])
     cols_c = (
         np.column_stack([excess[ctrl], excess[ctrl] * value[ctrl]])
         if has_control
         else np.zeros((0, 2))
     )
-    reps = bootstrap_mean_differences(cols_t, cols_c, n_boot, rng)
-    ci_purchases, ci_value = interval(reps, confidence)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    ci_purchases, ci_value = interval(bootstrap_mean_differences(cols_t, cols_c, n_boot, rng),
+                                      confidence)  # fmt: skip
     diff = cols_t.mean(axis=0) - (cols_c.mean(axis=0) if has_control else 0.0)
     if has_control:
         p_value = welch_test(cols_t[:, 1], cols_c[:, 1])[2]

@@ -26,6 +26,22 @@ if TYPE_CHECKING:
 __all__ = ["churn_lift_table", "plot_churn_lift", "plot_churn_roc", "roc_points"]
 
 
+def _align(index: pd.Index, labels: pd.Series) -> tuple[pd.Series, np.ndarray[Any, Any]]:
+    """``labels`` in the order of ``index`` and the mask of ``index`` entries without one.
+
+    Positional when the two indexes are equal; otherwise one ``get_indexer``
+    (a hash of the labels' index), never ``isin`` plus ``reindex``.
+    """
+    if labels.index.equals(index):
+        return labels, np.zeros(len(index), dtype=bool)
+    if labels.index.is_unique:
+        pos = labels.index.get_indexer(index)
+        missing = pos < 0
+        taken = labels.iloc[np.where(missing, 0, pos)] if len(labels) else labels.reindex(index)
+        return pd.Series(taken.to_numpy(), index=index, name=labels.name), missing
+    return labels.reindex(index), ~index.isin(labels.index)
+
+
 def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[Any, Any]]:
     if isinstance(scores, pd.DataFrame):
         if "churn_risk" not in scores.columns:
@@ -34,7 +50,7 @@ def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[
             )
         scores = scores["churn_risk"]
     if isinstance(scores, pd.Series) and isinstance(labels, pd.Series):
-        missing = ~scores.index.isin(labels.index)
+        labels, missing = _align(scores.index, labels)
         if missing.any():
             raise SchemaError(
                 [
@@ -47,7 +63,6 @@ def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[
                     )
                 ]
             )
-        labels = labels.reindex(scores.index)
     s, _ = as_values(scores, owner)
     y_raw = np.asarray(labels.to_numpy() if isinstance(labels, pd.Series) else labels)
     ok = y_raw.ndim == 1 and len(y_raw) == len(s)

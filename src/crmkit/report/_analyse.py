@@ -187,24 +187,37 @@ def as_customer_data(
     )
 
 
-def _fit_playbook(data: CustomerData, playbook: Any, notes: dict[str, list[str]]) -> Any:
+def _fit_and_assess(book: Any, data: CustomerData) -> tuple[Any, pd.DataFrame]:
+    """Fit ``book`` and assess ``data``, summarising the records once where it can."""
+    both = getattr(book, "fit_assess", None)
+    if both is not None:
+        return book, both(data, include_view=True)
+    fitted = book.fit(data)
+    return fitted, fitted.assess(data, include_view=True)
+
+
+def _fit_playbook(
+    data: CustomerData, playbook: Any, notes: dict[str, list[str]]
+) -> tuple[Any, pd.DataFrame]:
     if playbook is not None:
         if hasattr(playbook, "plugins_"):
-            return playbook
-        return clone(playbook, safe=False).fit(data)
+            return playbook, playbook.assess(data, include_view=True)
+        return _fit_and_assess(clone(playbook, safe=False), data)
     from crmkit.compose import Playbook
 
     book = Playbook()  # its "auto" steps adapt to what the records hold
     try:
-        return book.fit(data)
+        return _fit_and_assess(book, data)
     except CrmkitError as exc:
+        if hasattr(book, "plugins_"):  # fitted: the assessment failed, as it did before
+            raise
         notes["value"].append(
             f"The purchase and spend models could not be fitted "
             f"({first_line(exc)}); value, portfolio and care sections "
             "are left out."
         )
     lean = book.set_params(purchase_model=None, spend_model=None, segmenter=None, care=None)
-    return lean.fit(data)
+    return _fit_and_assess(lean, data)
 
 
 def _migration(
@@ -368,12 +381,10 @@ def analyse(
     }
     seen: list[str] = []
     with capture_data_warnings(seen):
-        say("fitting the playbook")
-        fitted = _fit_playbook(data, playbook, notes)
+        say("fitting the playbook and assessing customers")
+        fitted, assessment = _fit_playbook(data, playbook, notes)
         for text in getattr(fitted, "notes_", ()):
             notes[_NOTE_SECTIONS.get(text.split(":", 1)[0], "value")].append(_sentence(text))
-        say("assessing customers")
-        assessment = fitted.assess(data, include_view=True)
         say("staging the customers at two dates")
         migration, start = _migration(data, fitted, migration_days, notes)
         hold = None

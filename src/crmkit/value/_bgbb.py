@@ -10,8 +10,13 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
-from crmkit.exceptions import SchemaError, SchemaFailure
-from crmkit.value._purchase import PurchaseModel, check_argument, near_one, per_customer
+from crmkit.value._purchase import (
+    PurchaseModel,
+    check_argument,
+    check_count,
+    near_one,
+    per_customer,
+)
 
 __all__ = ["BetaGeoBetaBinom", "BetaGeoBetaBinomParams"]
 
@@ -424,23 +429,7 @@ class BetaGeoBetaBinom(PurchaseModel):
         """
         p = self._param_array()
         who = f"{type(self).__name__}.sample"
-        if (
-            isinstance(n_customers, bool)
-            or not isinstance(n_customers, (int, np.integer))
-            or (n_customers < 0)
-        ):
-            raise SchemaError(
-                [
-                    SchemaFailure(
-                        "argument",
-                        "n_customers",
-                        f"must be an int >= 0 ({who})",
-                        1,
-                        (),
-                        (n_customers,),
-                    )
-                ]
-            )
+        check_count(n_customers, "n_customers", who)
         size = int(n_customers)
         nv = np.broadcast_to(check_argument(periods, "periods", integer=True, who=who), (size,))
         al, be, ga, de = p

@@ -8,6 +8,7 @@ customer who is still active.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -15,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.value._bgnbd_core import (  # noqa: F401
     _CHUNK,
     _alive_mean,
@@ -35,6 +35,7 @@ from crmkit.value._mle import Objective
 from crmkit.value._purchase import (
     PurchaseModel,
     check_argument,
+    check_count,
     per_customer,
 )
 
@@ -166,6 +167,19 @@ class BetaGeoFamily(PurchaseModel):
             np.broadcast_to(out, (len(index),)).copy() if out.ndim == 0 else out,
             index,
             "expected_purchases",
+        )
+
+    def _conditional_path(self, view: pd.DataFrame | Any, ts: FloatArray) -> Iterator[FloatArray]:
+        """``conditional_expected_purchases(view, t)`` for each scalar ``t`` of ``ts``.
+
+        Reads the view and computes P(alive) once for all horizons (CLV's
+        sub-periods); each value equals the single-horizon call's exactly.
+        """
+        prm = self._param_array()
+        (x, tx, T), _, _ = self._read(view, "conditional_expected_purchases")
+        alive = _bg_p_alive(prm, x, tx, T, self._shift)
+        return (
+            _bg_conditional(prm, x, tx, T, np.float64(t), self._shift, alive) for t in ts
         )
 
     def p_no_purchase(self, view: pd.DataFrame | Any, t: Any) -> pd.Series:
@@ -321,23 +335,7 @@ class BetaGeoFamily(PurchaseModel):
         """
         prm = self._param_array()
         who = f"{type(self).__name__}.sample"
-        if (
-            isinstance(n_customers, bool)
-            or not isinstance(n_customers, (int, np.integer))
-            or (n_customers < 0)
-        ):
-            raise SchemaError(
-                [
-                    SchemaFailure(
-                        "argument",
-                        "n_customers",
-                        f"must be an int >= 0 ({who})",
-                        1,
-                        (),
-                        (n_customers,),
-                    )
-                ]
-            )
+        check_count(n_customers, "n_customers", who)
         Tv = check_argument(T, "T", who=who)
         x, tx, Tt = _bg_sample(prm, int(n_customers), Tv, seed, self._shift)
         frame: pd.DataFrame = pd.DataFrame(

@@ -369,13 +369,21 @@ def _bg_p_alive(
 
 
 def _bg_conditional(
-    p: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray, shift: int
+    p: FloatArray,
+    x: FloatArray,
+    tx: FloatArray,
+    T: FloatArray,
+    t: FloatArray,
+    shift: int,
+    alive: FloatArray | None = None,
 ) -> FloatArray:
-    """E[purchases in (T, T + t] | x, t_x, T]."""
+    """E[purchases in (T, T + t] | x, t_x, T] (``alive``: P(alive), if already known)."""
     r, alpha, a, b = (float(v) for v in p)
     x, tx, T, t = np.broadcast_arrays(x, tx, T, t)
     M = _alive_mean(r + x, b + x + shift, a, t / (alpha + T))
-    return np.asarray(_bg_p_alive(p, x, tx, T, shift) * M, dtype=np.float64)
+    if alive is None:
+        alive = _bg_p_alive(p, x, tx, T, shift)
+    return np.asarray(alive * M, dtype=np.float64)
 
 
 def _bg_expected(p: FloatArray, t: FloatArray, shift: int) -> FloatArray:

@@ -169,16 +169,22 @@ def _clv_values(
     factors: FloatArray,
     index: pd.Index,
 ) -> FloatArray:
-    """Discounted expected revenue per customer, before the margin."""
+    """Discounted expected revenue per customer, before the margin.
+
+    A built-in model's ``_conditional_path`` gives every sub-period's
+    cumulative expectation from one read of the view and one P(alive);
+    other models are asked once per sub-period.
+    """
     total = np.zeros(len(spend))
     previous = np.zeros(len(spend))
-    for end, factor in zip(ends, factors, strict=True):
-        cum = _as_values(
-            purchase_model.conditional_expected_purchases(view, float(end)),
-            len(spend),
-            f"{type(purchase_model).__name__}.conditional_expected_purchases",
-            index,
-        )
+    who = f"{type(purchase_model).__name__}.conditional_expected_purchases"
+    path = getattr(purchase_model, "_conditional_path", None)
+    if path is not None:
+        cums = path(view, ends)
+    else:
+        cums = (purchase_model.conditional_expected_purchases(view, float(e)) for e in ends)
+    for cum_raw, factor in zip(cums, factors, strict=True):
+        cum = _as_values(cum_raw, len(spend), who, index)
         total += (cum - previous) * factor
         previous = cum
     out: FloatArray = total * spend

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import first_labels as _labels
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["read_columns", "collapse"]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def _labels(index: Sequence[Any], mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
-    return tuple(np.asarray(index, dtype=object)[mask][:5].tolist())
 
 
 def _values(arr: npt.NDArray[Any], mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
@@ -93,168 +90,141 @@ def read_columns(
     crmkit.exceptions.SchemaError: 1 problem in the input:
       - view['recency']: is greater than T (1 row; rows ['b']; values [3.0])
     """
-    failures: list[SchemaFailure] = []
-    index: Any
-    source: Any
-    if isinstance(view, pd.DataFrame):
-        index = view.index
-        n = len(view)
-        source = view
-        present = set(view.columns)
-    elif isinstance(view, Mapping):
-        source = view
-        present = set(view)
-        lengths = {len(np.atleast_1d(np.asarray(v))) for v in view.values()}
-        n = lengths.pop() if len(lengths) == 1 else -1
-        if n < 0:
-            raise SchemaError([SchemaFailure("view", "<frame>", "columns differ in length")])
-        index = range(n)
-    else:
-        raise InvalidParameterError(
-            f"{who} expects a customer view (pandas DataFrame) or a mapping of arrays; "
-            f"got {type(view).__name__}"
+    source, index, n = _source(view, who)
+    missing = [c for c in columns if c not in source]
+    if missing:
+        raise SchemaError(
+            [SchemaFailure("view", c, f"is missing (required by {who})") for c in missing]
         )
-    missing = [c for c in columns if c not in present]
-    for c in missing:
-        failures.append(SchemaFailure("view", c, f"is missing (required by {who})"))
-    if failures:
-        raise SchemaError(failures)
     if n == 0 and not allow_empty:
         raise SchemaError(
             [SchemaFailure("view", "<frame>", f"has no customers; {who} needs at least one")]
         )
+    failures: list[SchemaFailure] = []
     out: dict[str, FloatArray] = {}
     for c in columns:
-        raw = np.asarray(source[c])
-        raw = np.atleast_1d(raw)
-        if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
-            if raw.dtype.kind == "O":
-                bad = np.array(
-                    [
-                        not isinstance(v, (int, float, np.integer, np.floating))
-                        or isinstance(v, (bool, np.bool_))
-                        for v in raw
-                    ],
-                    dtype=bool,
-                )
-                if not bad.any():
-                    raw = raw.astype(np.float64)
-                else:
-                    failures.append(
-                        SchemaFailure(
-                            "view",
-                            c,
-                            "must be numeric",
-                            int(bad.sum()),
-                            _labels(index, bad),
-                            _values(raw, bad),
-                        )
-                    )
-                    continue
-            else:
-                failures.append(
-                    SchemaFailure(
-                        "view",
-                        c,
-                        f"must be numeric, got dtype {raw.dtype}",
-                        n,
-                        tuple(list(index)[:5]),
-                        tuple(raw[:5].tolist()),
-                    )
-                )
-                continue
-        arr = raw.astype(np.float64)
-        nonfinite = ~np.isfinite(arr)
-        if nonfinite.any():
-            failures.append(
-                SchemaFailure(
-                    "view",
-                    c,
-                    "has NaN or infinite values",
-                    int(nonfinite.sum()),
-                    _labels(index, nonfinite),
-                    _values(arr, nonfinite),
-                )
-            )
+        arr = _numbers(np.atleast_1d(np.asarray(source[c])), c, index, n, failures)
+        if arr is not None:
             out[c] = arr
-            continue
-        neg = arr < 0
-        if neg.any():
-            failures.append(
-                SchemaFailure(
-                    "view", c, "is negative", int(neg.sum()), _labels(index, neg), _values(arr, neg)
-                )
-            )
-        if c in integer:
-            frac = arr != np.floor(arr)
-            if frac.any():
-                failures.append(
-                    SchemaFailure(
-                        "view",
-                        c,
-                        "must hold whole numbers",
-                        int(frac.sum()),
-                        _labels(index, frac),
-                        _values(arr, frac),
-                    )
-                )
-        if c in positive:
-            zero = arr <= 0
-            if zero.any():
-                failures.append(
-                    SchemaFailure(
-                        "view",
-                        c,
-                        "must be > 0",
-                        int(zero.sum()),
-                        _labels(index, zero),
-                        _values(arr, zero),
-                    )
-                )
-        out[c] = arr
+            failures += _value_failures(arr, c, index, integer, positive)
     if "recency" in out and "T" in out and not failures:
         over = out["recency"] > out["T"] * (1 + 1e-12) + 1e-12
         if over.any():
-            failures.append(
-                SchemaFailure(
-                    "view",
-                    "recency",
-                    "is greater than T",
-                    int(over.sum()),
-                    _labels(index, over),
-                    _values(out["recency"], over),
-                )
-            )
-    if weights is None:
-        w = np.ones(max(n, 0), dtype=np.float64)
-    else:
-        w_raw = np.atleast_1d(np.asarray(weights))
-        if w_raw.dtype.kind not in "iuf" or len(w_raw) != n:
-            failures.append(
-                SchemaFailure(
-                    "view",
-                    "weights",
-                    f"must be {n} numbers, got {len(w_raw)} of dtype {w_raw.dtype}",
-                )
-            )
-            w = np.ones(n)
-        else:
-            w = w_raw.astype(np.float64)
-            badw = ~np.isfinite(w) | (w <= 0)
-            if badw.any():
-                failures.append(
-                    SchemaFailure(
-                        "view",
-                        "weights",
-                        "must be finite and > 0",
-                        int(badw.sum()),
-                        _labels(index, badw),
-                        _values(w, badw),
-                    )
-                )
+            failures.append(_failure("recency", "is greater than T", index, out["recency"], over))
+    w = _weights(weights, n, index, failures)
     if failures:
         raise SchemaError(failures)
     return out, w, (tuple(index) if index_labels else ())
+
+
+def _source(view: Any, who: str) -> tuple[Any, Any, int]:
+    """The view itself (``name in`` and ``[name]`` work alike), its row labels and length."""
+    if isinstance(view, pd.DataFrame):
+        return view, view.index, len(view)
+    if isinstance(view, Mapping):
+        lengths = {len(np.atleast_1d(np.asarray(v))) for v in view.values()}
+        if len(lengths) != 1:
+            raise SchemaError([SchemaFailure("view", "<frame>", "columns differ in length")])
+        n = lengths.pop()
+        return view, range(n), n
+    raise InvalidParameterError(
+        f"{who} expects a customer view (pandas DataFrame) or a mapping of arrays; "
+        f"got {type(view).__name__}"
+    )
+
+
+def _failure(
+    column: str, message: str, index: Any, values: npt.NDArray[Any], mask: npt.NDArray[np.bool_]
+) -> SchemaFailure:
+    return SchemaFailure(
+        "view", column, message, int(mask.sum()), _labels(index, mask), _values(values, mask)
+    )
+
+
+def _numbers(
+    raw: npt.NDArray[Any], column: str, index: Any, n: int, failures: list[SchemaFailure]
+) -> FloatArray | None:
+    """``raw`` as float64, or None with a failure when it is not numeric (never cast)."""
+    if raw.dtype.kind in "iuf":
+        return raw.astype(np.float64)
+    if raw.dtype.kind == "O":
+        bad = np.array(
+            [
+                not isinstance(v, (int, float, np.integer, np.floating))
+                or isinstance(v, (bool, np.bool_))
+                for v in raw
+            ],
+            dtype=bool,
+        )
+        if not bad.any():
+            return raw.astype(np.float64)
+        failures.append(_failure(column, "must be numeric", index, raw, bad))
+        return None
+    failures.append(
+        SchemaFailure(
+            "view",
+            column,
+            f"must be numeric, got dtype {raw.dtype}",
+            n,
+            tuple(list(index)[:5]),
+            tuple(raw[:5].tolist()),
+        )
+    )
+    return None
+
+
+#: The checks of a finite column: message, whether it applies to the column
+#: (given ``integer`` and ``positive``), and the mask of failing rows.
+_VALUE_CHECKS: tuple[
+    tuple[
+        str,
+        Callable[[str, Sequence[str], Sequence[str]], bool],
+        Callable[[FloatArray], npt.NDArray[np.bool_]],
+    ],
+    ...,
+] = (
+    ("is negative", lambda c, integer, positive: True, lambda a: a < 0),
+    ("must hold whole numbers", lambda c, integer, positive: c in integer,
+     lambda a: a != np.floor(a)),
+    ("must be > 0", lambda c, integer, positive: c in positive, lambda a: a <= 0),
+)  # fmt: skip
+
+
+def _value_failures(
+    arr: FloatArray, column: str, index: Any, integer: Sequence[str], positive: Sequence[str]
+) -> list[SchemaFailure]:
+    """What is wrong with the values of one numeric column (see :data:`_VALUE_CHECKS`)."""
+    nonfinite = ~np.isfinite(arr)
+    if nonfinite.any():
+        return [_failure(column, "has NaN or infinite values", index, arr, nonfinite)]
+    out = []
+    for message, applies, bad in _VALUE_CHECKS:
+        if applies(column, integer, positive):
+            mask = bad(arr)
+            if mask.any():
+                out.append(_failure(column, message, index, arr, mask))
+    return out
+
+
+def _weights(weights: Any, n: int, index: Any, failures: list[SchemaFailure]) -> FloatArray:
+    """The case weights (ones when not given); problems go to ``failures``."""
+    if weights is None:
+        return np.ones(max(n, 0), dtype=np.float64)
+    w_raw = np.atleast_1d(np.asarray(weights))
+    if w_raw.dtype.kind not in "iuf" or len(w_raw) != n:
+        failures.append(
+            SchemaFailure(
+                "view",
+                "weights",
+                f"must be {n} numbers, got {len(w_raw)} of dtype {w_raw.dtype}",
+            )
+        )
+        return np.ones(n)
+    w = w_raw.astype(np.float64)
+    badw = ~np.isfinite(w) | (w <= 0)
+    if badw.any():
+        failures.append(_failure("weights", "must be finite and > 0", index, w, badw))
+    return w
 
 
 def collapse(

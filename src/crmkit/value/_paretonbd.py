@@ -19,7 +19,7 @@ parameters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -27,7 +27,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.value._mle import CachedObjective, MLEResult, Objective
 from crmkit.value._paretonbd_core import (
     PNBDObjective,
@@ -42,7 +41,7 @@ from crmkit.value._paretonbd_core import (
     pnbd_start,
     polish,
 )
-from crmkit.value._purchase import PurchaseModel, check_argument
+from crmkit.value._purchase import PurchaseModel, check_argument, check_count
 
 __all__ = ["ParetoNBD", "ParetoNBDParams"]
 
@@ -282,6 +281,17 @@ class ParetoNBD(PurchaseModel):
         out = pnbd_conditional(prm, x, tx, T, tv)
         return self._series(out, index, "expected_purchases")
 
+    def _conditional_path(self, view: pd.DataFrame | Any, ts: FloatArray) -> Iterator[FloatArray]:
+        """``conditional_expected_purchases(view, t)`` for each scalar ``t`` of ``ts``.
+
+        Reads the view and computes P(alive) once for all horizons (CLV's
+        sub-periods); each value equals the single-horizon call's exactly.
+        """
+        prm = self._param_array()
+        (x, tx, T), _, _ = self._read(view, "conditional_expected_purchases")
+        alive = pnbd_p_alive(prm, x, tx, T)
+        return (pnbd_conditional(prm, x, tx, T, np.float64(t), alive) for t in ts)
+
     def p_no_purchase(self, view: pd.DataFrame | Any, t: Any) -> pd.Series:
         """Probability that each customer makes no purchase in the next ``t`` time units.
 
@@ -432,23 +442,7 @@ class ParetoNBD(PurchaseModel):
         """
         prm = self._param_array()
         who = f"{type(self).__name__}.sample"
-        if (
-            isinstance(n_customers, bool)
-            or not isinstance(n_customers, (int, np.integer))
-            or (n_customers < 0)
-        ):
-            raise SchemaError(
-                [
-                    SchemaFailure(
-                        "argument",
-                        "n_customers",
-                        f"must be an int >= 0 ({who})",
-                        1,
-                        (),
-                        (n_customers,),
-                    )
-                ]
-            )
+        check_count(n_customers, "n_customers", who)
         Tv = check_argument(T, "T", who=who)
         if Tv.ndim > 0 and Tv.shape != (int(n_customers),):
             raise _argument_error(

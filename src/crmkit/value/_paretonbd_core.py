@@ -242,20 +242,29 @@ def pnbd_p_no_purchase(
 
 
 def pnbd_conditional(
-    p: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
+    p: FloatArray,
+    x: FloatArray,
+    tx: FloatArray,
+    T: FloatArray,
+    t: FloatArray,
+    alive: FloatArray | None = None,
 ) -> FloatArray:
     """E[purchases in (T, T + t] | x, t_x, T].
 
     Given alive at ``T``: ``lambda ~ Gamma(r+x, alpha+T)`` and
     ``mu ~ Gamma(s, beta+T)``, so the expectation is
     ``(r+x)/(alpha+T) * (beta+T)/(s-1) * [1 - ((beta+T)/(beta+T+t))^(s-1)]``
-    (``log(1 + t/(beta+T))`` at ``s = 1``), times P(alive).
+    (``log(1 + t/(beta+T))`` at ``s = 1``), times P(alive) (``alive``:
+    :func:`pnbd_p_alive` of the same customers, computed once for many
+    horizons).
     """
     r, alpha, s, beta = (float(v) for v in p)
     x, tx, T, t = np.broadcast_arrays(x, tx, T, t)
     lead = (r + x) / (alpha + T) * (beta + T)
     horizon = expm1_ratio(s - 1.0, -np.log1p(t / (beta + T)))
-    return np.asarray(pnbd_p_alive(p, x, tx, T) * lead * horizon, dtype=np.float64)
+    if alive is None:
+        alive = pnbd_p_alive(p, x, tx, T)
+    return np.asarray(alive * lead * horizon, dtype=np.float64)
 
 
 def pnbd_expected(p: FloatArray, t: FloatArray) -> FloatArray:

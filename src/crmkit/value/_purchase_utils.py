@@ -193,6 +193,44 @@ def _log_hessian(natural: FloatArray, theta: FloatArray, g: FloatArray) -> Float
     return None
 
 
+def check_count(value: Any, name: str, who: str) -> int:
+    """Check a count argument (``n_customers`` ...): an int ``>= 0``.
+
+    Parameters
+    ----------
+    value : object
+        The candidate.
+    name : str
+        The argument's name, for messages.
+    who : str
+        The caller, for messages.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    SchemaError
+        Naming the argument and the value.
+
+    Examples
+    --------
+    >>> check_count(3, "n_customers", "BetaGeo.sample")
+    3
+    >>> check_count(-1, "n_customers", "BetaGeo.sample")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.SchemaError: 1 problem in the input:
+      - argument['n_customers']: must be an int >= 0 (BetaGeo.sample) (1 row; values [-1])
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise SchemaError(
+            [SchemaFailure("argument", name, f"must be an int >= 0 ({who})", 1, (), (value,))]
+        )
+    return int(value)
+
+
 def check_argument(
     value: Any, name: str, *, integer: bool = False, who: str = "model"
 ) -> FloatArray:

@@ -113,7 +113,7 @@ def test_all_problems_are_listed_at_once() -> None:
 
 
 def test_rows_after_as_of_are_counted_and_warned() -> None:
-    with pytest.warns(DataWarning, match="dropped 1 transactions rows"):
+    with pytest.warns(DataWarning, match="dropped 1 transaction row"):
         view = crmkit.summarize(_tx(), as_of="2024-02-15")
     assert 3 not in view.index
 
@@ -199,3 +199,16 @@ def test_other_records_give_aggregates() -> None:
     assert view.loc[3, "days_since_address_change"] == 29
     assert view.loc[1, "industry"] == "x"
     assert view.loc[1, "tenure"] > view.loc[1, "T"]
+
+
+def test_data_warnings_point_at_the_users_line() -> None:
+    import crmkit
+
+    tx = pd.DataFrame({"customer_id": [1, 1], "date": ["2024-01-01", "2024-03-01"],
+                       "amount": [1.0, 2.0]})
+    with pytest.warns(DataWarning, match="dropped 1 transaction row dated after") as caught:
+        crmkit.summarize(tx, as_of="2024-02-01")  # through summarize -> from_frames
+    assert caught[0].filename == __file__
+    with pytest.warns(DataWarning) as caught:
+        crmkit.CustomerData.from_frames(tx, as_of="2024-02-01")
+    assert caught[0].filename == __file__

@@ -64,7 +64,7 @@ def test_ids_kept_exactly(cdnow_view: pd.DataFrame) -> None:
 def test_dropped_rows_are_reported() -> None:
     tx = load_cdnow()
     n_late = int((tx["date"] > pd.Timestamp(CDNOW_CALIBRATION_END)).sum())
-    with pytest.warns(DataWarning, match=f"dropped {n_late} transactions rows"):
+    with pytest.warns(DataWarning, match=f"dropped {n_late} transaction rows"):
         data = crmkit.CustomerData.from_frames(transactions=tx, as_of=CDNOW_CALIBRATION_END)
     assert data.report.n_dropped == n_late
     assert data.report.dropped[0].kind == "transactions"

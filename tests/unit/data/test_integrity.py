@@ -136,7 +136,7 @@ def test_an_aware_as_of_keeps_the_day_as_written(as_of: object) -> None:
     data, said = _caught(transactions=JUNE, as_of=as_of)
     assert data.as_of == pd.Timestamp("2024-06-01")
     assert data.transactions["date"].max() == pd.Timestamp("2024-06-01")  # the June-1 sale kept
-    assert said == ["crmkit dropped 1 transactions rows dated after as_of=2024-06-01 "
+    assert said == ["crmkit dropped 1 transaction row dated after as_of=2024-06-01 "
                     "(first rows [2])"]
 
 
