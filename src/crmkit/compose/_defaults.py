@@ -224,6 +224,21 @@ def _alive_churn(
     return AliveChurn(model=model, horizon=float(horizon), signals=signals, time_unit=time_unit)
 
 
+def _signals_text(signals: Sequence[str]) -> str:
+    """How the default churn step uses the signals (history signals need labels)."""
+    from crmkit.churn import HISTORY_SIGNALS
+
+    seen = [n for n in signals if n not in HISTORY_SIGNALS]
+    history = [n for n in signals if n in HISTORY_SIGNALS]
+    text = f", with the signals {', '.join(seen)}" if seen else ""
+    if history:
+        text += (
+            f"; {', '.join(history)} read only the purchase history the model already "
+            "uses, so they weigh 0 unless fit is given churn labels"
+        )
+    return text
+
+
 def _signal_rules(signals: Sequence[str]) -> Any:
     from crmkit.churn import SignalRules
 
@@ -299,7 +314,7 @@ def resolve_churn(
                     f"AliveChurn: P(no purchase within {horizon:g} "
                     f"{_UNITS.get(time_unit, time_unit)}) from the "
                     f"{type(purchase_model).__name__}"
-                    + (f", with the signals {', '.join(signals)}" if signals else ""),
+                    + _signals_text(signals),
                 )
             elif signals:
                 out.append(("signals", _signal_rules(signals)))

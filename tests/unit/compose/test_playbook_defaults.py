@@ -190,9 +190,13 @@ def test_transactions_and_firmographics_get_business_care(cdnow_tx: pd.DataFrame
 
 def test_full_crm_records_use_every_signal_and_key_account_care(crm: CustomerData) -> None:
     book, out = _run_silently(crm)
-    from crmkit.churn import RULES
+    from crmkit.churn import HISTORY_SIGNALS, RULES
 
-    assert "with the signals " + ", ".join(RULES) in book.resolved_["churn"]
+    resolved = book.resolved_["churn"]
+    seen = [n for n in RULES if n not in HISTORY_SIGNALS]
+    assert "with the signals " + ", ".join(seen) + ";" in resolved
+    assert all(n in resolved.split(";")[1] for n in HISTORY_SIGNALS)  # named, weighing 0
+    assert set(book.plugins_["churn"][0].signals) == set(RULES)  # every signal is fed
     assert not any(n.startswith("churn:") for n in book.notes_)
     assert "business-to-business" in book.resolved_["care"]
     assert "key account manager" in set(out["owner_role"].astype(str))
