@@ -19,7 +19,7 @@ def _rule(title: str) -> str:
     return f"\n{title}\n{'-' * len(title)}"
 
 
-def demo_report(n_customers: int = 2000, seed: int = 0) -> str:
+def demo_report(n_customers: int = 2000, seed: int = 0, plan_out: str | None = None) -> str:
     """Build the demo CRM, summarise it and return a readable overview.
 
     Parameters
@@ -28,6 +28,8 @@ def demo_report(n_customers: int = 2000, seed: int = 0) -> str:
         Size of the synthetic customer base.
     seed : int, default=0
         Random seed (same seed, same report).
+    plan_out : str, optional
+        Write the account plan (Markdown) to this file.
 
     Returns
     -------
@@ -70,12 +72,19 @@ def demo_report(n_customers: int = 2000, seed: int = 0) -> str:
     lines.append(_rule("Five customers"))
     cols = [c for c in ("frequency", "recency", "T", "monetary_value", "revenue",
                         "purchase_trend", "last_nps") if c in view.columns]
-    with pd.option_context("display.width", 120, "display.precision", 2):
-        lines.append(view[cols].head(5).to_string())
+    unit, long = {"D": ("d", "days"), "W": ("wk", "weeks"), "M": ("mo", "months")}[
+        crm.data.time_unit]
+    names = {"frequency": "repeat buys", "recency": f"recency ({unit})", "T": f"T ({unit})",
+             "monetary_value": "mean spend", "purchase_trend": "trend", "last_nps": "last NPS"}
+    with pd.option_context("display.width", 100, "display.precision", 2):
+        lines.append(view[cols].head(5).rename(columns=names).to_string())
+    lines.append(f"recency: {long} from the first to the last purchase; T: {long} since the "
+                 "first purchase;\nmean spend: per repeat purchase, revenue: to date (currency "
+                 "units)")
     from crmkit.compose import demo_sections
 
     lines.append("")
-    lines.append(demo_sections(crm))
+    lines.append(demo_sections(crm, plan_out=plan_out))
     return "\n".join(lines)
 
 
@@ -93,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[common], help="run the main job on bundled demo data")
     demo.add_argument("--customers", type=int, default=2000, help="demo size (default 2000)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--plan-out", metavar="PATH", dest="plan_out",
+                      help="write the account plan (Markdown) to this file")
     add_commands(sub, common)
     return parser
 
@@ -135,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"crmkit: error: {exc} (see crmkit --help)", file=sys.stderr)
         return 2
     if args.command == "demo":
-        return execute(lambda _progress: demo_report(n_customers=args.customers, seed=args.seed),
+        return execute(lambda _progress: demo_report(n_customers=args.customers, seed=args.seed,
+                                                     plan_out=args.plan_out),
                        verbose=args.verbose)
     run = COMMANDS[args.command]
     return execute(lambda progress: run(args, progress), verbose=args.verbose)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,16 @@ def test_console_script_runs() -> None:
                           capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "crmkit demo" in proc.stdout
+
+
+def test_demo_fits_100_columns_and_writes_the_plan_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.md"
+    assert main(["demo", "--customers", "300", "--plan-out", str(plan)]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines() if str(plan) not in line) <= 100
+    assert "recency (wk)" in out and "T (wk)" in out
+    assert "## Next steps" not in out  # the Markdown goes to the file
+    assert plan.read_text(encoding="utf-8").startswith("# Account plan:")
+    assert f"the full account plan (Markdown): {plan}" in out

@@ -274,13 +274,13 @@ def test_report_crm_with_feedback_records(
         (["summarize", "{root}/bad.parquet"], "cannot be read as PARQUET"),
         (
             ["summarize", "{crm}", "--amount", "value", "--date", "day"],
-            "column 'customer_id' is missing; columns present: ",
+            "column 'customer_id': is missing; columns present: ",
         ),
         (
             ["summarize", "{crm}", *CRM_COLS[:4], "--amount", "price"],
-            "column 'price' is missing (mapped from role 'amount'); columns present:",
+            "column 'price': is missing (mapped from role 'amount'); columns present:",
         ),
-        (["fit", "{baddate}"], "baddate.csv: column 'date' has values that are not dates "
+        (["fit", "{baddate}"], "baddate.csv, column 'date': has values that are not dates "
                                "(1 row: line 9; values ['yesterday'])"),
         (["fit", "{header}"], "header.csv: no rows (only a header line"),
         (["fit", "{cdnow}", "--as-of", "1997-13-45"], "--as-of must be a date"),
@@ -334,7 +334,7 @@ def test_every_problem_is_listed_with_flags_without_a_traceback(
     assert code == 2 and "Traceback" not in err
     lines = err.strip().splitlines()
     assert lines[0] == "crmkit: error: 3 problems in the input:"
-    assert all(line.startswith(f"  - {files['crm']}: column ") for line in lines[1:]), err
+    assert all(line.startswith(f"  - {files['crm']}, column ") for line in lines[1:]), err
     assert "--customer-id COL" in err and "--date COL" in err and "--amount COL" in err
     assert "columns={" not in err
 

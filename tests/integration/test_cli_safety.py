@@ -94,9 +94,9 @@ def test_records_that_do_not_join_are_reported(folder: Path) -> None:
     run = crmkit("summarize", "tx.csv", "--records", "feedback=fb2.csv", cwd=folder)
     assert run.returncode == 0, run.stderr
     assert ("note: 1 row does not join: 1 feedback row names no known customer (customer_id e.g. "
-            "'ghost'; rows [6]); they are kept in the records but add nothing to the customer "
+            "'ghost'; lines [8]); they are kept in the records but add nothing to the customer "
             "view") in run.stdout
     padded = fb.assign(customer_id=fb["customer_id"].str.replace("c0", "c", regex=False))
     padded.to_csv(folder / "fb3.csv", index=False)
     run = crmkit("summarize", "tx.csv", "--records", "feedback=fb3.csv", cwd=folder)
-    _refused(run, "feedback['customer_id']: ids are written differently")
+    _refused(run, "fb3.csv, column 'customer_id': ids are written differently")

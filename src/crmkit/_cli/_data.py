@@ -215,6 +215,8 @@ def load_records(args: argparse.Namespace, progress: Progress) -> Loaded:
             raise InputProblems([cli_problem(f, sources) for f in exc.failures]) from exc
     n_later = int(data.report.n_rows.get("transactions", 0)) - len(data.transactions)
     notes, said = _validation_notes(data)
+    if all(_is_csv(source) for kind, source in sources.items() if kind in data.frames):
+        notes = tuple(n.replace("; rows [", "; lines [") for n in notes)  # rows are file lines
     for w in caught:  # what the validation report holds becomes notes, the rest stays a warning
         if not (issubclass(w.category, DataWarning) and str(w.message).startswith(said)):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -231,6 +233,12 @@ def _flag_for(kind: str, role: str) -> str:
     if kind == "transactions" and role in flags:
         return f"{flags[role]} COL"
     return f"--column {kind}.{role}=COL"
+
+
+def _is_csv(source: str) -> bool:
+    """Whether records were read from a CSV file (whose rows are labelled by file line)."""
+    return source.lower().endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz",
+                                    ".tsv", ".txt"))
 
 
 def cli_problem(failure: SchemaFailure, sources: dict[str, str]) -> str:
@@ -253,17 +261,17 @@ def cli_problem(failure: SchemaFailure, sources: dict[str, str]) -> str:
     >>> f = SchemaFailure("transactions", "cust", "is missing; columns present: id. "
     ...                   "Map yours with columns={'customer_id': 'your_column'}")
     >>> cli_problem(f, {"transactions": "tx.csv"})
-    "tx.csv: column 'cust' is missing; columns present: id. Name yours with --customer-id COL"
+    "tx.csv, column 'cust': is missing; columns present: id. Name yours with --customer-id COL"
     >>> f = SchemaFailure("transactions", "date", "has values that are not dates", 1, (9,), ("x",))
     >>> cli_problem(f, {"transactions": "tx.csv"})
-    "tx.csv: column 'date' has values that are not dates (1 row: line 9; values ['x'])"
+    "tx.csv, column 'date': has values that are not dates (1 row: line 9; values ['x'])"
     """
     check = _MAP_HINT.sub(lambda m: f"Name yours with {_flag_for(failure.frame, m.group(1))}",
                           failure.check)
     source = sources.get(failure.frame, failure.frame)
-    lines = source.lower().endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz",
-                                     ".tsv", ".txt"))
-    where = f"{source}: " + (f"column {failure.column!r} " if failure.column != "<frame>" else "")
+    lines = _is_csv(source)
+    where = f"{source}" + (f", column {failure.column!r}" if failure.column != "<frame>" else "")
+    where += ": "
     text = where + check
     if failure.n_failing:
         n = failure.n_failing

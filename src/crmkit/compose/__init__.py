@@ -33,6 +33,7 @@ from crmkit.compose._assessment import assessment_from_row, lapsed_from
 from crmkit.compose._defaults import AUTO, FIRMOGRAPHIC_COLUMNS
 from crmkit.compose._demo import demo_sections
 from crmkit.compose._playbook import Playbook
+from crmkit.compose._progress import LARGE, StepBar, step_bar
 from crmkit.compose._ranking import distinguishing_digits, format_risk, top_risks
 from crmkit.compose._steps import PURCHASE_MODELS, SPEND_MODELS, ObservedSpend, value_model
 from crmkit.compose._value_defaults import (
@@ -46,17 +47,20 @@ __all__ = [
     "DEFAULT_PENALIZER",
     "DEFAULT_PURCHASE_MODEL",
     "FIRMOGRAPHIC_COLUMNS",
+    "LARGE",
     "MIN_REPEAT_BUYERS",
     "PURCHASE_MODELS",
     "SPEND_MODELS",
     "Assessor",
     "ObservedSpend",
     "Playbook",
+    "StepBar",
     "account_plan",
     "assessment_from_row",
     "demo_sections",
     "distinguishing_digits",
     "format_risk",
+    "step_bar",
     "lapsed_from",
     "top_risks",
     "value_model",

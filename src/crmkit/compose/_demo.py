@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,9 +60,18 @@ def _care_table(result: pd.DataFrame, segment: str) -> str:
     return str(text)
 
 
-def _first_reasons(text: str, n: int = 3) -> str:
-    parts = [p for p in text.split("; ") if p]
-    return "; ".join(parts[:n]) + (" ..." if len(parts) > n else "")
+#: Widest line of the demo's tables (a terminal of 100 columns).
+WIDTH = 100
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
+def _first_reasons(text: str) -> str:
+    """The main reason by name and score, and how many others: ``dropout (0.93) +2``."""
+    parts = [p.split(":")[0].strip() for p in text.split("; ") if p]
+    return (parts[0] if parts else "") + (f" +{len(parts) - 1}" if len(parts) > 1 else "")
 
 
 def _churn_table(result: pd.DataFrame, segment: str, n_top: int) -> str:
@@ -70,18 +80,30 @@ def _churn_table(result: pd.DataFrame, segment: str, n_top: int) -> str:
     cols[3:3] = [c for c in ("value_at_risk",) if c in top.columns]
     shown = top[cols].copy()
     shown["churn_reasons"] = top["churn_reasons"].astype(str).map(_first_reasons)
-    if "activities" in top.columns:
-        shown["first action"] = top["activities"].astype(str).str.split("; ").str[0]
+    shown = shown.rename(columns={"churn_risk": "risk", "churn_reasons": "main reason (+others)",
+                                  "value_at_risk": "value at risk"})
     digits = distinguishing_digits(top["churn_risk"])
     formats = {
-        "churn_risk": lambda x: format_risk(x, digits),
-        "value_at_risk": "{:,.2f}".format,
+        "risk": lambda x: format_risk(x, digits),
+        "value at risk": "{:,.0f}".format,
     }
-    with pd.option_context("display.width", 200, "display.max_colwidth", 70):
-        return str(shown.to_string(formatters=formats))
+    text = str(shown.to_string(formatters=formats))
+    if "activities" in top.columns:  # the first action, cut to fit the terminal
+        room = WIDTH - 2 - max(len(line) for line in text.splitlines())
+        if room >= 16:
+            shown["first action"] = (top["activities"].astype(str).str.split("; ").str[0]
+                                     .map(lambda a: _short(a, room)))
+            text = str(shown.to_string(formatters=formats))
+    return text
 
 
-def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8) -> str:
+def demo_sections(
+    crm: Any,
+    *,
+    playbook: Playbook | None = None,
+    n_top: int = 8,
+    plan_out: str | Path | None = None,
+) -> str:
     """The playbook part of ``crmkit demo``: portfolios x stages, churn risks, an account plan.
 
     Fits a :class:`Playbook` (default settings unless ``playbook`` is given,
@@ -95,9 +117,13 @@ def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8)
        the value at risk, ``clv x churn_risk``; the risk shown with enough
        decimals that equal figures mean equal risks), with their reasons
        and the first action of their care plan;
-    3. the account plan (Markdown) of the most valuable customer at risk
-       (the highest CLV among customers whose care plan holds a churn
-       override), or of the most valuable customer when nobody is at risk.
+    3. the account plan of the most valuable customer at risk (the
+       highest CLV among customers whose care plan holds a churn
+       override), or of the most valuable customer when nobody is at risk:
+       its next steps, and the full plan as Markdown written to
+       ``plan_out`` when given.
+
+    Every line fits a terminal of 100 columns.
 
     Parameters
     ----------
@@ -107,6 +133,8 @@ def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8)
         The playbook to use; an unfitted one is fitted on the data.
     n_top : int, default=8
         Rows of the churn table.
+    plan_out : str or Path, optional
+        Write the account plan (Markdown) to this file.
 
     Returns
     -------
@@ -122,7 +150,9 @@ def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8)
     --------
     >>> from crmkit.datasets import make_crm
     >>> text = demo_sections(make_crm(80, seed=1))
-    >>> "Portfolios and lifecycle stages" in text and "# Account plan:" in text
+    >>> "Portfolios and lifecycle stages" in text and "Account plan of customer" in text
+    True
+    >>> max(len(line) for line in text.splitlines()) <= 100
     True
     """
     pb = playbook if playbook is not None else Playbook()
@@ -153,5 +183,12 @@ def demo_sections(crm: Any, *, playbook: Playbook | None = None, n_top: int = 8)
     if isinstance(chosen, np.generic):
         chosen = chosen.item()
     plan = account_plan(data, chosen, playbook=pb)
-    lines += [_rule(f"Account plan of customer {chosen}"), plan.to_markdown()]
+    lines += [_rule(f"Account plan of customer {chosen}"), "next steps:"]
+    lines += [_short(f"  - {s.action} ({s.owner_role}, within {s.due_in_days} days)", WIDTH)
+              for s in plan.next_steps]
+    if plan_out is not None:
+        Path(plan_out).write_text(plan.to_markdown() + "\n", encoding="utf-8")
+        lines.append(f"the full account plan (Markdown): {plan_out}")
+    else:
+        lines.append("the full account plan (Markdown): crmkit demo --plan-out plan.md")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from crmkit.compose._defaults import (
     resolution_lines,
     resolution_steps,
 )
+from crmkit.compose._progress import size_of, step_bar
 from crmkit.compose._run import apply_step, assemble
 from crmkit.compose._steps import (
     ObservedSpend,
@@ -306,7 +307,9 @@ class Playbook(BaseEstimator, Persistable):
         said = getattr(self, "resolved_", None), getattr(self, "notes_", ())
         return "\n".join([super().__repr__(), *resolution_lines(*said)])
 
-    def fit(self, data: CustomerData, y: pd.Series | None = None) -> Playbook:
+    def fit(
+        self, data: CustomerData, y: pd.Series | None = None, *, progress: bool | None = None
+    ) -> Playbook:
         """Fit every component on the customer base.
 
         Parameters
@@ -315,6 +318,11 @@ class Playbook(BaseEstimator, Persistable):
             Validated records of the customer base.
         y : pandas.Series of bool, optional
             Churn labels by customer id, passed to the churn detectors.
+        progress : bool, optional
+            A progress bar over the steps (needs tqdm: ``pip install
+            'crmkit[progress]'``; silent without it). Default: shown for
+            50,000 customers or more on a terminal or in a notebook;
+            ``False`` never, ``True`` always.
 
         Returns
         -------
@@ -341,7 +349,8 @@ class Playbook(BaseEstimator, Persistable):
         >>> pb.order_
         ('stager', 'segmenter:0', 'churn', 'care')
         """
-        return self._fit(data, y, Stopwatch(), None)
+        with step_bar(progress, size_of(data), "Playbook.fit") as bar:
+            return self._fit(data, y, Stopwatch(bar), None)
 
     def _fit(
         self, data: CustomerData, y: pd.Series | None, watch: Stopwatch, base: Any
@@ -410,7 +419,9 @@ class Playbook(BaseEstimator, Persistable):
     def _check_fitted(self) -> None:
         check_is_fitted(self, ("plugins_", "order_", "schema_"))
 
-    def assess(self, data: CustomerData, *, include_view: bool = False) -> pd.DataFrame:
+    def assess(
+        self, data: CustomerData, *, include_view: bool = False, progress: bool | None = None
+    ) -> pd.DataFrame:
         """Assess every customer of ``data`` (one row each).
 
         Parameters
@@ -420,6 +431,8 @@ class Playbook(BaseEstimator, Persistable):
             records via ``data.for_customer(id)``), in the fitted time unit.
         include_view : bool, default=False
             Put the customer view's columns (revenue, frequency ...) first.
+        progress : bool, optional
+            A progress bar over the steps, as in :meth:`fit`.
 
         Returns
         -------
@@ -458,10 +471,16 @@ class Playbook(BaseEstimator, Persistable):
         (False, True)
         """
         self._check_fitted()
-        return self._assess(data, Stopwatch(), None, include_view)
+        with step_bar(progress, size_of(data), "Playbook.assess") as bar:
+            return self._assess(data, Stopwatch(bar), None, include_view)
 
     def fit_assess(
-        self, data: CustomerData, y: pd.Series | None = None, *, include_view: bool = False
+        self,
+        data: CustomerData,
+        y: pd.Series | None = None,
+        *,
+        include_view: bool = False,
+        progress: bool | None = None,
     ) -> pd.DataFrame:
         """Fit on ``data`` and assess the same customers, summarising the records once.
 
@@ -476,6 +495,8 @@ class Playbook(BaseEstimator, Persistable):
             Churn labels by customer id, passed to the churn detectors.
         include_view : bool, default=False
             Put the customer view's columns first.
+        progress : bool, optional
+            A progress bar over the steps, as in :meth:`fit`.
 
         Returns
         -------
@@ -495,11 +516,12 @@ class Playbook(BaseEstimator, Persistable):
         >>> out.equals(Playbook().fit(crm.data).assess(crm.data))
         True
         """
-        watch = Stopwatch()
-        self._validate_params()
-        base = self._view(data, watch, fitting=True)
-        self._fit(data, y, watch, base)
-        return self._assess(data, watch, base, include_view)
+        with step_bar(progress, size_of(data), "Playbook.fit_assess") as bar:
+            watch = Stopwatch(bar)
+            self._validate_params()
+            base = self._view(data, watch, fitting=True)
+            self._fit(data, y, watch, base)
+            return self._assess(data, watch, base, include_view)
 
     def _assess(
         self, data: CustomerData, watch: Stopwatch, base: Any, include_view: bool

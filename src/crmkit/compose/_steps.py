@@ -373,8 +373,9 @@ class Stopwatch:
     ['value']
     """
 
-    def __init__(self) -> None:
+    def __init__(self, bar: Any = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.bar = bar  # a StepBar told of each finished step (a progress display), or None
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -402,3 +403,5 @@ class Stopwatch:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            if self.bar is not None:
+                self.bar.step(name)

@@ -343,6 +343,12 @@ class CustomerData:
                 continue
             pdf = to_pandas(frame, kind)
             n_rows[kind] = len(pdf)
+            if kind == "transactions" and len(pdf) == 0:  # no rows: missing columns, not types
+                found: list[SchemaFailure] = []
+                validate_frame(pdf, kind, cmap, found)
+                found = [f for f in found if f.check.startswith(("is missing", "appears more"))]
+                fails += found or [SchemaFailure(kind, "<frame>", "is empty: no transactions")]
+                continue
             frames[kind] = validate_frame(pdf, kind, cmap, fails)
         raise_if(fails)
         tx = frames["transactions"]

@@ -302,8 +302,12 @@ def _sample_products(rng: np.random.Generator, weights: F, owner: I) -> I:
     cum = np.cumsum(weights, axis=1)
     cum[:, -1] = 1.0
     flat = (cum + np.arange(n)[:, None]).ravel()
-    found = np.searchsorted(flat, owner + rng.random(len(owner)), side="right") - owner * k
-    return np.asarray(np.clip(found, 0, k - 1), dtype=np.int64)
+    value = rng.random(len(owner))
+    value += owner  # in place: few fresh arrays of lines (page faults dominate at 10^7 lines)
+    found = np.searchsorted(flat, value, side="right")
+    del value
+    found -= owner * k
+    return np.asarray(np.clip(found, 0, k - 1, out=found), dtype=np.int64)
 
 
 def _lines(
@@ -321,13 +325,16 @@ def _lines(
     n_lines = 1 + rng.poisson(extra_lines)
     occ = np.repeat(np.arange(len(owner)), n_lines)
     product = _sample_products(rng, weights, owner[occ])
-    share = rng.gamma(2.0, 1.0, len(occ))
-    share /= np.bincount(occ, weights=share, minlength=len(owner))[occ]
-    amount = np.maximum(np.round(value[occ] * share, 2), 1.0)
+    amount = rng.gamma(2.0, 1.0, len(occ))  # the line's share of the occasion, then amount
+    amount /= np.bincount(occ, weights=amount, minlength=len(owner))[occ]
+    amount *= value[occ]  # in place: one array of lines, not four
+    np.round(amount, 2, out=amount)
+    np.maximum(amount, 1.0, out=amount)
     order = stable_order(day * max(len(weights), 1) + owner)
     first_line = np.cumsum(n_lines) - n_lines
     k = n_lines[order]
-    moved = np.repeat(first_line[order] - (np.cumsum(k) - k), k) + np.arange(len(occ))
+    moved = np.repeat(first_line[order] - (np.cumsum(k) - k), k)
+    moved += np.arange(len(occ))
     return occ[moved], product[moved], amount[moved]
 
 
@@ -530,21 +537,29 @@ def make_crm(
     weights = _product_weights(g_firm, industry, breadth)
     pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[size], axis=1)).sum(1)
     occ, product, amount = _lines(g_buy, owner, day, nu[owner], SIZE_LINES[size][owner], weights, p)
-    cum_pref = np.cumsum(CHANNEL_PREF, axis=1)[size[owner]]  # per size class, then looked up
-    random_channel = np.minimum((g_buy.random(len(owner))[:, None] > cum_pref).sum(axis=1), 3)
+    draw, owner_size = g_buy.random(len(owner)), size[owner]
+    random_channel = np.zeros(len(owner), dtype=np.int64)  # channels whose cum. share < draw
+    for cum_share in np.cumsum(CHANNEL_PREF, axis=1).T:  # one 1-D pass per channel
+        random_channel += draw > cum_share[owner_size]
+    np.minimum(random_channel, 3, out=random_channel)
     usual = g_buy.random(len(owner)) < 0.8
     channel = np.where(usual, pref_channel[owner], random_channel)[occ]
     line_owner = owner[occ]
-    group = product // 4
+    quantity = PRICES[product]  # each line-sized array made once and reused in place
+    np.divide(amount, quantity, out=quantity)
+    np.maximum(1.0, np.round(quantity, out=quantity), out=quantity)
+    cost = COST_RATIO[product // 4]
+    np.multiply(amount, cost, out=cost)
+    cost *= g_buy.uniform(0.9, 1.1, len(occ))
     transactions = pd.DataFrame({
         "customer_id": ids[line_owner],
-        "date": to_dates(w.start, day[occ].astype(np.float64)),
+        "date": to_dates(w.start, day.astype(np.float64))[occ],  # per occasion, then lines
         "amount": amount,
         "product": categorical(product, PRODUCTS),
-        "quantity": np.maximum(1.0, np.round(amount / PRICES[product])),
+        "quantity": quantity,
         "channel": categorical(channel, CHANNELS),
-        "cost": np.round(amount * COST_RATIO[group] * g_buy.uniform(0.9, 1.1, len(occ)), 2),
-    })  # fmt: skip
+        "cost": np.round(cost, 2, out=cost),
+    }, copy=False)  # fresh arrays: no copy into blocks  # fmt: skip
 
     city = CITIES[region]
     records = make_records(w, city)
@@ -575,7 +590,7 @@ def make_crm(
         "alive_at_as_of": death > cal_end, "churned": (death > cal_end) & dying,
         "nu": nu, "mean_spend": mean_spend, "satisfaction": satisfaction, "n_groups": breadth,
         "holdout_purchases": np.bincount(hold_days["o"].to_numpy(), minlength=n),
-        "holdout_revenue": np.round(np.bincount(line_owner, weights=amount * (day[occ] >= cal_end),
+        "holdout_revenue": np.round(np.bincount(line_owner, weights=np.where((day >= cal_end)[occ], amount, 0.0),
                                                 minlength=n), 2),
         **{f"signal_{k}": v for k, v in signals.items()},
         "n_signals": np.sum(list(signals.values()), axis=0).astype(np.int64) if n else 0,

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from crmkit._version import __version__
+from crmkit.compose import LARGE, StepBar, step_bar
 from crmkit.data import ColumnMap
 from crmkit.exceptions import InvalidParameterError
 from crmkit.plotting import require_matplotlib
@@ -45,7 +46,7 @@ def build_report(
     title: str = "Customer base report",
     top_n: int = 15,
     migration_days: int = 91,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | bool | None = None,
 ) -> str:
     """The customer-base report: one self-contained HTML page a manager can open.
 
@@ -94,9 +95,12 @@ def build_report(
         Customers listed in the churn-risk table.
     migration_days : int, default=91
         Stage migration from this many days before the analysis date.
-    progress : callable, optional
-        Called with a short description before each long step (for
-        progress displays).
+    progress : callable or bool, optional
+        A callable is called with a short description before each long
+        step (for progress displays). Otherwise a tqdm progress bar over
+        the steps (``pip install 'crmkit[progress]'``; silent without
+        tqdm): by default on a terminal or in a notebook, ``True`` always,
+        ``False`` never.
 
     Returns
     -------
@@ -135,7 +139,12 @@ def build_report(
         raise InvalidParameterError(
             f"The 'top_n' parameter of build_report must be an int >= 1. Got {top_n!r} instead."
         )
-    say = progress or (lambda _step: None)
+    bar: StepBar | None = None
+    if callable(progress):
+        say = progress
+    else:  # long work: a bar on terminals and in notebooks unless progress=False
+        bar = step_bar(progress, LARGE, "crmkit report")
+        say = bar.step
     seen: list[str] = []
     with capture_data_warnings(seen):
         say("validating the records")
@@ -174,6 +183,8 @@ def build_report(
         "purchases come from probability models fitted to the purchase histories; they "
         "are estimates, not certainties."
     )
+    if bar is not None:
+        bar.close()
     return page(title, subtitle, sections, footer)
 
 

@@ -14,8 +14,9 @@ from scipy.special import digamma, gammaln
 
 from crmkit._params import Interval
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
-from crmkit.value._base import ValueModel
 from crmkit.value._canonical import canonical_rows
+from crmkit.value._covariate_model import COVARIATES, CoefficientMixin
+from crmkit.value._gammagamma_cov import fit_spend_covariates, spend_gamma, spend_loglik
 from crmkit.value._inputs import read_columns
 from crmkit.value._mle import fit_mle
 
@@ -49,7 +50,7 @@ class GammaGammaParams:
     gamma: float
 
 
-class GammaGamma(ValueModel):
+class GammaGamma(CoefficientMixin):
     """Gamma-Gamma model of the mean spend per repeat purchase.
 
     A customer's spend per transaction is gamma distributed with shape ``p``
@@ -70,15 +71,37 @@ class GammaGamma(ValueModel):
     rows; drop or correct such customers before fitting (there is no
     sensible gamma-distributed version of a zero or negative spend).
 
+    With ``spend_covariates`` the spend scale depends on time-invariant
+    covariates ``z``: ``gamma_i = gamma * exp(delta' z)``, so a customer's
+    population mean spend ``p * gamma_i / (q - 1)`` is multiplied by
+    ``exp(delta_j)`` per unit of ``z_j`` (categorical columns one-hot
+    encoded against a reference level, as for the purchase models);
+    ``expected_spend`` and ``log_likelihood`` then use each customer's own
+    ``gamma_i`` (the view must hold the columns), ``population_mean_spend``
+    and ``sample`` describe a customer with all covariates 0.
+
     Parameters
     ----------
     penalizer : float, default=0.0
-        L2 penalty on the parameters, ``penalizer * (p**2 + q**2 + gamma**2)``.
+        L2 penalty on the parameters, ``penalizer * (p**2 + q**2 + gamma**2)``
+        (with covariates also ``penalizer * sum(coef**2)``).
+    spend_covariates : list of str, optional
+        View columns acting on the spend scale.
 
     Attributes
     ----------
     params_ : GammaGammaParams
-        Fitted ``p``, ``q`` and ``gamma``.
+        Fitted ``p``, ``q`` and ``gamma`` (with covariates: ``gamma`` of a
+        customer whose covariates are all 0).
+    coef_ : ndarray of shape (n_coefficients,)
+        With covariates only: the coefficients ``delta``, named by
+        ``coefficient_names_`` (``spend.<column>``).
+    coef_standard_errors_ : ndarray of shape (n_coefficients,)
+        With covariates only: their standard errors (observed information).
+    full_covariance_ : ndarray of shape (3 + n_coefficients, 3 + n_coefficients)
+        With covariates only: covariance of ``p, q, gamma`` and ``delta``.
+    covariates_ : CovariateDesign
+        With covariates only: the columns and their encodings.
     standard_errors_ : GammaGammaParams
         Their standard errors (inverse observed information).
     covariance_ : ndarray of shape (3, 3)
@@ -127,10 +150,14 @@ class GammaGamma(ValueModel):
     _params_class: ClassVar[type[Any]] = GammaGammaParams
     _parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
         "penalizer": [Interval("real", 0, None)],
+        "spend_covariates": COVARIATES,
     }
 
-    def __init__(self, penalizer: float = 0.0) -> None:
+    def __init__(
+        self, penalizer: float = 0.0, spend_covariates: list[str] | tuple[str, ...] | None = None
+    ) -> None:
         self.penalizer = penalizer
+        self.spend_covariates = spend_covariates
 
     # ------------------------------------------------------------------ fit
     def fit(self, view: pd.DataFrame | Mapping[str, Any], weights: Any = None) -> GammaGamma:
@@ -207,6 +234,11 @@ class GammaGamma(ValueModel):
                     )
                 ]
             )
+        self._drop_covariate_state()
+        if self.spend_covariates:
+            fit_spend_covariates(self, view, x, m, w, repeat)
+            self.n_ignored_ = float(np.sort(w[~repeat]).sum())
+            return self
         # the canonical form: the fit depends on the multiset of customers only
         (xu, mu), wu = canonical_rows([x[repeat], m[repeat]], w[repeat])
         mbar = float(np.average(mu, weights=wu))
@@ -356,6 +388,8 @@ class GammaGamma(ValueModel):
                 f"GammaGamma (p = {p:.4g}, q = {q:.4g}): the expected spend is infinite for "
                 f"customers with p*frequency + q <= 1 (rows {_first(index, bad)})"
             )
+        if self._uses_covariates():
+            gamma = spend_gamma(self, view, "expected_spend")
         out = p * (gamma + m * x) / denom
         return _series(out, view, index, "expected_spend")
 
@@ -411,7 +445,11 @@ class GammaGamma(ValueModel):
                 ]
             )
         out = np.zeros(len(x))
-        if repeat.any():
+        if self._uses_covariates():
+            gamma = spend_gamma(self, view, "log_likelihood")[repeat]
+            p, q = float(params[0]), float(params[1])
+            out[repeat] = spend_loglik(p, q, gamma, x[repeat], m[repeat])[0]
+        elif repeat.any():
             out[repeat] = _loglik_and_grad(params, x[repeat], m[repeat], grad=False)[0]
         return _series(out, view, index, "log_likelihood")
 

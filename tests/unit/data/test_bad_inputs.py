@@ -212,3 +212,16 @@ def test_data_warnings_point_at_the_users_line() -> None:
     with pytest.warns(DataWarning) as caught:
         crmkit.CustomerData.from_frames(tx, as_of="2024-02-01")
     assert caught[0].filename == __file__
+
+
+def test_header_only_transactions_say_no_rows_not_types() -> None:
+    import crmkit
+    from crmkit.exceptions import SchemaError
+
+    empty = pd.DataFrame({"customer_id": pd.Series([], dtype=object),
+                          "date": pd.Series([], dtype=object),
+                          "amount": pd.Series([], dtype=object)})  # as read from a header-only CSV
+    with pytest.raises(SchemaError) as err:
+        crmkit.CustomerData.from_frames(empty)
+    assert "is empty: no transactions" in str(err.value)
+    assert "numeric" not in str(err.value)

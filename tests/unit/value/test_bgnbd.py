@@ -347,7 +347,11 @@ def test_degenerate_data_is_refused(view: pd.DataFrame, message: str) -> None:
 def test_params_clone_and_validation() -> None:
     m = BetaGeo(penalizer=0.5)
     clone = type(m)(**m.get_params())
-    assert clone.get_params() == {"penalizer": 0.5} and not hasattr(clone, "params_")
+    assert clone.get_params() == {
+        "penalizer": 0.5,
+        "purchase_covariates": None,
+        "dropout_covariates": None,
+    } and not hasattr(clone, "params_")
     assert repr(m) == "BetaGeo(penalizer=0.5)"
     with pytest.raises(InvalidParameterError, match="penalizer"):
         BetaGeo(penalizer=-1.0).fit(small_view())

@@ -234,7 +234,7 @@ def test_input_not_mutated(cdnow: pd.DataFrame) -> None:
 def test_clone_and_repr() -> None:
     model = GammaGamma(penalizer=0.1).fit(_view([1, 2, 3, 1], [5.0, 7.0, 9.0, 20.0]))
     clone = type(model)(**model.get_params())
-    assert clone.get_params() == {"penalizer": 0.1}
+    assert clone.get_params() == {"penalizer": 0.1, "spend_covariates": None}
     assert not hasattr(clone, "params_")
     assert repr(clone) == "GammaGamma(penalizer=0.1)"
 

@@ -1,0 +1,249 @@
+"""Time-invariant covariates of ParetoNBD and BetaGeo (issue #19)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmkit
+from crmkit.exceptions import InvalidParameterError, SchemaError
+from crmkit.value import BetaGeo, ParetoNBD
+
+DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+
+
+def _simulate_pnbd(n: int, seed: int) -> pd.DataFrame:
+    """Pareto/NBD histories with gamma_purchase = 0.5 (web) and gamma_dropout = -0.7 (web)."""
+    rng = np.random.default_rng(seed)
+    web = (np.arange(n) % 2).astype(float)
+    r, alpha0, s, beta0 = 0.8, 8.0, 0.7, 12.0
+    alpha = alpha0 * np.exp(-0.5 * web)
+    beta = beta0 * np.exp(0.7 * web)
+    lam = rng.gamma(r, 1.0 / alpha)
+    mu = rng.gamma(s, 1.0 / beta)
+    T = 52.0
+    tau = rng.exponential(1.0 / mu)
+    end = np.minimum(tau, T)
+    x = rng.poisson(lam * end)
+    # the last of x uniform purchase times in (0, end)
+    tx = np.where(x > 0, end * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    return pd.DataFrame({"frequency": x, "recency": tx, "T": T, "web": web})
+
+
+@pytest.fixture(scope="module")
+def sim() -> pd.DataFrame:
+    return _simulate_pnbd(6000, 7)
+
+
+def test_coefficients_at_zero_give_the_plain_model(sim: pd.DataFrame) -> None:
+    for cls in (ParetoNBD, BetaGeo):
+        plain = cls().fit(sim)
+        m = cls(purchase_covariates=["web"], dropout_covariates=["web"]).fit(sim)
+        m.params_ = plain.params_
+        m.coef_ = np.zeros(2)
+        for method in ("p_alive", "log_likelihood"):
+            a = getattr(m, method)(sim)
+            b = getattr(plain, method)(sim)
+            np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+        for method in ("conditional_expected_purchases", "p_no_purchase"):
+            np.testing.assert_array_equal(
+                getattr(m, method)(sim, 20.0).to_numpy(),
+                getattr(plain, method)(sim, 20.0).to_numpy(),
+            )
+
+
+def test_no_covariates_is_the_plain_fit_bit_for_bit(sim: pd.DataFrame) -> None:
+    for cls in (ParetoNBD, BetaGeo):
+        a = cls().fit(sim)
+        b = cls(purchase_covariates=[], dropout_covariates=None).fit(sim)
+        assert a.params_ == b.params_ and a.log_likelihood_ == b.log_likelihood_
+        assert list(b.summary().index) == list(a.summary().index)
+
+
+def test_known_coefficients_recovered_within_3_se(sim: pd.DataFrame) -> None:
+    m = ParetoNBD(purchase_covariates=["web"], dropout_covariates=["web"]).fit(sim)
+    table = m.summary()
+    truth = {"r": 0.8, "alpha": 8.0, "s": 0.7, "beta": 12.0,
+             "purchase.web": 0.5, "dropout.web": -0.7}
+    for name, value in truth.items():
+        est, se = table.loc[name, "estimate"], table.loc[name, "se"]
+        assert np.isfinite(se) and se > 0
+        assert abs(est - value) < 3 * se, (name, est, se)
+    plain = ParetoNBD().fit(sim)
+    aic_cov = 2 * 6 - 2 * m.log_likelihood_
+    aic_plain = 2 * 4 - 2 * plain.log_likelihood_
+    assert aic_cov < aic_plain
+
+
+def test_row_order_independent(sim: pd.DataFrame) -> None:
+    a = ParetoNBD(purchase_covariates=["web"]).fit(sim)
+    b = ParetoNBD(purchase_covariates=["web"]).fit(sim.sample(frac=1.0, random_state=3))
+    assert a.params_ == b.params_
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.log_likelihood_ == b.log_likelihood_
+
+
+def test_categorical_one_hot_with_reference_level(sim: pd.DataFrame) -> None:
+    view = sim.assign(channel=np.where(sim["web"] > 0, "online", "shop"))
+    m = ParetoNBD(purchase_covariates=["channel"]).fit(view)
+    assert m.coefficient_names_ == ("purchase.channel[shop]",)  # reference: "online"
+    numeric = ParetoNBD(purchase_covariates=["web"]).fit(sim)
+    # the same model with the sign of the dummy flipped
+    np.testing.assert_allclose(m.coef_, -numeric.coef_, rtol=1e-4)
+    with pytest.raises(SchemaError, match="channel"):
+        m.p_alive(view.assign(channel="phone"))
+
+
+def test_errors_name_the_column(sim: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="web2"):
+        ParetoNBD(purchase_covariates=["web2"]).fit(sim)
+    with pytest.raises(SchemaError, match="constant"):
+        ParetoNBD(purchase_covariates=["T"]).fit(sim)
+    with pytest.raises(InvalidParameterError, match="purchase_covariates"):
+        ParetoNBD(purchase_covariates="web").fit(sim)  # type: ignore[arg-type]
+
+
+def test_save_load_round_trip(sim: pd.DataFrame, tmp_path: Path) -> None:
+    m = BetaGeo(purchase_covariates=["web"]).fit(sim)
+    path = tmp_path / "m.json"
+    m.save(path)
+    back = crmkit.load(path)
+    np.testing.assert_array_equal(back.coef_, m.coef_)
+    pd.testing.assert_series_equal(back.p_alive(sim), m.p_alive(sim))
+    pd.testing.assert_frame_equal(back.summary(), m.summary())
+    # refitting without covariates drops the covariate state
+    back.set_params(purchase_covariates=None).fit(sim)
+    assert not hasattr(back, "coef_")
+
+
+def _apparel() -> pd.DataFrame:
+    trans = DATA / "apparel_transactions.csv"
+    static = DATA / "apparel_static_covariates.csv"
+    if not (trans.exists() and static.exists()):
+        pytest.skip("apparel data not available")
+    tr = pd.read_csv(trans, parse_dates=["Date"])
+    cov = pd.read_csv(static).set_index("Id")
+    end = pd.Timestamp("2006-12-31")
+    days = tr[["Id", "Date"]].drop_duplicates()
+    first = days.groupby("Id")["Date"].min()
+    g = days[days["Date"] <= end].groupby("Id")["Date"]
+    week = pd.Timedelta(weeks=1)
+    view = pd.DataFrame(
+        {
+            "frequency": g.nunique() - 1,
+            "recency": (g.max() - first) / week,
+            "T": (end - first) / week,
+        }
+    )
+    return view.join(cov)
+
+
+@pytest.mark.parametrize("cls", [ParetoNBD, BetaGeo])
+def test_apparel_gender_and_channel_on_both_processes(cls: type) -> None:
+    view = _apparel()
+    plain = cls().fit(view)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = cls(
+            purchase_covariates=["Gender", "Channel"], dropout_covariates=["Gender", "Channel"]
+        ).fit(view)
+    assert m.log_likelihood_ >= plain.log_likelihood_
+    assert np.all(np.isfinite(m.coef_))
+    if cls is ParetoNBD:
+        assert m.converged_
+        assert np.all(np.isfinite(m.summary()["se"]))
+        p = m.p_alive(view)
+        assert p.between(0, 1).all() and p.index.equals(view.index)
+
+
+# ------------------------------------------------------------------ Gamma-Gamma
+def _simulate_spend(n: int, seed: int) -> pd.DataFrame:
+    """Gamma-Gamma spends with gamma_i = 15 * exp(0.4 * vip)."""
+    rng = np.random.default_rng(seed)
+    vip = (np.arange(n) % 3 == 0).astype(float)
+    p, q = 6.0, 4.0
+    gamma = 15.0 * np.exp(0.4 * vip)
+    x = rng.integers(0, 6, n).astype(float)
+    nu = rng.gamma(q, 1.0 / gamma)
+    m = np.where(x > 0, rng.gamma(p * np.maximum(x, 1), 1.0 / (nu * np.maximum(x, 1))), 0.0)
+    return pd.DataFrame({"frequency": x.astype(int), "monetary_value": m, "vip": vip})
+
+
+def test_gammagamma_spend_covariates_recovered_and_persisted(tmp_path: Path) -> None:
+    from crmkit.value import GammaGamma
+
+    view = _simulate_spend(6000, 11)
+    plain = GammaGamma().fit(view)
+    m = GammaGamma(spend_covariates=["vip"]).fit(view)
+    table = m.summary()
+    assert list(table.index) == ["p", "q", "gamma", "spend.vip"]
+    for name, value in {"p": 6.0, "q": 4.0, "gamma": 15.0, "spend.vip": 0.4}.items():
+        est, se = table.loc[name, "estimate"], table.loc[name, "se"]
+        assert abs(est - value) < 3 * se, (name, est, se)
+    assert m.log_likelihood_ >= plain.log_likelihood_
+    assert m.log_likelihood(view).sum() == pytest.approx(m.log_likelihood_, rel=1e-10)
+    # a VIP's spend scale is exp(coef) times another customer's with the same history
+    pair = pd.DataFrame({"frequency": [0, 0], "monetary_value": [0.0, 0.0], "vip": [1.0, 0.0]})
+    spend = m.expected_spend(pair).to_numpy()
+    assert spend[0] / spend[1] == pytest.approx(np.exp(m.coef_[0]), rel=1e-12)
+    # coefficients at zero: the plain model exactly
+    m0 = GammaGamma(spend_covariates=["vip"]).fit(view)
+    m0.params_, m0.coef_ = plain.params_, np.zeros(1)
+    np.testing.assert_array_equal(m0.expected_spend(view), plain.expected_spend(view))
+    m.save(tmp_path / "gg.json")
+    back = crmkit.load(tmp_path / "gg.json")
+    pd.testing.assert_series_equal(back.expected_spend(view), m.expected_spend(view))
+    assert GammaGamma(spend_covariates=[]).fit(view).params_ == plain.params_
+
+
+def test_gammagamma_apparel_gender_and_channel() -> None:
+    from crmkit.value import GammaGamma
+
+    trans = DATA / "apparel_transactions.csv"
+    static = DATA / "apparel_static_covariates.csv"
+    if not (trans.exists() and static.exists()):
+        pytest.skip("apparel data not available")
+    tr = pd.read_csv(trans, parse_dates=["Date"])
+    cov = pd.read_csv(static).set_index("Id")
+    cal = tr[tr["Date"] <= pd.Timestamp("2006-12-31")]
+    daily = cal.groupby(["Id", "Date"])["Price"].sum().reset_index()
+    first = daily.groupby("Id")["Date"].transform("min")
+    rep = daily[daily["Date"] > first].groupby("Id")["Price"]
+    view = pd.DataFrame({"frequency": rep.size(), "monetary_value": rep.mean()})
+    view = view.reindex(cov.index).fillna({"frequency": 0, "monetary_value": 0.0})
+    view["frequency"] = view["frequency"].astype(int)
+    view = view[(view["frequency"] == 0) | (view["monetary_value"] > 0)].join(cov)
+    plain = GammaGamma().fit(view)
+    m = GammaGamma(spend_covariates=["Gender", "Channel"]).fit(view)
+    assert m.converged_ and np.all(np.isfinite(m.summary()["se"]))
+    assert m.log_likelihood_ >= plain.log_likelihood_
+
+
+# ------------------------------------------------------------------ compare_models
+def test_compare_models_table_and_holdout(sim: pd.DataFrame) -> None:
+    from crmkit.value import compare_models
+
+    plain = ParetoNBD().fit(sim)
+    cov = ParetoNBD(purchase_covariates=["web"], dropout_covariates=["web"]).fit(sim)
+    table = compare_models({"plain": plain, "web": cov, "bg": BetaGeo().fit(sim)}, sim)
+    assert table.loc["plain", "log_likelihood"] == pytest.approx(plain.log_likelihood_, rel=1e-9)
+    assert table.loc["web", "log_likelihood"] == pytest.approx(cov.log_likelihood_, rel=1e-9)
+    assert table.loc["web", "n_params"] == 6 and table.loc["plain", "n_params"] == 4
+    assert table.loc["web", "aic"] < table.loc["plain", "aic"]  # the simulation has the effect
+    n = len(sim)
+    assert table.loc["web", "bic"] == pytest.approx(
+        6 * np.log(n) - 2 * cov.log_likelihood_, rel=1e-12
+    )
+    hold = sim.assign(frequency_holdout=sim["frequency"] // 2, duration_holdout=26.0)
+    with_hold = compare_models([plain, cov], hold, holdout=hold)
+    assert list(with_hold.index) == ["ParetoNBD", "ParetoNBD_2"]
+    assert {"mae", "aggregate_error", "total_predicted"} <= set(with_hold.columns)
+    assert np.all(np.isfinite(with_hold["mae"]))
+    with pytest.raises(InvalidParameterError, match="models"):
+        compare_models([], sim)
+    with pytest.raises(InvalidParameterError, match="value model"):
+        compare_models({"x": object()}, sim)
