@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
-from crmkit.exceptions import DataWarning
 
 __all__ = ["main", "demo_report"]
 
@@ -48,9 +45,7 @@ def demo_report(n_customers: int = 2000, seed: int = 0, plan_out: str | None = N
     from crmkit.datasets import make_crm
 
     crm = make_crm(n_customers=n_customers, seed=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        view = summarize(crm.data)
+    view = summarize(crm.data)
     lines = [f"crmkit demo: a synthetic B2B customer base (seed {seed}), as of "
              f"{crm.as_of.date()}"]
     revenue = view["revenue"].to_numpy(dtype=float)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from crmkit.compose._account_plan import account_plan
 from crmkit.compose._playbook import Playbook
 from crmkit.compose._ranking import distinguishing_digits, format_risk, top_risks
 from crmkit.data import CustomerData
-from crmkit.exceptions import DataWarning, InvalidParameterError
+from crmkit.exceptions import InvalidParameterError
 
 __all__ = ["demo_sections"]
 
@@ -156,12 +155,10 @@ def demo_sections(
     True
     """
     pb = playbook if playbook is not None else Playbook()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        data = _data_of(crm)
-        if not hasattr(pb, "plugins_"):
-            pb.fit(data)
-        result = pb.assess(data)
+    data = _data_of(crm)
+    if not hasattr(pb, "plugins_"):
+        pb.fit(data)
+    result = pb.assess(data)
     segment = (
         "portfolio"
         if "portfolio" in result.columns
