@@ -38,6 +38,8 @@ NOT_CONCRETE: Mapping[str, str] = {
     "crmkit.value.ValueModel": "abstract base of the value models",
     "crmkit.value.PurchaseModel": "abstract base of the purchase models",
     "crmkit.value.BetaGeoFamily": "shared base of BG/NBD and MBG/NBD",
+    "crmkit.value.CoefficientMixin": "mixin: covariate coefficients of the value models",
+    "crmkit.value.CovariateMixin": "mixin: covariates of the purchase models",
     "crmkit.analysis.CrossSellRecommender": "abstract base of the recommenders",
     "crmkit.care.CareModelBase": "abstract base of the care models",
     "crmkit.lifecycle.StagerBase": "abstract base of the stagers",

@@ -590,8 +590,8 @@ def make_crm(
         "alive_at_as_of": death > cal_end, "churned": (death > cal_end) & dying,
         "nu": nu, "mean_spend": mean_spend, "satisfaction": satisfaction, "n_groups": breadth,
         "holdout_purchases": np.bincount(hold_days["o"].to_numpy(), minlength=n),
-        "holdout_revenue": np.round(np.bincount(line_owner, weights=np.where((day >= cal_end)[occ], amount, 0.0),
-                                                minlength=n), 2),
+        "holdout_revenue": np.round(np.bincount(line_owner, weights=np.where(
+            (day >= cal_end)[occ], amount, 0.0), minlength=n), 2),
         **{f"signal_{k}": v for k, v in signals.items()},
         "n_signals": np.sum(list(signals.values()), axis=0).astype(np.int64) if n else 0,
         "first_address": pd.array(first_address, dtype="str"),

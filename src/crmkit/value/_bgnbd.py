@@ -416,6 +416,10 @@ class BetaGeo(BetaGeoFamily):
         View columns acting on the purchase process (``alpha``).
     dropout_covariates : list of str, optional
         View columns acting on the dropout process (``a`` and ``b``).
+    shared_covariates : list of str, optional
+        View columns acting on both processes with one coefficient each
+        (CLVTools' constrained covariates, ``names.cov.constr``), named
+        ``shared.<column>`` in ``summary()``.
 
     Attributes
     ----------
@@ -472,6 +476,7 @@ class BetaGeo(BetaGeoFamily):
         **PurchaseModel._parameter_constraints,
         "purchase_covariates": COVARIATES,
         "dropout_covariates": COVARIATES,
+        "shared_covariates": COVARIATES,
     }
 
     def __init__(
@@ -479,10 +484,12 @@ class BetaGeo(BetaGeoFamily):
         penalizer: float = 0.0,
         purchase_covariates: list[str] | tuple[str, ...] | None = None,
         dropout_covariates: list[str] | tuple[str, ...] | None = None,
+        shared_covariates: list[str] | tuple[str, ...] | None = None,
     ) -> None:
         self.penalizer = penalizer
         self.purchase_covariates = purchase_covariates
         self.dropout_covariates = dropout_covariates
+        self.shared_covariates = shared_covariates
 
     def fit(self, view: pd.DataFrame | Mapping[str, Any], weights: Any = None) -> BetaGeo:
         """Fit the model by maximum likelihood.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, overload, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +13,7 @@ import pandas as pd
 from crmkit._params import Interval, Options, Predicate, validate_params
 from crmkit.data import TIME_UNITS
 from crmkit.exceptions import CrmkitError, InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.value._margin import MARGIN, resolve_margin
 
 __all__ = ["PurchaseModelLike", "SpendModelLike", "clv", "historic_value"]
 
@@ -195,6 +196,36 @@ def _index_of(view: Any, n: int) -> pd.Index:
     return view.index if isinstance(view, pd.DataFrame) else pd.RangeIndex(n)
 
 
+@overload
+def clv(
+    purchase_model: PurchaseModelLike,
+    spend_model: SpendModelLike,
+    view: pd.DataFrame,
+    *,
+    horizon: float,
+    discount_rate: float,
+    time_unit: str = ...,
+    steps: int | None = ...,
+    margin: float | str | pd.Series = ...,
+    interval: None = ...,
+) -> pd.Series: ...
+
+
+@overload
+def clv(
+    purchase_model: PurchaseModelLike,
+    spend_model: SpendModelLike,
+    view: pd.DataFrame,
+    *,
+    horizon: float,
+    discount_rate: float,
+    time_unit: str = ...,
+    steps: int | None = ...,
+    margin: float | str | pd.Series = ...,
+    interval: float,
+) -> pd.DataFrame: ...
+
+
 def clv(
     purchase_model: PurchaseModelLike,
     spend_model: SpendModelLike,
@@ -204,8 +235,9 @@ def clv(
     discount_rate: float,
     time_unit: str = "W",
     steps: int | None = None,
-    margin: float = 1.0,
-) -> pd.Series:
+    margin: float | str | pd.Series = 1.0,
+    interval: float | None = None,
+) -> pd.Series | pd.DataFrame:
     """Customer lifetime value: discounted expected revenue (or margin) over a horizon.
 
     The horizon is cut into ``steps`` equal sub-periods ending at
@@ -241,13 +273,28 @@ def clv(
         Number of sub-periods; default one per (average) month of the
         horizon, at least 1, at most one per day of the horizon and 10,000.
         More steps discount more precisely.
-    margin : float, default=1.0
-        Share of revenue kept as margin, in (0, 1]; 1 gives revenue.
+    margin : float, str or Series, default=1.0
+        Share of revenue kept as margin: one share in (0, 1] for everyone
+        (1 gives revenue), the name of a view column, or a Series indexed
+        by customer (aligned to the view; every customer needed) with each
+        customer's own share (finite, <= 1; negative for a loss-making
+        customer).
+    interval : float, optional
+        A level in (0, 1), e.g. 0.9: also return each customer's interval
+        from the sampling distribution of both models' parameters (delta
+        method: the parameters' log-scale covariance, covariate
+        coefficients included, pushed through central differences of the
+        CLV; lower bounds floored at 0 when every margin is >= 0). It
+        covers the estimation error of the parameters only, not the
+        randomness of the customer's future purchases, and assumes
+        approximately normal estimates (large samples). Needs models with
+        a finite covariance (not ``from_params``).
 
     Returns
     -------
-    Series of shape (n_customers,)
-        Named ``clv``, indexed like ``view``.
+    Series of shape (n_customers,) or DataFrame
+        Named ``clv``, indexed like ``view``; with ``interval`` a DataFrame
+        with columns ``clv``, ``clv_low`` and ``clv_high``.
 
     Raises
     ------
@@ -257,7 +304,8 @@ def clv(
         the work finite: a horizon of 100 years, an annual rate of 10, one
         step per day), or models without the methods :func:`clv` calls.
     SchemaError
-        For a view the models cannot read.
+        For a view the models cannot read, or a per-customer margin that is
+        missing or invalid (naming the rows).
     NotFittedError
         When a model is not fitted.
 
@@ -289,6 +337,12 @@ def clv(
     a    296.5
     b    963.5
     Name: clv, dtype: float64
+    >>> view["margin_share"] = [0.3, 0.5]
+    >>> clv(Steady(), spend, view, horizon=52, discount_rate=0.1, margin="margin_share").round(1)
+    customer_id
+    a    296.5
+    b    1605.8
+    Name: clv, dtype: float64
     """
     validate_params(
         "clv",
@@ -298,8 +352,13 @@ def clv(
             "time_unit": time_unit,
             "steps": steps,
             "margin": margin,
+            "interval": interval,
         },
-        _CONSTRAINTS,
+        {
+            **_CONSTRAINTS,
+            "margin": MARGIN,
+            "interval": [None, Interval("real", 0, 1, closed="neither")],
+        },
     )
     check_bounds("clv", float(horizon), float(discount_rate), time_unit, steps)
     for name, model, protocol, needs in (
@@ -321,9 +380,26 @@ def clv(
     n = len(spend_series)
     index = _index_of(view, n)
     spend = _as_values(spend_series, n, f"{type(spend_model).__name__}.expected_spend", index)
-    values = _clv_values(purchase_model, spend, view, ends, factors, index) * float(margin)
+    share = resolve_margin(margin, view, index, "clv")
+    values = _clv_values(purchase_model, spend, view, ends, factors, index) * share
     out: pd.Series = pd.Series(values, index=index, name="clv", dtype=np.float64)
-    return out
+    if interval is None:
+        return out
+    from crmkit.value._intervals import delta_interval  # _intervals imports this module
+
+    def values_of(pm: Any, sm: Any) -> FloatArray:
+        sp = _as_values(sm.expected_spend(view), n, "expected_spend", index)
+        return np.asarray(_clv_values(pm, sp, view, ends, factors, index) * share)
+
+    _, low, high = delta_interval(
+        values_of, (purchase_model, spend_model), float(interval), ("purchase", "spend")
+    )
+    if np.all(np.asarray(share) >= 0):
+        low = np.maximum(low, 0.0)
+    table: pd.DataFrame = pd.DataFrame(
+        {"clv": values, "clv_low": low, "clv_high": high}, index=index
+    )
+    return table
 
 
 def _read_money(view: pd.DataFrame, column: str, failures: list[SchemaFailure]) -> FloatArray:

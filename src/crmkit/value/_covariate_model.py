@@ -176,8 +176,9 @@ class CovariateMixin(CoefficientMixin, PurchaseModel):
         fit_covariates(self, view, weights, self._objective)
 
     def _wants_covariates(self) -> bool:
-        return bool(getattr(self, "purchase_covariates", None)) or bool(
-            getattr(self, "dropout_covariates", None)
+        return any(
+            bool(getattr(self, name, None))
+            for name in ("purchase_covariates", "dropout_covariates", "shared_covariates")
         )
 
     def _by_customer(self, view: Any, who: str, fn: Any, name: str, *args: Any) -> pd.Series:

@@ -49,6 +49,7 @@ __all__ = [
     "check_identified",
     "design_matrix",
     "fit_covariates",
+    "full_design",
     "group_apply",
     "store_fit",
 ]
@@ -98,6 +99,9 @@ class CovariateDesign:
     labels : tuple of str, default=("purchase", "dropout")
         Prefixes of the two groups' coefficient names (Gamma-Gamma uses
         ``("spend", "")`` with no second group).
+    shared : tuple of Encoding, default=()
+        Columns acting on both processes with one coefficient (CLVTools'
+        constrained covariates), named ``shared.<column>``.
 
     Examples
     --------
@@ -109,26 +113,32 @@ class CovariateDesign:
     purchase: tuple[Encoding, ...]
     dropout: tuple[Encoding, ...]
     labels: tuple[str, str] = ("purchase", "dropout")
+    shared: tuple[Encoding, ...] = ()
 
-    def sizes(self) -> tuple[int, int]:
-        """Numbers of purchase and dropout coefficients."""
+    def sizes(self) -> tuple[int, int, int]:
+        """Numbers of purchase, dropout and shared coefficients."""
         return (
             sum(len(e.names()) for e in self.purchase),
             sum(len(e.names()) for e in self.dropout),
+            sum(len(e.names()) for e in self.shared),
         )
 
     def coefficient_names(self) -> tuple[str, ...]:
         """``purchase.<name>`` then ``dropout.<name>``, in coefficient order."""
         first, second = self.labels
-        return tuple(f"{first}.{n}" for e in self.purchase for n in e.names()) + tuple(
-            f"{second}.{n}" for e in self.dropout for n in e.names()
+        return (
+            tuple(f"{first}.{n}" for e in self.purchase for n in e.names())
+            + tuple(f"{second}.{n}" for e in self.dropout for n in e.names())
+            + tuple(f"shared.{n}" for e in self.shared for n in e.names())
         )
 
     def to_state(self) -> dict[str, Any]:
         """Plain values for persistence."""
         state: dict[str, Any] = {
             side: [[e.column, None if e.levels is None else list(e.levels)] for e in encs]
-            for side, encs in (("purchase", self.purchase), ("dropout", self.dropout))
+            for side, encs in (
+                ("purchase", self.purchase), ("dropout", self.dropout), ("shared", self.shared)
+            )
         }
         state["labels"] = list(self.labels)
         return state
@@ -144,7 +154,10 @@ class CovariateDesign:
             )
 
         first, second = (str(v) for v in state.get("labels", ("purchase", "dropout")))
-        return cls(encs(state["purchase"]), encs(state["dropout"]), (first, second))
+        return cls(
+            encs(state["purchase"]), encs(state["dropout"]), (first, second),
+            encs(state.get("shared", [])),
+        )
 
 
 def _column(view: Any, column: str, who: str) -> pd.Series:
@@ -277,27 +290,47 @@ def check_identified(encodings: Sequence[Encoding], z: FloatArray, side: str, wh
 
 
 def make_design(model: Any, view: Any, who: str) -> CovariateDesign:
-    """Encodings of the model's ``purchase_covariates`` and ``dropout_covariates``."""
+    """Encodings of the model's purchase, dropout and shared covariates."""
     sides = []
-    for name in ("purchase_covariates", "dropout_covariates"):
-        cols = list(getattr(model, name) or [])
+    for name in ("purchase_covariates", "dropout_covariates", "shared_covariates"):
+        cols = list(getattr(model, name, None) or [])
         sides.append(tuple(encode_column(view, str(c), who) for c in cols))
-    return CovariateDesign(sides[0], sides[1])
+    return CovariateDesign(sides[0], sides[1], shared=sides[2])
+
+
+def full_design(view: Any, design: CovariateDesign, who: str) -> FloatArray:
+    """``[z_purchase | z_dropout | z_shared]``, shape ``(n_customers, n_coefficients)``."""
+    return np.concatenate(
+        [
+            design_matrix(view, design.purchase, who),
+            design_matrix(view, design.dropout, who),
+            design_matrix(view, design.shared, who),
+        ],
+        axis=1,
+    )
 
 
 # ------------------------------------------------------------------ per-customer parameters
+def _linear(
+    coef: FloatArray, z: FloatArray, sizes: tuple[int, int, int]
+) -> tuple[FloatArray, FloatArray]:
+    """The purchase and dropout linear predictors (shared columns in both)."""
+    kp, kd, _ = sizes
+    shared = z[:, kp + kd :] @ coef[kp + kd :]
+    return z[:, :kp] @ coef[:kp] + shared, z[:, kp : kp + kd] @ coef[kp : kp + kd] + shared
+
+
 def customer_params(
-    kind: str, base: FloatArray, coef: FloatArray, zp: FloatArray, zd: FloatArray
+    kind: str, base: FloatArray, coef: FloatArray, z: FloatArray, sizes: tuple[int, int, int]
 ) -> FloatArray:
     """Log-parameters of each row, shape ``(n, 4)``, from base parameters and coefficients.
 
     ``kind`` is ``"pnbd"`` (alpha and beta scaled) or ``"bgnbd"`` (alpha, a
-    and b scaled), see the module docstring.
+    and b scaled), see the module docstring; ``z`` is :func:`full_design`.
     """
-    kp = zp.shape[1]
-    lp = np.tile(np.log(base), (len(zp), 1))
-    lp[:, 1] -= zp @ coef[:kp]
-    eta = zd @ coef[kp:]
+    lp = np.tile(np.log(base), (len(z), 1))
+    eta_p, eta = _linear(coef, z, sizes)
+    lp[:, 1] -= eta_p
     if kind == "pnbd":
         lp[:, 3] -= eta
     else:
@@ -306,11 +339,15 @@ def customer_params(
     return lp
 
 
-def _chain(kind: str, g: FloatArray, zp: FloatArray, zd: FloatArray) -> FloatArray:
+def _chain(kind: str, g: FloatArray, z: FloatArray, sizes: tuple[int, int, int]) -> FloatArray:
     """Gradient wrt (log base, coefficients) from a group's gradient wrt its log-parameters."""
-    gp = -g[1] * zp
-    gd = -g[3] * zd if kind == "pnbd" else (g[2] + g[3]) * zd
-    return np.concatenate([g, gp, gd])
+    kp, kd, _ = sizes
+    d_purchase = -g[1]
+    d_dropout = -g[3] if kind == "pnbd" else g[2] + g[3]
+    both = d_purchase + d_dropout
+    return np.concatenate(
+        [g, d_purchase * z[:kp], d_dropout * z[kp : kp + kd], both * z[kp + kd :]]
+    )
 
 
 def group_apply(
@@ -327,18 +364,15 @@ def group_apply(
     """
     data, _, index = model._read(view, who)
     design: CovariateDesign = model.covariates_
-    zp = design_matrix(view, design.purchase, f"{type(model).__name__}.{who}")
-    zd = design_matrix(view, design.dropout, f"{type(model).__name__}.{who}")
+    z = full_design(view, design, f"{type(model).__name__}.{who}")
     n = len(index)
-    z = np.concatenate([zp, zd], axis=1)
     out = np.empty(n)
     if n == 0:
         return out, index
     uz, inv = np.unique(z, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     lp = customer_params(
-        model._kind, model._param_array(), np.asarray(model.coef_), uz[:, : zp.shape[1]],
-        uz[:, zp.shape[1]:],
+        model._kind, model._param_array(), np.asarray(model.coef_), uz, design.sizes()
     )
     full = [np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)) for a in args]
     for g in range(len(uz)):
@@ -378,42 +412,42 @@ def fit_covariates(
     who = f"{type(model).__name__}.fit"
     data, w, _ = model._read(view, "fit", weights=weights)
     design = make_design(model, view, who)
-    zp = design_matrix(view, design.purchase, who)
-    zd = design_matrix(view, design.dropout, who)
-    check_identified(design.purchase, zp, "purchase", who)
-    check_identified(design.dropout, zd, "dropout", who)
+    sizes = design.sizes()
+    z_all = full_design(view, design, who)
+    kp, kd, ks = sizes
+    check_identified(design.purchase, z_all[:, :kp], "purchase", who)
+    check_identified(design.dropout, z_all[:, kp : kp + kd], "dropout", who)
+    check_identified(design.shared, z_all[:, kp + kd :], "shared", who)
     plain = type(model)(penalizer=model.penalizer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         plain.fit(dict(zip(model._columns, data, strict=True)), weights=w)
-    kp, kd = zp.shape[1], zd.shape[1]
-    cols, cw = canonical_rows([*data, *zp.T, *zd.T], w)
-    z = np.stack(cols[3:], axis=1) if kp + kd else np.zeros((len(cw), 0))
+    cols, cw = canonical_rows([*data, *z_all.T], w)
+    z = np.stack(cols[3:], axis=1) if kp + kd + ks else np.zeros((len(cw), 0))
     uz, inv = np.unique(z, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     groups = []
     for g in range(len(uz)):
         rows = np.flatnonzero(inv == g)
         groups.append(make_objective(tuple(c[rows] for c in cols[:3]), cw[rows]))
-    uzp, uzd = uz[:, :kp], uz[:, kp:]
     penalizer = float(model.penalizer)
     kind = model._kind
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
         base = np.exp(theta[:4])
-        lp = customer_params(kind, base, theta[4:], uzp, uzd)
+        lp = customer_params(kind, base, theta[4:], uz, sizes)
         total, grad = 0.0, np.zeros(len(theta))
         for g, obj in enumerate(groups):
             f, gg = obj(lp[g])
             total += float(f)
-            grad += _chain(kind, np.asarray(gg, dtype=np.float64), uzp[g], uzd[g])
+            grad += _chain(kind, np.asarray(gg, dtype=np.float64), uz[g], sizes)
         if penalizer:
             total += penalizer * float(np.sum(base**2) + np.sum(theta[4:] ** 2))
             grad[:4] += 2.0 * penalizer * base**2
             grad[4:] += 2.0 * penalizer * theta[4:]
         return total, grad
 
-    theta0 = np.concatenate([np.log(plain._param_array()), np.zeros(kp + kd)])
+    theta0 = np.concatenate([np.log(plain._param_array()), np.zeros(kp + kd + ks)])
     store_fit(model, design, objective, theta0, 4, float(cw.sum()), penalizer, who)
 
 
@@ -485,6 +519,19 @@ def store_fit(
             "the estimates, so the standard errors are undefined (NaN): some parameters or "
             "coefficients are not pinned down by the data (e.g. a covariate with too few "
             "customers at one level). Fit on more customers or set a 'penalizer' > 0.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    named = list(zip(model._param_fields(), base.tolist(), strict=True))
+    edge = [name for name, v in named if not 1e-6 < v < 1e6]
+    if edge:
+        estimates = ", ".join(f"{n}={v:.4g}" for n, v in named)
+        warnings.warn(
+            f"{type(model).__name__}: the likelihood levels off at the edge of the parameter "
+            f"space ({estimates}): "
+            f"{', '.join(edge)} ran towards 0 or infinity, so these estimates and the "
+            "coefficients acting on them are not pinned down by the data; consider fewer "
+            "covariates or a 'penalizer' > 0.",
             ConvergenceWarning,
             stacklevel=4,
         )

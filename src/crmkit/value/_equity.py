@@ -25,6 +25,7 @@ from crmkit.value._clv import (
     _index_of,
     check_bounds,
 )
+from crmkit.value._margin import MARGIN, resolve_margin
 
 __all__ = ["CustomerEquity", "customer_equity"]
 
@@ -75,7 +76,12 @@ class CustomerEquity:
 
 
 def _log_covariance(model: Any, role: str) -> tuple[FloatArray, FloatArray]:
-    """The model's parameters and the covariance of their logarithms."""
+    """The model's parameters (then any covariate coefficients) and their covariance.
+
+    The covariance is that of the parameters' logarithms, followed by the
+    covariate coefficients (``coef_``, on their own scale, from the joint
+    ``full_covariance_``): :func:`_moved` perturbs on that scale.
+    """
     params = getattr(model, "params_", None)
     if params is None or not attrs.has(type(params)):
         raise InvalidParameterError(
@@ -91,13 +97,35 @@ def _log_covariance(model: Any, role: str) -> tuple[FloatArray, FloatArray]:
             f"of its estimates); {type(model).__name__} has none (a model built with "
             "from_params, or a singular Hessian). Use parameter_uncertainty=False."
         )
+    coef = model.__dict__.get("coef_")
+    if coef is not None and len(coef):
+        full = np.asarray(model.__dict__.get("full_covariance_"), dtype=np.float64)
+        if full.shape != (k + len(coef),) * 2 or not np.all(np.isfinite(full)):
+            raise InvalidParameterError(
+                f"parameter_uncertainty=True needs the {role} model's full_covariance_ "
+                "(covariance of its parameters and covariate coefficients); it is undefined. "
+                "Use parameter_uncertainty=False."
+            )
+        scale = np.concatenate([values, np.ones(len(coef))])
+        together = np.concatenate([values, np.asarray(coef, dtype=np.float64)])
+        return together, full / np.outer(scale, scale)
     cov_log = np.asarray(cov, dtype=np.float64) / np.outer(values, values)
     return values, cov_log
 
 
+def _moved(model: Any, values: FloatArray, step: FloatArray) -> FloatArray:
+    """``values`` moved by ``step``: parameters on the log scale, coefficients additively."""
+    k = len(attrs.fields(type(model.params_)))
+    return np.concatenate([values[:k] * np.exp(step[:k]), values[k:] + step[k:]])
+
+
 def _with_params(model: Any, values: FloatArray) -> Any:
+    """A copy of ``model`` with parameters ``values[:k]`` and coefficients ``values[k:]``."""
     out = copy.copy(model)
-    out.params_ = type(model.params_)(*[float(v) for v in values])
+    k = len(attrs.fields(type(model.params_)))
+    out.params_ = type(model.params_)(*[float(v) for v in values[:k]])
+    if len(values) > k:
+        out.coef_ = np.array(values[k:], dtype=np.float64)
     return out
 
 
@@ -145,7 +173,7 @@ def customer_equity(
     discount_rate: float,
     time_unit: str = "W",
     steps: int | None = None,
-    margin: float = 1.0,
+    margin: float | str | pd.Series = 1.0,
     segment: str | None = None,
     interval: str = "bootstrap",
     n_boot: int = 1000,
@@ -183,7 +211,8 @@ def customer_equity(
     view : DataFrame
         The customer view.
     horizon, discount_rate, time_unit, steps, margin
-        As in :func:`~crmkit.value.clv` (``discount_rate`` is annual).
+        As in :func:`~crmkit.value.clv` (``discount_rate`` is annual;
+        ``margin`` one share, a column name or a Series by customer).
     segment : str, optional
         A column of ``view`` holding each customer's segment; adds
         ``by_segment``.
@@ -254,6 +283,7 @@ def customer_equity(
         },
         {
             **_CONSTRAINTS,
+            "margin": MARGIN,
             "interval": [Options(frozenset({"bootstrap", "delta"}))],
             "n_boot": [Interval("int", 10, MAX_BOOT)],
             "parameter_uncertainty": [bool],
@@ -275,7 +305,8 @@ def customer_equity(
         spend_series = sm.expected_spend(view)
         index = _index_of(view, len(spend_series))
         spend = _as_values(spend_series, len(spend_series), "expected_spend", index)
-        values = _clv_values(pm, spend, view, ends, factors, index) * float(margin)
+        share = resolve_margin(margin, view, index, "customer_equity")
+        values = _clv_values(pm, spend, view, ends, factors, index) * share
         if len(values) != len(codes):
             raise SchemaError(
                 [
@@ -356,7 +387,10 @@ def _delta_variance(
             shifted = []
             for sign in (1.0, -1.0):
                 moved = values.copy()
-                moved[j] *= math.exp(sign * h)
+                if j < len(attrs.fields(type(models[which].params_))):
+                    moved[j] *= math.exp(sign * h)
+                else:
+                    moved[j] += sign * h
                 pair = list(models)
                 pair[which] = _with_params(models[which], moved)
                 shifted.append(np.bincount(codes, weights=seg_values(*pair), minlength=n_seg))
@@ -401,7 +435,9 @@ def _bootstrap(
     for b in range(n_boot):
         for _attempt in range(_MAX_DRAWS):
             pair = [
-                _with_params(model, values * np.exp(root @ rng.standard_normal(len(values))))
+                _with_params(
+                    model, _moved(model, values, root @ rng.standard_normal(len(values)))
+                )
                 for model, (values, _), root in zip(models, uncertainty, roots, strict=True)
             ]
             try:

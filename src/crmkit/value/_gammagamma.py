@@ -16,7 +16,12 @@ from crmkit._params import Interval
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 from crmkit.value._canonical import canonical_rows
 from crmkit.value._covariate_model import COVARIATES, CoefficientMixin
-from crmkit.value._gammagamma_cov import fit_spend_covariates, spend_gamma, spend_loglik
+from crmkit.value._gammagamma_cov import (
+    fit_spend_covariates,
+    spend_gamma,
+    spend_loglik,
+    warn_if_correlated,
+)
 from crmkit.value._inputs import read_columns
 from crmkit.value._mle import fit_mle
 
@@ -186,6 +191,13 @@ class GammaGamma(CoefficientMixin):
             When the likelihood has no finite maximum (e.g. every repeat
             buyer spends exactly the same).
 
+        Warns
+        -----
+        DataWarning
+            When frequency and monetary_value of the repeat buyers are
+            clearly correlated (the 95% interval of their Pearson
+            correlation lies beyond +-0.3): the model assumes independence.
+
         Examples
         --------
         >>> import numpy as np
@@ -234,6 +246,7 @@ class GammaGamma(CoefficientMixin):
                     )
                 ]
             )
+        warn_if_correlated(x[repeat], m[repeat], w[repeat])
         self._drop_covariate_state()
         if self.spend_covariates:
             fit_spend_covariates(self, view, x, m, w, repeat)

@@ -42,7 +42,7 @@ def test_fitted_model_shows_parameters_errors_and_fit() -> None:
         assert format_value(float(row["se"])) in text
     assert format_value(model.log_likelihood_) in text
     assert "converged" in text and "yes" in text and str(model.n_iter_) in text
-    assert "GammaGamma(penalizer=0.0)" in text
+    assert "GammaGamma(penalizer=0.0, spend_covariates=None)" in text
 
 
 def test_unfitted_and_given_parameter_models() -> None:

@@ -247,3 +247,158 @@ def test_compare_models_table_and_holdout(sim: pd.DataFrame) -> None:
         compare_models([], sim)
     with pytest.raises(InvalidParameterError, match="value model"):
         compare_models({"x": object()}, sim)
+
+
+# ------------------------------------------------------------------ spend-frequency check
+def test_gammagamma_warns_when_spend_and_frequency_are_correlated() -> None:
+    from crmkit.exceptions import DataWarning
+    from crmkit.value import GammaGamma
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(1, 10, 2000)
+    spend = rng.gamma(6.0, (2.0 + 3.0 * x) / 6.0)  # mean spend grows with frequency
+    view = pd.DataFrame({"frequency": x, "monetary_value": spend})
+    with pytest.warns(DataWarning, match="correlation between frequency and monetary_value"):
+        GammaGamma().fit(view)
+
+
+def test_gammagamma_does_not_warn_on_cdnow_or_the_synthetic_crm() -> None:
+    from crmkit.datasets import load_cdnow, make_crm
+    from crmkit.value import GammaGamma
+
+    tx = load_cdnow()
+    cdnow = crmkit.summarize(tx[tx["date"] <= "1997-09-30"], as_of="1997-09-30")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GammaGamma().fit(cdnow)
+        GammaGamma().fit(crmkit.summarize(make_crm().data))
+
+
+def test_customer_equity_draws_the_coefficients_too(sim: pd.DataFrame) -> None:
+    from crmkit.value import GammaGamma, customer_equity
+
+    part = sim.iloc[:1500]
+    view = part.assign(
+        monetary_value=np.where(part["frequency"] > 0, 20.0 + part["recency"], 0.0)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spend = GammaGamma().fit(view)
+    cov = ParetoNBD(purchase_covariates=["web"], dropout_covariates=["web"]).fit(view)
+    kwargs = {"horizon": 52, "discount_rate": 0.1, "parameter_uncertainty": True}
+    for interval in ("delta", "bootstrap"):
+        eq = customer_equity(cov, spend, view, interval=interval, seed=0, n_boot=40, **kwargs)
+        assert np.isfinite(eq.lower) and eq.lower < eq.total < eq.upper
+    # the coefficients' uncertainty widens the interval
+    narrow = cov.__class__.__new__(cov.__class__)
+    narrow.__dict__.update(cov.__dict__)
+    narrow.full_covariance_ = cov.full_covariance_.copy()
+    narrow.full_covariance_[4:, :] = 0.0
+    narrow.full_covariance_[:, 4:] = 0.0
+    wide = customer_equity(cov, spend, view, interval="delta", **kwargs)
+    less = customer_equity(narrow, spend, view, interval="delta", **kwargs)
+    assert wide.std_error > less.std_error
+
+
+# ------------------------------------------------------------------ per-customer margin
+def test_clv_and_equity_take_a_per_customer_margin() -> None:
+    from crmkit.value import GammaGamma, clv, customer_equity
+
+    pm = ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    sm = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
+    view = pd.DataFrame(
+        {"frequency": [0, 2, 5], "recency": [0.0, 20.0, 35.0], "T": [39.0] * 3,
+         "monetary_value": [0.0, 30.0, 50.0], "share": [0.2, 0.5, -0.1]},
+        index=pd.Index(["a", "b", "c"], name="customer_id"),
+    )
+    kw = {"horizon": 52, "discount_rate": 0.1}
+    revenue = clv(pm, sm, view, **kw)
+    by_column = clv(pm, sm, view, margin="share", **kw)
+    np.testing.assert_allclose(by_column, revenue * view["share"], rtol=1e-15)
+    by_series = clv(pm, sm, view, margin=pd.Series({"c": -0.1, "a": 0.2, "b": 0.5}), **kw)
+    pd.testing.assert_series_equal(by_series, by_column)
+    assert clv(pm, sm, view, margin=0.3, **kw).equals(revenue * 0.3)
+    eq = customer_equity(pm, sm, view, margin="share", interval="delta", **kw)
+    assert eq.total == pytest.approx(float(by_column.sum()), rel=1e-12)
+    with pytest.raises(SchemaError, match="nope"):
+        clv(pm, sm, view, margin="nope", **kw)
+    with pytest.raises(SchemaError, match="share"):
+        clv(pm, sm, view.assign(share=[0.2, 1.5, np.nan]), margin="share", **kw)
+    with pytest.raises(SchemaError, match="no value"):
+        clv(pm, sm, view, margin=pd.Series({"a": 0.2}), **kw)
+    with pytest.raises(InvalidParameterError, match="margin"):
+        clv(pm, sm, view, margin=[0.1, 0.2, 0.3], **kw)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ per-customer intervals
+def test_clv_interval_covers_the_true_value_about_90_percent() -> None:
+    from crmkit.value import GammaGamma, clv
+
+    truth_p = ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    truth_s = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
+    profiles = pd.DataFrame(
+        {
+            "frequency": [0, 1, 2, 4, 8, 1, 3, 6],
+            "recency": [0.0, 5.0, 30.0, 35.0, 38.0, 30.0, 10.0, 20.0],
+            "T": 39.0,
+            "monetary_value": [0.0, 20.0, 30.0, 40.0, 25.0, 50.0, 35.0, 30.0],
+        }
+    )
+    kw = {"horizon": 52, "discount_rate": 0.1}
+    true = clv(truth_p, truth_s, profiles, **kw).to_numpy()
+    hits = []
+    for rep in range(60):
+        view = truth_p.sample(3000, 39.0, seed=100 + rep)
+        spend = truth_s.sample(3000, view["frequency"].to_numpy(), seed=200 + rep)
+        view["monetary_value"] = spend["monetary_value"].to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = clv(ParetoNBD().fit(view), GammaGamma().fit(view), profiles, interval=0.9, **kw)
+        assert list(out.columns) == ["clv", "clv_low", "clv_high"]
+        hits.append((out["clv_low"] <= true) & (true <= out["clv_high"]))
+    coverage = float(np.mean(hits))
+    assert 0.85 <= coverage <= 0.95, coverage
+
+
+def test_clv_interval_with_covariate_models(sim: pd.DataFrame) -> None:
+    from crmkit.exceptions import InvalidParameterError as Invalid
+    from crmkit.value import GammaGamma, clv
+
+    view = sim.iloc[:2000].assign(
+        monetary_value=np.where(sim["frequency"].iloc[:2000] > 0, 30.0, 0.0)
+        * np.exp(0.1 * np.sin(np.arange(2000)))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spend = GammaGamma().fit(view)
+    pm = ParetoNBD(purchase_covariates=["web"], dropout_covariates=["web"]).fit(view)
+    out = clv(pm, spend, view.head(20), horizon=52, discount_rate=0.1, interval=0.9)
+    assert (out["clv_low"] <= out["clv"]).all() and (out["clv"] <= out["clv_high"]).all()
+    assert (out["clv_high"] > out["clv_low"]).all()
+    plain = clv(pm, spend, view.head(20), horizon=52, discount_rate=0.1)
+    pd.testing.assert_series_equal(out["clv"], plain, check_names=False)
+    with pytest.raises(Invalid, match="covariance"):
+        clv(
+            ParetoNBD.from_params(r=1.0, alpha=1.0, s=1.0, beta=1.0), spend, view,
+            horizon=52, discount_rate=0.1, interval=0.9,
+        )
+
+
+def test_shared_covariates_act_equally_on_both_processes(sim: pd.DataFrame, tmp_path: Path) -> None:
+    for cls in (ParetoNBD, BetaGeo):
+        shared = cls(shared_covariates=["web"]).fit(sim)
+        free = cls(purchase_covariates=["web"], dropout_covariates=["web"]).fit(sim)
+        plain = cls().fit(sim)
+        assert shared.coefficient_names_ == ("shared.web",)
+        assert plain.log_likelihood_ <= shared.log_likelihood_ <= free.log_likelihood_ + 1e-6
+        assert np.isfinite(shared.coef_standard_errors_).all()
+        # the same as purchase and dropout coefficients forced equal
+        forced = cls(purchase_covariates=["web"], dropout_covariates=["web"]).fit(sim)
+        forced.params_ = shared.params_
+        forced.coef_ = np.repeat(shared.coef_, 2)
+        np.testing.assert_allclose(
+            forced.log_likelihood(sim).sum(), shared.log_likelihood_, rtol=1e-10
+        )
+        shared.save(tmp_path / "s.json")
+        back = crmkit.load(tmp_path / "s.json")
+        pd.testing.assert_series_equal(back.p_alive(sim), shared.p_alive(sim))

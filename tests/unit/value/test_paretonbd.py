@@ -533,6 +533,7 @@ def test_params_clone_and_validation() -> None:
         "penalizer": 0.5,
         "purchase_covariates": None,
         "dropout_covariates": None,
+        "shared_covariates": None,
     } and not hasattr(clone, "params_")
     assert repr(m) == "ParetoNBD(penalizer=0.5)"
     fitted_copy = copy.deepcopy(ParetoNBD.from_params(**PUBLISHED))
