@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
 from crmkit._display import playbook_html
 from crmkit._estimator import BaseEstimator, check_is_fitted, clone
 from crmkit._params import Constraint, Interval, Predicate
 from crmkit._persist import Persistable
-from crmkit._vocab import STAGER_COLUMNS
 from crmkit.compose._assessment import assessment_from_row
 from crmkit.compose._defaults import (
     AUTO,
@@ -24,9 +21,8 @@ from crmkit.compose._defaults import (
     resolution_steps,
 )
 from crmkit.compose._progress import size_of, step_bar
-from crmkit.compose._run import apply_step, assemble
+from crmkit.compose._run import apply_step, assemble, make_step, value_columns
 from crmkit.compose._steps import (
-    ObservedSpend,
     Step,
     Stopwatch,
     complete_view,
@@ -37,14 +33,13 @@ from crmkit.compose._steps import (
 from crmkit.compose._value_defaults import (
     default_loyalty,
     fit_value_models,
-    spend_view,
 )
 from crmkit.data import CustomerData, summarize
 from crmkit.domain import CustomerAssessment
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
-from crmkit.plugins import REASONS_SUFFIX
 
 __all__ = ["Playbook"]
+
 
 def _has(*methods: str) -> Predicate:
     return Predicate(
@@ -60,12 +55,6 @@ def _many(*methods: str) -> Predicate:
         return all(isinstance(x, str) or _has(*methods).accepts(x) for x in v)
 
     return Predicate(check, f"a non-empty list of names or objects with {', '.join(methods)}")
-
-
-def _clv_function() -> Any:
-    public = importlib.import_module("crmkit.value")
-    fn = getattr(public, "clv", None)
-    return fn if fn is not None else importlib.import_module("crmkit.value._clv").clv
 
 
 class Playbook(BaseEstimator, Persistable):
@@ -232,28 +221,10 @@ class Playbook(BaseEstimator, Persistable):
         self.discount_rate = discount_rate
 
     # ---------------------------------------------------------------- building
-    @staticmethod
-    def _step(key: str, plugin: Any, labels: Sequence[str]) -> Step:
-        if key == "churn":
-            detectors = tuple(plugin)
-            requires = tuple(dict.fromkeys(c for d in detectors for c in d.requires))
-            provides = ["churn_risk", "churn_reasons"]
-            if len(detectors) == 1:
-                provides += [c for c in detectors[0].provides if str(c).startswith("signal_")]
-            else:
-                provides += [f"churn_risk_{name}" for name in labels]
-            return Step(key, detectors, requires, tuple(provides))
-        if key == "stager":  # the playbook fills status and reasons for any stager
-            return Step(key, plugin, tuple(plugin.requires), STAGER_COLUMNS)
-        if key.startswith("segmenter"):  # the playbook writes reasons for any segmenter
-            name = str(plugin.provides[0])
-            return Step(key, plugin, tuple(plugin.requires), (name, f"{name}{REASONS_SUFFIX}"))
-        return Step(key, plugin, tuple(plugin.requires), tuple(plugin.provides))
-
     def _steps(self) -> list[Step]:
         by_key = {
             s.key: s
-            for s in (self._step(k, p, self.churn_labels_) for k, p in self.plugins_.items())
+            for s in (make_step(k, p, self.churn_labels_) for k, p in self.plugins_.items())
         }
         return [by_key[k] for k in self.order_]
 
@@ -278,26 +249,14 @@ class Playbook(BaseEstimator, Persistable):
         return view
 
     def _value(self, view: pd.DataFrame) -> dict[str, Any]:
-        model = self.purchase_model_
-        if model is None:
-            return {}
-        spend = self.spend_model_ if self.spend_model_ is not None else ObservedSpend()
-        horizon = float(self.horizon)
-        clv = _clv_function()(
-            model,
-            spend,
-            spend_view(view),
-            horizon=horizon,
+        return value_columns(
+            self.purchase_model_,
+            self.spend_model_,
+            view,
+            horizon=float(self.horizon),
             discount_rate=float(self.discount_rate),
             time_unit=self.time_unit_,
         )
-        return {
-            "clv": clv.to_numpy(dtype=np.float64),
-            "p_alive": model.p_alive(view).to_numpy(dtype=np.float64),
-            "expected_purchases": model.conditional_expected_purchases(view, horizon).to_numpy(
-                dtype=np.float64
-            ),
-        }
 
     def _repr_html_(self) -> str:
         said = getattr(self, "resolved_", None), getattr(self, "notes_", ())
@@ -382,7 +341,7 @@ class Playbook(BaseEstimator, Persistable):
                 data.time_unit,
             )
         self.churn_labels_ = labels
-        steps = [self._step(k, p, labels) for k, p in plugins.items()]
+        steps = [make_step(k, p, labels) for k, p in plugins.items()]
         made = [c for s in steps for c in s.provides]
         clash = sorted({c for c in made if made.count(c) > 1})
         if clash:
