@@ -47,8 +47,32 @@ def stable_order(key: IntArray) -> npt.NDArray[np.intp]:
     return np.argsort(key, kind="stable")
 
 
+def _canonical_ties(
+    order: npt.NDArray[np.intp], pstart: IntArray, amount: FloatArray, extra: FloatArray | None
+) -> None:
+    """Within each run of equal keys, put rows in (amount, extra) order, in place.
+
+    Sums over a run then never depend on the input's row order. Only rows
+    of runs longer than one are re-sorted (usually a small share).
+    """
+    sizes = np.diff(np.append(pstart, len(order)))
+    multi = sizes > 1
+    if not multi.any():
+        return
+    idx = np.flatnonzero(np.repeat(multi, sizes))
+    sub = order[idx]
+    run = np.repeat(np.arange(len(sizes))[multi], sizes[multi])
+    keys = (amount[sub], run) if extra is None else (extra[sub], amount[sub], run)
+    order[idx] = sub[np.lexsort(keys)]
+
+
 def purchase_stats(
-    codes: IntArray, day: IntArray, amount: FloatArray, n_customers: int, as_of_day: int
+    codes: IntArray,
+    day: IntArray,
+    amount: FloatArray,
+    n_customers: int,
+    as_of_day: int,
+    extra: FloatArray | None = None,
 ) -> dict[str, Any]:
     """Per-customer purchase statistics from row-level arrays.
 
@@ -64,6 +88,8 @@ def purchase_stats(
         Number of customers.
     as_of_day : int
         The analysis day (days since the epoch), ``>= day.max()``.
+    extra : ndarray of float64, shape (n_rows,), optional
+        Another per-row amount (e.g. margin) to total per customer.
 
     Returns
     -------
@@ -71,7 +97,10 @@ def purchase_stats(
         ``n_periods``, ``first_day``, ``last_day``, ``revenue``,
         ``first_amount`` (spend on the first purchase day), ``n_rows``,
         ``n_late``/``n_early`` (repeat purchase days in the later/earlier half
-        of ``[first_day, as_of_day]``).
+        of ``[first_day, as_of_day]``); ``extra`` (its totals) when given.
+        Rows are summed in a canonical order (customer, day, amount,
+        ``extra``), so every total is the same bit for bit whatever the row
+        order of the input.
 
     Examples
     --------
@@ -90,6 +119,7 @@ def purchase_stats(
     starts_mask[0] = True
     np.not_equal(ks[1:], ks[:-1], out=starts_mask[1:])
     pstart = np.flatnonzero(starts_mask)
+    _canonical_ties(order, pstart, amount, extra)
     p_key = ks[pstart]
     p_cust = p_key // span
     p_day = p_key - p_cust * span + dmin
@@ -110,7 +140,10 @@ def purchase_stats(
     late = repeat & (2 * p_day >= mid2[p_cust])
     n_late = np.bincount(p_cust[late], minlength=n_customers)
     n_early = np.bincount(p_cust[repeat], minlength=n_customers) - n_late
-    return {
+    out: dict[str, Any] = {} if extra is None else {
+        "extra": np.add.reduceat(np.add.reduceat(extra[order], pstart), cstart)
+    }
+    return out | {
         "n_periods": n_periods,
         "first_day": first_day,
         "last_day": last_day,

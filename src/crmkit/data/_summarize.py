@@ -34,7 +34,13 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     day = _days(tx["date"])
     amount = tx["amount"].to_numpy(dtype=np.float64)
     as_of_day = int((np.datetime64(data.as_of.date(), "D") - _EPOCH).astype(np.int64))
-    s = purchase_stats(codes, day, amount, n, as_of_day)
+    missing: np.ndarray | None = None
+    margin_rows: np.ndarray | None = None
+    if "cost" in tx.columns:
+        cost = tx["cost"].to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(cost)
+        margin_rows = amount - np.where(missing, 0.0, cost)
+    s = purchase_stats(codes, day, amount, n, as_of_day, margin_rows)
     frequency = s["n_periods"] - 1
     repeat_spend = s["revenue"] - s["first_amount"]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -54,10 +60,8 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
         "n_transactions": s["n_rows"].astype(np.int64),
         "revenue": s["revenue"],
     }
-    if "cost" in tx.columns:
-        cost = tx["cost"].to_numpy(dtype=np.float64, na_value=np.nan)
-        missing = np.isnan(cost)
-        margin = np.bincount(codes, weights=amount - np.where(missing, 0.0, cost), minlength=n)
+    if missing is not None:
+        margin = s["extra"]
         unknown = np.bincount(codes[missing], minlength=n) > 0
         if unknown.any():
             warn_user(f"crmkit: {int(unknown.sum())} customers have transactions without "
