@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import importlib
 import inspect
+import sqlite3
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -108,6 +109,7 @@ VIEW_CALLS: dict[str, Callable[[pd.DataFrame], Any]] = {
     "value.ModifiedBetaGeo": lambda v: ModifiedBetaGeo().fit(v).p_alive(v),
     "value.ParetoNBD": lambda v: ParetoNBD().fit(v).p_alive(v),
     "value.GammaGamma": lambda v: (GammaGamma().fit(v), GG.expected_spend(v)),
+    "value.compare_models": lambda v: crmkit.value.compare_models([BG, PARETO], v),
     "value.clv": lambda v: clv(BG, GG, v, horizon=52.0, discount_rate=0.1),
     "value.historic_value": lambda v: historic_value(v, margin=0.3),
     "value.sufficient_stats": lambda v: crmkit.value.sufficient_stats(v),
@@ -192,6 +194,15 @@ def _recommend(cls: type) -> Callable[[dict[str, pd.DataFrame], CustomerData], A
     return lambda f, d: cls().fit(f["transactions"]).recommend(k=2)
 
 
+def _sqlite_of(frames: dict[str, pd.DataFrame]) -> sqlite3.Connection:
+    """An in-memory SQLite database holding a copy of the transactions."""
+    conn = sqlite3.connect(":memory:")
+    frames["transactions"].assign(date=lambda t: t["date"].astype(str)).to_sql(
+        "transactions", conn, index=False
+    )
+    return conn
+
+
 RecordCall = Callable[[dict[str, pd.DataFrame], CustomerData], Any]
 RECORD_CALLS: dict[str, RecordCall] = {
     "data.summarize": lambda f, d: (crmkit.summarize(f["transactions"]), crmkit.summarize(d)),
@@ -204,6 +215,12 @@ RECORD_CALLS: dict[str, RecordCall] = {
     ),
     "data.to_pandas": lambda f, d: crmkit.data.to_pandas(f["transactions"], "transactions"),
     "data.as_timestamp": lambda f, d: crmkit.data.as_timestamp(d.as_of, "as_of"),
+    "data.read_sql": lambda f, d: crmkit.data.read_sql(
+        _sqlite_of(f), {"transactions": "transactions", "customers": None}
+    ),
+    "data.read_sql_table": lambda f, d: crmkit.data.read_sql_table(
+        _sqlite_of(f), "SELECT * FROM transactions", "transactions"
+    ),
     "value.BetaGeoBetaBinom": lambda f, d: None,  # fixed input: see test_fixed_inputs
     "value.ShiftedBetaGeo": lambda f, d: None,  # fixed input: see test_fixed_inputs
     "value.evaluate_holdout": lambda f, d: evaluate_holdout(BG, _cal_hold(f, d)),
