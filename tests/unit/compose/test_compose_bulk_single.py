@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,9 +121,20 @@ def cdnow_data() -> CustomerData:
 
     tx = load_cdnow()
     calibration = tx[tx["date"] <= "1997-09-30"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # 21 repeated rows: a DataWarning, kept on purpose
-        return CustomerData.from_frames(transactions=calibration, as_of="1997-09-30")
+    return CustomerData.from_frames(transactions=calibration, as_of="1997-09-30")
+
+
+@pytest.fixture(scope="module")
+def apparel_data() -> CustomerData:
+    """The apparel retailer's calibration period (read from ../shared/data, never shipped)."""
+    path = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    path = path / "apparel_transactions.csv"
+    if not path.exists():
+        pytest.skip(f"the apparel retailer data is not at {path}")
+    raw = pd.read_csv(path, parse_dates=["Date"])
+    tx = raw.rename(columns={"Id": "customer_id", "Date": "date", "Price": "amount"})
+    calibration = tx[tx["date"] <= "2006-12-31"]
+    return CustomerData.from_frames(transactions=calibration, as_of="2006-12-31")
 
 
 def test_bulk_equals_single_on_make_crm(crm_data: CustomerData) -> None:
@@ -137,6 +149,13 @@ def test_bulk_equals_single_on_cdnow(cdnow_data: CustomerData) -> None:
     # 200 customers spread over the base (every stage and status occurs)
     ids = index[np.linspace(0, len(index) - 1, N_CUSTOMERS).astype(int)].tolist()
     _check_all(playbook, cdnow_data, ids)
+
+
+def test_bulk_equals_single_on_apparel(apparel_data: CustomerData) -> None:
+    playbook = Playbook().fit(apparel_data)
+    index = playbook.assess(apparel_data).index
+    ids = index[np.linspace(0, len(index) - 1, N_CUSTOMERS).astype(int)].tolist()
+    _check_all(playbook, apparel_data, ids)
 
 
 def test_the_comparison_catches_a_difference(crm_data: CustomerData) -> None:
