@@ -240,12 +240,18 @@ def _check_numbers(
 ) -> pd.Series | None:
     if s.dtype.kind == "b" or s.dtype.kind not in "iuf":
         if s.dtype.kind == "O" or isinstance(s.dtype, pd.StringDtype):
-            sample = s.dropna()[:5].tolist()
-            numeric_text = pd.to_numeric(s.dropna(), errors="coerce").notna().any()
-            hint = (" (numbers stored as text: convert with pd.to_numeric)"
-                    if numeric_text else "")
-            fails.append(SchemaFailure(kind, col, f"must be numeric, got text{hint}", len(s),
-                                       tuple(s.index[:5].tolist()), tuple(sample)))
+            given = s.dropna()
+            bad = pd.to_numeric(given, errors="coerce").isna().to_numpy()
+            some = 0 < bad.sum() < len(given)
+            hint = (f" ({int(bad.sum())} of {len(given)} values are not numbers, e.g. a "
+                    "decimal comma, a currency sign or a word: fix those rows)" if some
+                    else " (numbers stored as text: convert with pd.to_numeric)"
+                    if len(given) and not bad.any() else "")
+            shown = given[bad] if bad.any() else given
+            fails.append(SchemaFailure(kind, col, f"must be numeric, got text{hint}",
+                                       int(bad.sum()) if some else len(s),
+                                       tuple(shown.index[:5].tolist()),
+                                       tuple(shown[:5].tolist())))
         else:
             fails.append(SchemaFailure(kind, col, f"must be numeric, got dtype {s.dtype}",
                                        len(s), tuple(s.index[:5].tolist())))

@@ -225,3 +225,10 @@ def test_header_only_transactions_say_no_rows_not_types() -> None:
         crmkit.CustomerData.from_frames(empty)
     assert "is empty: no transactions" in str(err.value)
     assert "numeric" not in str(err.value)
+
+
+def test_a_few_text_amounts_are_shown_with_their_rows() -> None:
+    err = _error(_tx(amount=["10.0", "12,50", "5", "EUR 7"]))
+    text = str(err)
+    assert "2 of 4 values are not numbers" in text and "pd.to_numeric" not in text
+    assert "12,50" in text and "EUR 7" in text
