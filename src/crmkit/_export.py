@@ -270,7 +270,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[Path]:
 def write_table(
     frame: pd.DataFrame, path: str | os.PathLike[str], *, safe: bool = True, index: bool = True
 ) -> int:
-    """Write a table as CSV or Parquet (by the extension), atomically and spreadsheet-safe.
+    r"""Write a table as CSV or Parquet (by the extension), atomically and spreadsheet-safe.
 
     CSV text cells that a spreadsheet would run as formulas are quoted
     first (see :func:`spreadsheet_safe`); ``safe=False`` writes them as
