@@ -63,7 +63,8 @@ class Allocation:
         Upper bound on the objective of any allocation (the LP relaxation,
         or the MILP's proven bound when tighter).
     gap : float
-        ``(bound - objective) / bound`` (0 when the bound is 0).
+        ``(bound - objective) / bound``; 0 when the bound is 0 or the gap is
+        below the solver's tolerance (1e-9): a rounding of two sums.
     shadow_prices : pandas.Series
         Value of one more unit of each role's hours and (``"budget"``, when
         a budget is given) of money, from the duals of the LP relaxation.
@@ -149,6 +150,10 @@ class Allocation:
         return table
 
 
+#: Relative gaps below the solver's own tolerance (HiGHS ``mip_rel_gap``) are 0.
+_GAP_TOLERANCE = 1e-9
+
+
 def _result(
     problem: Problem, choice: IntArray, lp: LpSolution, bound: float, method: str,
     reasons: list[str], order: pd.Index,
@@ -158,6 +163,7 @@ def _result(
     objective = float(problem.gain[np.nonzero(on)[0], choice[on]].sum())
     bound = max(min(bound, lp.bound), objective)
     gap = (bound - objective) / bound if bound > 0 else 0.0
+    gap = 0.0 if gap < _GAP_TOLERANCE else gap  # rounding of two sums, not a real gap
     prices = dict(zip(problem.roles, lp.role_prices.tolist(), strict=True))
     if problem.budget is not None:
         prices["budget"] = lp.budget_price
@@ -166,7 +172,7 @@ def _result(
         allocation=allocation_frame(problem, choice, reasons, order),
         objective=objective,
         bound=bound,
-        gap=max(gap, 0.0),
+        gap=gap,
         shadow_prices=pd.Series(prices, name="shadow_price", dtype=np.float64),
         capacity=pd.Series(problem.capacity, index=roles, name="available"),
         hours_used=pd.Series(hours, index=roles, name="used"),
