@@ -3,7 +3,10 @@
 Every record kind that names a customer (contacts, interactions, feedback,
 events, touches, prospects' converted customer) is compared with the
 customer universe: the customer ids of the transactions and of the
-customers records. Touches are also compared with the campaigns. Ids of
+customers records. Touches are also compared with the campaigns; a touched
+customer who never bought is normal (campaign measurement counts it as not
+converted), so unknown customer ids of touches are type-checked but not
+counted as unmatched. Ids of
 another type (text against numbers) or written differently (``'007'``
 against ``'7'``) are a :class:`~crmkit.exceptions.SchemaError` naming both
 kinds; rows whose id is simply unknown are counted per kind
@@ -36,6 +39,9 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("touches", "campaign_id", "campaign"),
     ("prospects", "converted_customer_id", "customer"),
 )
+
+#: References whose unknown ids are expected (checked for type, not counted).
+MAY_BE_UNKNOWN: frozenset[tuple[str, str]] = frozenset({("touches", "customer_id")})
 
 
 @attrs.frozen
@@ -246,7 +252,7 @@ def check_references(
             ref, ref_name = universe, universe_name
         found = _compare(kind, columns.column_for(kind, role), frame[role], target, ref,
                          ref_name, fails)
-        if found is not None:
+        if found is not None and (kind, role) not in MAY_BE_UNKNOWN:
             out.append(found)
     return tuple(out)
 

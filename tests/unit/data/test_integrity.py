@@ -109,6 +109,16 @@ def test_touches_are_checked_against_the_campaigns() -> None:
     assert "campaigns those of the campaigns records" in said[0]
 
 
+def test_touched_customers_who_never_bought_are_not_unmatched() -> None:
+    touches = pd.DataFrame({"campaign_id": ["spring"] * 3, "customer_id": [1, 2, 3],
+                            "date": "2024-01-02"})
+    data, said = _caught(transactions=_tx([1, 2]), touches=touches)
+    assert data.report.unmatched == () and not said  # customer 3 simply did not buy
+    with pytest.raises(SchemaError, match="touches"):  # a type mismatch is still an error
+        CustomerData.from_frames(transactions=_tx([1, 2]), touches=touches.astype({
+            "customer_id": str}))
+
+
 def test_float_ids_join_integer_ids() -> None:
     fb = pd.DataFrame({"customer_id": [1.0, 2.0], "date": "2024-01-02", "kind": "nps",
                        "score": 8})

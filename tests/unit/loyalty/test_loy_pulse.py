@@ -113,7 +113,9 @@ def test_drops_in_csat_and_ces_are_flagged(
 
 def test_the_last_point_is_the_as_of_day_of_customer_data() -> None:
     fb = _daily("nps", GOOD, GOOD, NPS_VALUES, per_day=1)
-    tx = pd.DataFrame({"customer_id": [0], "date": ["2024-01-01"], "amount": [1.0]})
+    # a purchase for every customer that answered: the feedback all joins
+    ids = np.unique(fb["customer_id"].to_numpy())
+    tx = pd.DataFrame({"customer_id": ids, "date": "2024-01-01", "amount": 1.0})
     data = CustomerData.from_frames(tx, feedback=fb, as_of="2024-10-15")
     pulse = cx_pulse(data, freq="M")
     assert pulse.index[-1] == pd.Timestamp("2024-10-15")
