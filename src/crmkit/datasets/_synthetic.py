@@ -50,10 +50,14 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.special import ndtri
 
 from crmkit._params import Interval, Options, validate_params
 from crmkit.data import TIME_UNITS
+from crmkit.datasets._synth_lines import (
+    copula_classes,
+    normal_scores,
+    order_lines,
+)
 from crmkit.datasets._synth_records import (
     SIGNALS,
     World,
@@ -62,7 +66,6 @@ from crmkit.datasets._synth_records import (
     make_prospects,
     make_records,
     poisson_events,
-    stable_order,
     to_dates,
 )
 from crmkit.exceptions import InvalidParameterError
@@ -264,18 +267,6 @@ def _ts(value: Any, name: str) -> pd.Timestamp:
     return out
 
 
-def _copula_classes(rng: np.random.Generator, score: F, weight: float, shares: F) -> I:
-    """Classes with the given shares, ordered by ``weight * score + noise``."""
-    latent = weight * score + np.sqrt(1.0 - weight**2) * rng.standard_normal(len(score))
-    cuts = np.quantile(latent, np.cumsum(shares)[:-1]) if len(score) else np.zeros(0)
-    return np.asarray(np.searchsorted(cuts, latent), dtype=np.int64)
-
-
-def _normal_scores(x: F) -> F:
-    ranks = np.argsort(np.argsort(x))
-    return np.asarray(ndtri((ranks + 0.5) / max(len(x), 1)), dtype=np.float64)
-
-
 def _product_weights(rng: np.random.Generator, industry: I, breadth: I) -> F:
     n = len(industry)
     keys = np.log(GROUP_PREF[industry]) + rng.gumbel(size=(n, len(GROUPS)))
@@ -291,51 +282,6 @@ def _product_weights(rng: np.random.Generator, industry: I, breadth: I) -> F:
     w = np.repeat(group_w, 4, axis=1) * rng.gamma(0.7, 1.0, (n, len(PRODUCTS)))
     w += 1e-12
     return np.asarray(w / w.sum(axis=1, keepdims=True), dtype=np.float64)
-
-
-def _sample_products(rng: np.random.Generator, weights: F, owner: I) -> I:
-    """One product per line from its owner's weights: a search in the stacked CDFs.
-
-    Fast when ``owner`` comes in runs sorted by customer (searches stay local).
-    """
-    n, k = weights.shape
-    cum = np.cumsum(weights, axis=1)
-    cum[:, -1] = 1.0
-    flat = (cum + np.arange(n)[:, None]).ravel()
-    value = rng.random(len(owner))
-    value += owner  # in place: few fresh arrays of lines (page faults dominate at 10^7 lines)
-    found = np.searchsorted(flat, value, side="right")
-    del value
-    found -= owner * k
-    return np.asarray(np.clip(found, 0, k - 1, out=found), dtype=np.int64)
-
-
-def _lines(
-    rng: np.random.Generator, owner: I, day: I, nu: F, extra_lines: F, weights: F, p: float
-) -> tuple[I, I, F]:
-    """Order lines of purchase occasions, sorted by (day, customer).
-
-    ``owner`` must come in a few runs sorted by customer (that keeps the
-    product search fast); the lines are generated in that order and then
-    put in date order by moving whole occasions, without sorting the lines.
-
-    Returns the occasion index, product and amount of every line.
-    """
-    value = rng.gamma(p, 1.0 / nu)
-    n_lines = 1 + rng.poisson(extra_lines)
-    occ = np.repeat(np.arange(len(owner)), n_lines)
-    product = _sample_products(rng, weights, owner[occ])
-    amount = rng.gamma(2.0, 1.0, len(occ))  # the line's share of the occasion, then amount
-    amount /= np.bincount(occ, weights=amount, minlength=len(owner))[occ]
-    amount *= value[occ]  # in place: one array of lines, not four
-    np.round(amount, 2, out=amount)
-    np.maximum(amount, 1.0, out=amount)
-    order = stable_order(day * max(len(weights), 1) + owner)
-    first_line = np.cumsum(n_lines) - n_lines
-    k = n_lines[order]
-    moved = np.repeat(first_line[order] - (np.cumsum(k) - k), k)
-    moved += np.arange(len(occ))
-    return occ[moved], product[moved], amount[moved]
 
 
 def _rate_multiplier(w: World, decay_from: F, owner: I, t: F) -> F:
@@ -501,9 +447,9 @@ def make_crm(
     lifetime = g_latent.exponential(1.0, n) / mu
     death = t0 + lifetime * unit
 
-    z_lam, z_mu = _normal_scores(lam), _normal_scores(mu)
-    size = _copula_classes(g_firm, z_lam, 0.6, SIZE_SHARE)
-    breadth = 1 + _copula_classes(g_firm, -z_mu, 0.6, np.array([0.45, 0.35, 0.20]))
+    z_lam, z_mu = normal_scores(lam), normal_scores(mu)
+    size = copula_classes(g_firm, z_lam, 0.6, SIZE_SHARE)
+    breadth = 1 + copula_classes(g_firm, -z_mu, 0.6, np.array([0.45, 0.35, 0.20]))
     satisfaction = -0.5 * z_mu + np.sqrt(0.75) * g_firm.standard_normal(n)
     industry = g_firm.choice(len(INDUSTRIES), n, p=INDUSTRY_SHARE)
     region = g_firm.choice(len(REGIONS), n, p=REGION_SHARE)
@@ -536,7 +482,9 @@ def make_crm(
     day = np.floor(np.concatenate([t0, t[keep], c_t])).astype(np.int64)
     weights = _product_weights(g_firm, industry, breadth)
     pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[size], axis=1)).sum(1)
-    occ, product, amount = _lines(g_buy, owner, day, nu[owner], SIZE_LINES[size][owner], weights, p)
+    occ, product, amount = order_lines(
+        g_buy, owner, day, nu[owner], SIZE_LINES[size][owner], weights, p
+    )
     draw, owner_size = g_buy.random(len(owner)), size[owner]
     random_channel = np.zeros(len(owner), dtype=np.int64)  # channels whose cum. share < draw
     for cum_share in np.cumsum(CHANNEL_PREF, axis=1).T:  # one 1-D pass per channel
