@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
@@ -137,17 +139,8 @@ def fit_noisy_or(
         grad += prior_strength * diff
         return value, grad
 
-    result = minimize(
-        objective,
-        prior.copy(),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-bound, bound)] * len(prior),
-        options={"maxiter": 500},
-    )
-    if not np.all(np.isfinite(result.x)):
-        raise ConvergenceError(f"SignalRules: learning the weights failed ({result.message})")
-    return np.asarray(expit(result.x[1:]), dtype=np.float64), float(expit(result.x[0]))
+    x = _minimize_logits(objective, prior, bound, "SignalRules: learning the weights")
+    return np.asarray(expit(x[1:]), dtype=np.float64), float(expit(x[0]))
 
 
 def fit_noisy_or_weights(
@@ -220,6 +213,17 @@ def fit_noisy_or_weights(
         grad = -(dl[:, None] * dws).sum(axis=0) + prior_strength * diff
         return value, grad
 
+    x = _minimize_logits(objective, prior, bound, "AliveChurn: learning the signal weights")
+    return np.asarray(expit(x), dtype=np.float64)
+
+
+def _minimize_logits(
+    objective: Callable[[FloatArray], tuple[float, FloatArray]],
+    prior: FloatArray,
+    bound: float,
+    what: str,
+) -> FloatArray:
+    """Minimise a penalised objective over logits in ``[-bound, bound]``, from ``prior``."""
     result = minimize(
         objective,
         prior.copy(),
@@ -229,5 +233,5 @@ def fit_noisy_or_weights(
         options={"maxiter": 500},
     )
     if not np.all(np.isfinite(result.x)):
-        raise ConvergenceError(f"AliveChurn: learning the signal weights failed ({result.message})")
-    return np.asarray(expit(result.x), dtype=np.float64)
+        raise ConvergenceError(f"{what} failed ({result.message})")
+    return np.asarray(result.x, dtype=np.float64)
