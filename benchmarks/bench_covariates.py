@@ -1,6 +1,7 @@
 """Benchmark: BG/NBD and Pareto/NBD with static covariates vs the plain fits.
 
-Run with ``python benchmarks/bench_covariates.py [--sizes 100000 1000000]``.
+Run with ``python benchmarks/bench_covariates.py [--sizes 100000 1000000]
+[--models BetaGeo] [--repeat 2]``.
 
 Customers are simulated from the CDNOW BG/NBD (or Pareto/NBD) estimates with
 continuous ``recency`` and ``T`` (collapsing identical rows does not help)
@@ -47,9 +48,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--models", nargs="+", choices=sorted(TRUTH), default=sorted(TRUTH))
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     for name, (cls, truth) in TRUTH.items():
+        if name not in args.models:
+            continue
         for n in args.sizes:
             view = cls.from_params(**truth).sample(n, rng.uniform(30.0, 39.0, n), seed=1)
             for column in COVARIATES:

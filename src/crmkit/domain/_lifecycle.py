@@ -1,6 +1,6 @@
 """Lifecycle stages of a customership, customer status and the rules between them.
 
-The four stages follow seed 000 (Mäntyneva): *acquisition* (hankinta: a
+The four stages follow Mäntyneva's lifecycle model: *acquisition* (hankinta: a
 prospect, no customership yet), *onboarding* (haltuunotto: first purchases,
 the new customer is being taken over), *development* (kehittäminen: loyalty
 and purchases are being grown) and *retention* (säilyttäminen: a mature
@@ -90,10 +90,10 @@ class LifecycleStage(str, Enum):
     crmkit.exceptions.InvalidTransitionError: cannot move from 'development' to 'onboarding': ...
     """
 
-    ACQUISITION = "acquisition"
-    ONBOARDING = "onboarding"
-    DEVELOPMENT = "development"
-    RETENTION = "retention"
+    ACQUISITION = _A
+    ONBOARDING = _ON
+    DEVELOPMENT = _D
+    RETENTION = _R
 
     @property
     def rank(self) -> int:
@@ -192,8 +192,8 @@ class CustomerStatus(str, Enum):
     True
     """
 
-    ACTIVE = "active"
-    LAPSED = "lapsed"
+    ACTIVE = _vocab.ACTIVE
+    LAPSED = _vocab.LAPSED
 
 
 def _is_lapsed(value: object) -> bool:

@@ -4,7 +4,8 @@ Continuous non-contractual purchase models (:class:`BetaGeo`,
 :class:`ParetoNBD`, :class:`ModifiedBetaGeo`), the discrete-opportunity
 :class:`BetaGeoBetaBinom`, the contractual :class:`ShiftedBetaGeo`, the
 :class:`GammaGamma` spend model, and what is built on them: :func:`clv`,
-:func:`customer_equity`, :func:`historic_value`, holdout evaluation and
+:func:`customer_equity`, :func:`historic_value`, per-customer intervals
+(:func:`purchase_intervals`), holdout evaluation and
 :func:`sufficient_stats` for fitting on aggregated data.
 
 Examples
@@ -29,6 +30,7 @@ from crmkit.value._gammagamma import GammaGamma, GammaGammaParams
 from crmkit.value._mbgnbd import ModifiedBetaGeo
 from crmkit.value._paretonbd import ParetoNBD, ParetoNBDParams
 from crmkit.value._purchase import PurchaseModel
+from crmkit.value._purchase_intervals import purchase_intervals
 from crmkit.value._sbg import ShiftedBetaGeo, ShiftedBetaGeoParams
 from crmkit.value._sufficient import PURCHASE_COLUMNS, SPEND_COLUMNS, sufficient_stats
 
@@ -57,6 +59,7 @@ __all__ = [
     "customer_equity",
     "evaluate_holdout",
     "historic_value",
+    "purchase_intervals",
     "sufficient_stats",
     "tracking_series",
 ]

@@ -38,9 +38,9 @@ from crmkit.value._mle import Objective
 from crmkit.value._purchase import (
     PurchaseModel,
     check_argument,
-    check_count,
     per_customer,
 )
+from crmkit.value._simulate import ContinuousTimeMixin
 
 __all__ = ["BetaGeo", "BetaGeoFamily", "BetaGeoParams"]
 
@@ -71,7 +71,7 @@ class BetaGeoParams:
 
 
 # ------------------------------------------------------------------ likelihood
-class BetaGeoFamily(CovariateMixin):
+class BetaGeoFamily(ContinuousTimeMixin, CovariateMixin):
     """Shared implementation of BG/NBD and MBG/NBD (``_shift`` 0 or 1).
 
     Not used directly; see :class:`BetaGeo` and
@@ -308,81 +308,13 @@ class BetaGeoFamily(CovariateMixin):
         tv = check_argument(t, "t", who=f"{type(self).__name__}.expected_purchases")
         return _bg_expected(prm, tv, self._shift)
 
-    def purchase_pmf(self, n: Any, t: Any) -> FloatArray:
-        """Probability that a new customer makes ``n`` purchases in ``(0, t]``.
+    def _pmf_values(self, params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
+        return _bg_pmf(params, n, t, self._shift)
 
-        Parameters
-        ----------
-        n : int or array-like of int
-            Numbers of purchases (``>= 0``).
-        t : float or array-like
-            Horizon(s), broadcast against ``n``.
-
-        Returns
-        -------
-        ndarray
-            ``P(X(t) = n)``, broadcast shape of ``n`` and ``t``.
-
-        Raises
-        ------
-        NotFittedError
-            Before ``fit``.
-        SchemaError
-            For an invalid ``n`` or ``t``.
-
-        Examples
-        --------
-        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> m.purchase_pmf([0, 1, 2], 39).round(3).tolist()
-        [0.574, 0.199, 0.085]
-        """
-        prm = self._param_array()
-        who = f"{type(self).__name__}.purchase_pmf"
-        nv = check_argument(n, "n", integer=True, who=who)
-        tv = check_argument(t, "t", who=who)
-        return _bg_pmf(prm, nv, tv, self._shift)
-
-    def sample(self, n_customers: int, T: Any, *, seed: Any = None) -> pd.DataFrame:
-        """Simulate customer histories from the fitted parameters.
-
-        Parameters
-        ----------
-        n_customers : int
-            How many customers.
-        T : float or array-like of shape (n_customers,)
-            Each customer's observation time (``> 0``).
-        seed : int or numpy Generator, optional
-            Random seed.
-
-        Returns
-        -------
-        DataFrame
-            Columns ``frequency`` (int), ``recency``, ``T``; index
-            ``customer_id`` 0..n-1.
-
-        Raises
-        ------
-        NotFittedError
-            Before ``fit``.
-        SchemaError
-            For an invalid ``T``.
-
-        Examples
-        --------
-        >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> m.sample(3, 39.0, seed=0).columns.tolist()
-        ['frequency', 'recency', 'T']
-        """
-        prm = self._param_array()
-        who = f"{type(self).__name__}.sample"
-        check_count(n_customers, "n_customers", who)
-        Tv = check_argument(T, "T", who=who)
-        x, tx, Tt = _bg_sample(prm, int(n_customers), Tv, seed, self._shift)
-        frame: pd.DataFrame = pd.DataFrame(
-            {"frequency": x.astype(np.int64), "recency": tx, "T": Tt},
-            index=pd.RangeIndex(int(n_customers), name="customer_id"),
-        )
-        return frame
+    def _simulate(
+        self, params: FloatArray, n_customers: int, T: FloatArray, seed: Any
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return _bg_sample(params, n_customers, T, seed, self._shift)
 
 
 class BetaGeo(BetaGeoFamily):

@@ -52,6 +52,7 @@ __all__ = [
     "full_design",
     "group_apply",
     "store_fit",
+    "unique_rows",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -369,8 +370,7 @@ def group_apply(
     out = np.empty(n)
     if n == 0:
         return out, index
-    uz, inv = np.unique(z, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    uz, inv = unique_rows(z)
     lp = customer_params(
         model._kind, model._param_array(), np.asarray(model.coef_), uz, design.sizes()
     )
@@ -379,6 +379,35 @@ def group_apply(
         rows = np.flatnonzero(inv == g)
         out[rows] = fn(np.exp(lp[g]), *(d[rows] for d in data), *(a[rows] for a in full))
     return out, index
+
+
+def unique_rows(z: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Distinct rows of ``z`` in lexicographic order and each row's group.
+
+    Equal to ``np.unique(z, axis=0, return_inverse=True)`` but fast for
+    many rows and few distinct values per column: each column is coded by a
+    1-d ``np.unique`` and the codes are combined into one integer key.
+
+    Examples
+    --------
+    >>> uz, inv = unique_rows(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
+    >>> uz.tolist(), inv.tolist()
+    ([[0.0, 1.0], [1.0, 0.0]], [1, 0, 1])
+    """
+    n, k = z.shape
+    if k == 0 or n == 0:
+        return np.zeros((min(n, 1), k)), np.zeros(n, dtype=np.intp)
+    key = np.zeros(n, dtype=np.int64)
+    radix = 1
+    for j in range(k):
+        levels, codes = np.unique(z[:, j], return_inverse=True)
+        radix *= len(levels)
+        if radix >= 2**62:  # too many combinations for one integer key
+            uz, inv = np.unique(z, axis=0, return_inverse=True)
+            return np.asarray(uz, dtype=np.float64), np.asarray(inv, dtype=np.intp).reshape(-1)
+        key = key * len(levels) + codes.reshape(-1)
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    return np.asarray(z[first], dtype=np.float64), np.asarray(inv, dtype=np.intp).reshape(-1)
 
 
 # ------------------------------------------------------------------ fitting
@@ -424,8 +453,7 @@ def fit_covariates(
         plain.fit(dict(zip(model._columns, data, strict=True)), weights=w)
     cols, cw = canonical_rows([*data, *z_all.T], w)
     z = np.stack(cols[3:], axis=1) if kp + kd + ks else np.zeros((len(cw), 0))
-    uz, inv = np.unique(z, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    uz, inv = unique_rows(z)
     groups = []
     for g in range(len(uz)):
         rows = np.flatnonzero(inv == g)
@@ -466,8 +494,9 @@ def store_fit(
     ``theta`` is ``(log base parameters, coefficients)``; the penalty (already
     in ``objective``) is ``penalizer * (sum(base**2) + sum(coef**2))``.
     BFGS with the analytic gradient is finished by Newton steps on a
-    Hessian from central differences of the gradient, whose inverse gives
-    the covariance (natural scale for the base parameters).
+    Hessian from central differences of the gradient, whose inverse (at
+    the final estimates) gives the covariance (natural scale for the base
+    parameters).
     """
     with np.errstate(all="ignore"):
         res = optimize.minimize(
@@ -478,8 +507,11 @@ def store_fit(
     if not math.isfinite(f_hat) or not np.all(np.isfinite(theta)):
         raise ConvergenceError(f"{who}: the optimiser failed ({res.message})")
     hess = _hessian(objective, theta)
+    at = theta.copy()
     # BFGS stops on precision loss short of the maximum: finish with Newton steps
-    for _ in range(6):
+    # (on the Hessian at the BFGS end: near the maximum it hardly changes, and
+    # each Hessian costs 2k gradients)
+    for _ in range(8):
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -488,9 +520,10 @@ def store_fit(
         if not (math.isfinite(f_new) and f_new <= f_hat):
             break
         theta, f_hat, grad = theta - step, f_new, g_new
-        hess = _hessian(objective, theta)
         if float(np.max(np.abs(step))) < 1e-10:
             break
+    if float(np.max(np.abs(theta - at))) > 1e-6:  # the covariance at the final estimates
+        hess = _hessian(objective, theta)
     tolerance = 1e-6 * max(1.0, n_customers)
     k = len(theta)
     jac = np.concatenate([np.exp(theta[:n_base]), np.ones(k - n_base)])
@@ -526,12 +559,23 @@ def store_fit(
     edge = [name for name, v in named if not 1e-6 < v < 1e6]
     if edge:
         estimates = ", ".join(f"{n}={v:.4g}" for n, v in named)
+        values = dict(named)
+        if set(edge) & {"a", "b"} and min(values.get("a", 0.0), values.get("b", 0.0)) > 1e3:
+            what = (
+                "a and b ran towards infinity together: the customers with all dropout "
+                "covariates 0 share one dropout probability a/(a+b) (no heterogeneity), and "
+                "the likelihood keeps rising, ever more slowly, along that ridge. Predictions "
+                "are usable; a tiny 'penalizer' (e.g. 1e-6) picks a finite point of the ridge."
+            )
+        else:
+            what = (
+                f"{', '.join(edge)} ran towards 0 or infinity, so these estimates and the "
+                "coefficients acting on them are not pinned down by the data; consider fewer "
+                "covariates or a 'penalizer' > 0."
+            )
         warnings.warn(
             f"{type(model).__name__}: the likelihood levels off at the edge of the parameter "
-            f"space ({estimates}): "
-            f"{', '.join(edge)} ran towards 0 or infinity, so these estimates and the "
-            "coefficients acting on them are not pinned down by the data; consider fewer "
-            "covariates or a 'penalizer' > 0.",
+            f"space ({estimates}): {what}",
             ConvergenceWarning,
             stacklevel=4,
         )

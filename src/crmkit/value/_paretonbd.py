@@ -44,7 +44,8 @@ from crmkit.value._paretonbd_core import (
     pnbd_start,
     polish,
 )
-from crmkit.value._purchase import PurchaseModel, check_argument, check_count
+from crmkit.value._purchase import PurchaseModel, check_argument
+from crmkit.value._simulate import ContinuousTimeMixin
 
 __all__ = ["ParetoNBD", "ParetoNBDParams"]
 
@@ -75,7 +76,7 @@ class ParetoNBDParams:
 
 
 # ------------------------------------------------------------------ likelihood
-class ParetoNBD(CovariateMixin):
+class ParetoNBD(ContinuousTimeMixin, CovariateMixin):
     """Pareto/NBD: Poisson purchases with exponential lifetimes, both gamma-mixed.
 
     While active, a customer buys at Poisson rate ``lambda ~ Gamma(r, alpha)``;
@@ -472,82 +473,10 @@ class ParetoNBD(CovariateMixin):
         tv = check_argument(t, "t", who=f"{type(self).__name__}.expected_purchases")
         return pnbd_expected(prm, tv)
 
-    def purchase_pmf(self, n: Any, t: Any) -> FloatArray:
-        """Probability that a new customer makes ``n`` purchases in ``(0, t]``.
+    def _pmf_values(self, params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
+        return pnbd_pmf(params, n, t)
 
-        Parameters
-        ----------
-        n : int or array-like of int
-            Numbers of purchases (``>= 0``).
-        t : float or array-like
-            Horizon(s), broadcast against ``n``.
-
-        Returns
-        -------
-        ndarray
-            ``P(X(t) = n)``, broadcast shape of ``n`` and ``t``.
-
-        Raises
-        ------
-        NotFittedError
-            Before ``fit``.
-        SchemaError
-            For an invalid ``n`` or ``t``.
-
-        Examples
-        --------
-        >>> m = ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> m.purchase_pmf([0, 1, 2], 39).round(3).tolist()
-        [0.594, 0.166, 0.082]
-        """
-        prm = self._param_array()
-        who = f"{type(self).__name__}.purchase_pmf"
-        nv = check_argument(n, "n", integer=True, who=who)
-        tv = check_argument(t, "t", who=who)
-        return pnbd_pmf(prm, nv, tv)
-
-    def sample(self, n_customers: int, T: Any, *, seed: Any = None) -> pd.DataFrame:
-        """Simulate customer histories from the fitted parameters.
-
-        Parameters
-        ----------
-        n_customers : int
-            How many customers.
-        T : float or array-like of shape (n_customers,)
-            Each customer's observation time (``>= 0``).
-        seed : int or numpy Generator, optional
-            Random seed.
-
-        Returns
-        -------
-        DataFrame
-            Columns ``frequency`` (int), ``recency``, ``T``; index
-            ``customer_id`` 0..n-1.
-
-        Raises
-        ------
-        NotFittedError
-            Before ``fit``.
-        SchemaError
-            For an invalid ``n_customers`` or ``T``.
-
-        Examples
-        --------
-        >>> m = ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> m.sample(3, 39.0, seed=0).columns.tolist()
-        ['frequency', 'recency', 'T']
-        """
-        prm = self._param_array()
-        who = f"{type(self).__name__}.sample"
-        check_count(n_customers, "n_customers", who)
-        Tv = check_argument(T, "T", who=who)
-        if Tv.ndim > 0 and Tv.shape != (int(n_customers),):
-            raise _argument_error(
-                "T", f"a scalar or n_customers ({n_customers}) values", Tv.shape, who
-            )
-        x, tx, Tt = pnbd_sample(prm, int(n_customers), Tv, seed)
-        out: pd.DataFrame = pd.DataFrame(
-            {"frequency": x.astype(np.int64), "recency": tx, "T": Tt},
-            index=pd.RangeIndex(int(n_customers), name="customer_id"),
-        )
-        return out
+    def _simulate(
+        self, params: FloatArray, n_customers: int, T: FloatArray, seed: Any
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return pnbd_sample(params, n_customers, T, seed)
