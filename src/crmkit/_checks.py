@@ -10,6 +10,8 @@ these helpers, which say what was wrong in the same words:
   list), with a :class:`~crmkit.exceptions.SchemaError` naming the rows;
 - :func:`label_series` for one label per customer (a Series with unique
   customer ids, as the migration tables compare);
+- :func:`failure_at` to make the schema failure of the rows where a mask
+  holds (how many, the first ids, the first values), by keyword;
 - :func:`raise_if` to raise every collected schema failure at once, and
   :func:`first_line` to say an error in one line (CLI, report notes).
 
@@ -39,6 +41,7 @@ __all__ = [
     "as_values",
     "check_fraction",
     "check_int",
+    "failure_at",
     "first_labels",
     "first_line",
     "label_series",
@@ -72,6 +75,53 @@ def first_labels(labels: Sequence[Any] | pd.Index, mask: Any) -> tuple[Any, ...]
     ('b', 'c')
     """
     return tuple(pd.Index(labels)[np.asarray(mask, dtype=bool)][:SHOWN].tolist())
+
+
+def failure_at(
+    *,
+    frame: str,
+    column: str,
+    check: str,
+    mask: Any,
+    labels: Sequence[Any] | pd.Index,
+    values: Any = None,
+) -> SchemaFailure:
+    """The schema failure of the rows where ``mask`` holds.
+
+    Counts them and shows the first :data:`SHOWN` row labels (and values).
+
+    Parameters
+    ----------
+    frame, column, check : str
+        As in :class:`~crmkit.exceptions.SchemaFailure`.
+    mask : array-like of bool, shape (n,)
+        Which rows fail.
+    labels : sequence or Index, shape (n,)
+        Row labels (customer ids).
+    values : array-like, shape (n,), optional
+        The rows' values, to show the failing ones.
+
+    Returns
+    -------
+    SchemaFailure
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0, -3.0])
+    >>> print(failure_at(frame="view", column="clv", check="must be >= 0", mask=x < 0,
+    ...                  labels=["a", "b", "c"], values=x).describe())
+    view['clv']: must be >= 0 (2 rows; rows ['b', 'c']; values [-2.0, -3.0])
+    """
+    bad = np.asarray(mask, dtype=bool)
+    shown = () if values is None else tuple(np.asarray(values)[bad][:SHOWN].tolist())
+    return SchemaFailure(
+        frame=frame,
+        column=column,
+        check=check,
+        n_failing=int(bad.sum()),
+        rows=first_labels(labels, bad),
+        values=shown,
+    )
 
 
 def check_fraction(value: object, name: str, owner: str, *, closed: bool = False) -> float:
@@ -173,9 +223,9 @@ def as_values(values: object, owner: str) -> tuple[F, pd.Index]:
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "values",
-                        name,
-                        f"must be one-dimensional (got shape {arr.shape}); {owner} "
+                        frame="values",
+                        column=name,
+                        check=f"must be one-dimensional (got shape {arr.shape}); {owner} "
                         "needs one value per customer",
                     )
                 ]
@@ -185,20 +235,24 @@ def as_values(values: object, owner: str) -> tuple[F, pd.Index]:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "values",
-                    "<frame>",
-                    f"is a {type(values).__name__}; {owner} needs a pandas "
+                    frame="values",
+                    column="<frame>",
+                    check=f"is a {type(values).__name__}; {owner} needs a pandas "
                     "Series, numpy array or list of numbers (one per customer)",
                 )
             ]
         )
     if len(series) == 0:
-        raise SchemaError([SchemaFailure("values", name, f"is empty; {owner} needs customers")])
+        raise SchemaError(
+            [SchemaFailure(frame="values", column=name, check=f"is empty; {owner} needs customers")]
+        )
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         raise SchemaError(
             [
                 SchemaFailure(
-                    "values", name, f"is not numeric (dtype {series.dtype}); {owner} needs numbers"
+                    frame="values",
+                    column=name,
+                    check=f"is not numeric (dtype {series.dtype}); {owner} needs numbers",
                 )
             ]
         )
@@ -208,23 +262,23 @@ def as_values(values: object, owner: str) -> tuple[F, pd.Index]:
     if nan.any():
         failures.append(
             SchemaFailure(
-                "values",
-                name,
-                "contains missing values",
-                int(nan.sum()),
-                first_labels(series.index, nan),
+                frame="values",
+                column=name,
+                check="contains missing values",
+                n_failing=int(nan.sum()),
+                rows=first_labels(series.index, nan),
             )
         )
     inf = np.isinf(x)
     if inf.any():
         failures.append(
             SchemaFailure(
-                "values",
-                name,
-                "is not finite",
-                int(inf.sum()),
-                first_labels(series.index, inf),
-                tuple(x[inf][:SHOWN]),
+                frame="values",
+                column=name,
+                check="is not finite",
+                n_failing=int(inf.sum()),
+                rows=first_labels(series.index, inf),
+                values=tuple(x[inf][:SHOWN]),
             )
         )
     if failures:
@@ -248,7 +302,7 @@ def raise_if(fails: list[SchemaFailure]) -> None:
     --------
     >>> from crmkit.exceptions import SchemaFailure
     >>> raise_if([])  # nothing collected: nothing raised
-    >>> raise_if([SchemaFailure("view", "T", "is missing")])
+    >>> raise_if([SchemaFailure(frame="view", column="T", check="is missing")])
     Traceback (most recent call last):
     ...
     crmkit.exceptions.SchemaError: 1 problem in the input:
@@ -276,8 +330,8 @@ def first_line(exc: BaseException) -> str:
     Examples
     --------
     >>> from crmkit.exceptions import SchemaError, SchemaFailure
-    >>> first_line(SchemaError([SchemaFailure("view", "T", "is missing"),
-    ...                         SchemaFailure("view", "x", "is missing")]))
+    >>> first_line(SchemaError([SchemaFailure(frame="view", column="T", check="is missing"),
+    ...                         SchemaFailure(frame="view", column="x", check="is missing")]))
     "view['T']: is missing (and 1 more problem)"
     """
     failures = getattr(exc, "failures", None)
@@ -324,7 +378,9 @@ def label_series(labels: object, side: str) -> tuple[pd.Series, list[SchemaFailu
         raise SchemaError(
             [
                 SchemaFailure(
-                    side, "<frame>", f"is not a pandas Series (got {type(labels).__name__})"
+                    frame=side,
+                    column="<frame>",
+                    check=f"is not a pandas Series (got {type(labels).__name__})",
                 )
             ]
         )
@@ -333,11 +389,11 @@ def label_series(labels: object, side: str) -> tuple[pd.Series, list[SchemaFailu
         dup = np.asarray(labels.index.duplicated(keep=False))
         failures.append(
             SchemaFailure(
-                side,
-                "<index>",
-                "has duplicate customer ids",
-                int(dup.sum()),
-                first_labels(labels.index, dup),
+                frame=side,
+                column="<index>",
+                check="has duplicate customer ids",
+                n_failing=int(dup.sum()),
+                rows=first_labels(labels.index, dup),
             )
         )
     return labels, failures

@@ -127,6 +127,42 @@ class BaseEstimator:
             type(self).__name__, self.get_params(deep=False), self._parameter_constraints
         )
 
+    def _validated(self, name: str) -> Any:
+        """One parameter, checked against its constraints (for use before ``fit``).
+
+        Parameters
+        ----------
+        name : str
+            The parameter.
+
+        Returns
+        -------
+        object
+            Its value.
+
+        Raises
+        ------
+        InvalidParameterError
+            When the value breaks the constraints.
+
+        Examples
+        --------
+        >>> from crmkit._params import Interval
+        >>> class Toy(BaseEstimator):
+        ...     _parameter_constraints = {"k": [Interval("int", 1, None)]}
+        ...     def __init__(self, k: int = 3) -> None:
+        ...         self.k = k
+        >>> Toy(k=0)._validated("k")
+        Traceback (most recent call last):
+        ...
+        crmkit.exceptions.InvalidParameterError: The 'k' parameter of Toy must be an int >= 1. Got 0 instead.
+        """  # noqa: E501
+        value = getattr(self, name)
+        validate_params(
+            type(self).__name__, {name: value}, {name: self._parameter_constraints.get(name, ())}
+        )
+        return value
+
     def __repr__(self) -> str:
         defaults = {
             p.name: p.default

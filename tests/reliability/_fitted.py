@@ -27,10 +27,12 @@ from crmkit.testing import make_customer_view
 from crmkit.testing._dispatch import apply_plugin, fit_plugin, infer_kind
 from crmkit.value._bgbb import BetaGeoBetaBinom
 from crmkit.value._bgnbd import BetaGeo
+from crmkit.value._dyncov import ParetoNBDDynamic
 from crmkit.value._gammagamma import GammaGamma
 from crmkit.value._mbgnbd import ModifiedBetaGeo
 from crmkit.value._paretonbd import ParetoNBD
 from crmkit.value._sbg import ShiftedBetaGeo
+from tests._dyncov_inputs import dynamic_outputs, fit_dynamic
 
 #: Registered classes that are abstract bases (never fitted themselves), or
 #: not persistable by design.
@@ -107,6 +109,8 @@ def _fit_value(model_type: str) -> Any:
         return BetaGeoBetaBinom().fit(d, weights=d["weights"])
     if model_type == "crmkit.value.ShiftedBetaGeo":
         return ShiftedBetaGeo().fit([100.0, 63.1, 46.8, 38.2, 32.6, 28.9, 26.2, 24.1], n=1000)
+    if model_type == "crmkit.value.ParetoNBDDynamic":
+        return fit_dynamic(v, crm().data.transactions)
     model = {
         "crmkit.value.BetaGeo": BetaGeo,
         "crmkit.value.ModifiedBetaGeo": ModifiedBetaGeo,
@@ -117,6 +121,8 @@ def _fit_value(model_type: str) -> Any:
 
 
 def _value_outputs(model: Any) -> dict[str, Any]:
+    if isinstance(model, ParetoNBDDynamic):
+        return dynamic_outputs(model, view(), crm().data.transactions)
     if isinstance(model, GammaGamma):
         v = view()
         return {

@@ -208,8 +208,9 @@ def load_records(args: argparse.Namespace, progress: Progress) -> Loaded:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
         try:
+            records: dict[str, Any] = dict(frames)  # the other record kinds, by name
             data = CustomerData.from_frames(
-                transactions=tx, columns=cmap, as_of=as_of, time_unit=time_unit, **frames
+                transactions=tx, columns=cmap, as_of=as_of, time_unit=time_unit, **records
             )
         except SchemaError as exc:
             raise InputProblems([cli_problem(f, sources) for f in exc.failures]) from exc
@@ -258,11 +259,14 @@ def cli_problem(failure: SchemaFailure, sources: dict[str, str]) -> str:
 
     Examples
     --------
-    >>> f = SchemaFailure("transactions", "cust", "is missing; columns present: id. "
+    >>> f = SchemaFailure(frame="transactions", column="cust",
+    ...                   check="is missing; columns present: id. "
     ...                   "Map yours with columns={'customer_id': 'your_column'}")
     >>> cli_problem(f, {"transactions": "tx.csv"})
     "tx.csv, column 'cust': is missing; columns present: id. Name yours with --customer-id COL"
-    >>> f = SchemaFailure("transactions", "date", "has values that are not dates", 1, (9,), ("x",))
+    >>> f = SchemaFailure(frame="transactions", column="date",
+    ...                   check="has values that are not dates", n_failing=1, rows=(9,),
+    ...                   values=("x",))
     >>> cli_problem(f, {"transactions": "tx.csv"})
     "tx.csv, column 'date': has values that are not dates (1 row: line 9; values ['x'])"
     """

@@ -18,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit.care._allocate_input import Problem, build_problem
+from crmkit._params import COLUMN_NAME, Interval, Options, validate_args
+from crmkit.care._allocate_input import ALLOCATE_ARGS, Problem, build_problem
 from crmkit.care._allocate_reasons import allocation_frame, optimal_reasons, ordered_reasons
 from crmkit.care._allocate_solve import (
     LpSolution,
@@ -29,7 +30,7 @@ from crmkit.care._allocate_solve import (
     solve_milp,
     usage,
 )
-from crmkit.exceptions import ConvergenceError, InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import ConvergenceError, SchemaError, SchemaFailure
 
 __all__ = ["MILP_MAX_PAIRS", "Allocation", "allocate", "allocate_in_order"]
 
@@ -187,6 +188,13 @@ def _objective(problem: Problem, choice: IntArray) -> float:
     return float(problem.gain[np.nonzero(on)[0], choice[on]].sum())
 
 
+@validate_args(
+    {
+        **ALLOCATE_ARGS,
+        "method": [Options(frozenset(_METHODS))],
+        "time_limit": [Interval("real", 0, None, closed="neither")],
+    }
+)
 def allocate(
     assessment: pd.DataFrame,
     actions: pd.DataFrame,
@@ -296,16 +304,6 @@ def allocate(
     >>> result.shadow_prices.round(2).to_dict()
     {'key account manager': 289.75, 'inside sales': 96.2, 'marketing': 0.0}
     """
-    if method not in _METHODS:
-        raise InvalidParameterError(
-            f"The 'method' argument of allocate must be one of {list(_METHODS)}. Got {method!r} "
-            "instead."
-        )
-    if not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        raise InvalidParameterError(
-            f"The 'time_limit' argument of allocate must be a float > 0. Got {time_limit!r} "
-            "instead."
-        )
     problem = build_problem(assessment, actions, capacity, budget, segment_column=segment_column)
     lp = solve_lp(problem)
     choice = enforce_capacity(problem, greedy_fill(problem, lp.choice))
@@ -343,8 +341,8 @@ def _wanted(problem: Problem, assessment: pd.DataFrame, action_column: str | Non
     if unknown.any():
         rows = tuple(problem.customers[unknown][:5].tolist())
         raise SchemaError([SchemaFailure(
-            "assessment", action_column, "names actions not in the catalogue",
-            int(unknown.sum()), rows)])
+            frame="assessment", column=action_column, check="names actions not in the catalogue",
+            n_failing=int(unknown.sum()), rows=rows)])
     return np.array([-2 if m else lookup[v] for v, m in zip(named, missing, strict=True)],
                     dtype=np.intp)
 
@@ -375,6 +373,7 @@ def _serve(problem: Problem, order: IntArray, wanted: IntArray) -> IntArray:
     return choice
 
 
+@validate_args({**ALLOCATE_ARGS, "priority": [COLUMN_NAME], "action_column": [None, COLUMN_NAME]})
 def allocate_in_order(
     assessment: pd.DataFrame,
     actions: pd.DataFrame,
@@ -435,17 +434,30 @@ def allocate_in_order(
     needs = [priority] + ([action_column] if action_column is not None else [])
     absent = [c for c in needs if isinstance(assessment, pd.DataFrame) and c not in assessment]
     if absent:
-        raise SchemaError([SchemaFailure("assessment", c, "is missing") for c in absent])
+        raise SchemaError(
+            [SchemaFailure(frame="assessment", column=c, check="is missing") for c in absent]
+        )
     problem = build_problem(assessment, actions, capacity, budget, segment_column=segment_column)
     sorted_view = assessment.reindex(problem.customers)
     if not pd.api.types.is_numeric_dtype(sorted_view[priority]):
-        raise SchemaError([SchemaFailure("assessment", priority, "is not numeric")])
+        raise SchemaError(
+            [SchemaFailure(frame="assessment", column=priority, check="is not numeric")]
+        )
     key = sorted_view[priority].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(key)
     if bad.any():
         rows = tuple(problem.customers[bad][:5].tolist())
-        raise SchemaError([SchemaFailure("assessment", priority,
-                                         "has missing or infinite values", int(bad.sum()), rows)])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="assessment",
+                    column=priority,
+                    check="has missing or infinite values",
+                    n_failing=int(bad.sum()),
+                    rows=rows,
+                )
+            ]
+        )
     wanted = _wanted(problem, assessment, action_column)
     order = np.lexsort((np.arange(len(key)), -key)).astype(np.intp)
     choice = _serve(problem, order, wanted)

@@ -12,18 +12,26 @@ action uses.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit._checks import failure_at
+from crmkit._params import (
+    COLUMN_NAME,
+    Constraint,
+    Interval,
+    Predicate,
+    instance_of,
+    validate_args,
+)
+from crmkit.exceptions import SchemaError, SchemaFailure
 
-__all__ = ["ACTION_COLUMNS", "Problem", "build_problem"]
+__all__ = ["ACTION_COLUMNS", "ALLOCATE_ARGS", "Problem", "build_problem"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -32,7 +40,6 @@ IntArray = npt.NDArray[np.intp]
 #: The columns an action catalogue must have.
 ACTION_COLUMNS: tuple[str, ...] = ("action", "role", "hours", "cost", "risk_reduction")
 
-_MAX_SHOWN = 5
 
 
 @attrs.frozen(eq=False)
@@ -104,8 +111,7 @@ class Problem:
 
 
 def _fail(frame: str, column: str, check: str, mask: BoolArray, index: pd.Index) -> SchemaFailure:
-    values = tuple(index[mask][:_MAX_SHOWN].tolist())
-    return SchemaFailure(frame, column, check, int(mask.sum()), values)
+    return failure_at(frame=frame, column=column, check=check, mask=mask, labels=index)
 
 
 def _numbers(
@@ -114,7 +120,9 @@ def _numbers(
     """A numeric column as floats, with failures for non-numeric, missing or out-of-range."""
     series = frame[column]
     if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
-        return np.zeros(len(frame)), [SchemaFailure(name, column, "is not numeric")]
+        return np.zeros(len(frame)), [
+            SchemaFailure(frame=name, column=column, check="is not numeric")
+        ]
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     failures = []
     bad = ~np.isfinite(values)
@@ -127,12 +135,14 @@ def _numbers(
     return values, failures
 
 
-def _missing_columns(frame: object, name: str, columns: tuple[str, ...]) -> list[SchemaFailure]:
-    if not isinstance(frame, pd.DataFrame):
-        raise InvalidParameterError(
-            f"allocate needs `{name}` as a pandas DataFrame. Got {type(frame).__name__} instead."
-        )
-    return [SchemaFailure(name, c, "is missing") for c in columns if c not in frame.columns]
+def _missing_columns(
+    frame: pd.DataFrame, name: str, columns: tuple[str, ...]
+) -> list[SchemaFailure]:
+    return [
+        SchemaFailure(frame=name, column=c, check="is missing")
+        for c in columns
+        if c not in frame.columns
+    ]
 
 
 def _labels(value: Any) -> frozenset[str] | None:
@@ -153,7 +163,7 @@ def _check_actions(
     if failures:
         raise SchemaError(failures)
     if actions.empty:
-        raise SchemaError([SchemaFailure("actions", "<frame>", "has no rows")])
+        raise SchemaError([SchemaFailure(frame="actions", column="<frame>", check="has no rows")])
     names = actions["action"].to_numpy(dtype=object)
     blank = np.array([not (isinstance(n, str) and n.strip()) for n in names], dtype=bool)
     if blank.any():
@@ -179,26 +189,32 @@ def _check_actions(
     return columns, failures
 
 
-def _check_capacity(capacity: object, budget: object) -> None:
-    if not isinstance(capacity, Mapping) or not capacity:
-        raise InvalidParameterError(
-            "The 'capacity' argument of allocate must be a non-empty mapping of role to hours. "
-            f"Got {capacity!r:.120} instead."
+_HOURS = Interval("real", 0, None, finite=True)
+
+
+def _is_capacity(capacity: object) -> bool:
+    return (
+        isinstance(capacity, Mapping)
+        and bool(capacity)
+        and all(isinstance(r, str) and r and _HOURS.accepts(h) for r, h in capacity.items())
+    )
+
+
+_FRAME = instance_of(pd.DataFrame, "a pandas DataFrame")
+
+#: The constraints of the arguments :func:`allocate` and
+#: :func:`allocate_in_order` share with :func:`build_problem`.
+ALLOCATE_ARGS: dict[str, list[Constraint]] = {
+    "assessment": [_FRAME],
+    "actions": [_FRAME],
+    "capacity": [
+        Predicate(
+            _is_capacity, "a non-empty mapping of non-empty role names to finite hours >= 0"
         )
-    for role, hours in capacity.items():
-        ok = isinstance(hours, numbers.Real) and not isinstance(hours, bool)
-        if not (isinstance(role, str) and role and ok and math.isfinite(hours) and hours >= 0):
-            raise InvalidParameterError(
-                "The 'capacity' argument of allocate must map non-empty role names to finite "
-                f"hours >= 0. Got {role!r}: {hours!r} instead."
-            )
-    ok = isinstance(budget, numbers.Real) and not isinstance(budget, bool)
-    money = float(cast(float, budget)) if ok else math.nan
-    if budget is not None and not (math.isfinite(money) and money >= 0):
-        raise InvalidParameterError(
-            "The 'budget' argument of allocate must be a finite float >= 0 or None. "
-            f"Got {budget!r} instead."
-        )
+    ],
+    "budget": [None, Interval("real", 0, None, finite=True)],
+    "segment_column": [None, COLUMN_NAME],
+}
 
 
 def _eligibility(
@@ -217,6 +233,7 @@ def _eligibility(
     return eligible
 
 
+@validate_args(ALLOCATE_ARGS)
 def build_problem(
     assessment: pd.DataFrame,
     actions: pd.DataFrame,
@@ -275,7 +292,6 @@ def build_problem(
       - actions['role']: has roles without a capacity (known: 'kam') (1 row; rows [1])
       - actions['hours']: must be >= 0 (1 row; rows [1])
     """
-    _check_capacity(capacity, budget)
     needs = ["clv", "churn_risk"]
     uses_segments = "segment" in getattr(actions, "columns", ())
     if uses_segments and segment_column is not None:

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit._estimator import check_is_fitted
+from crmkit._params import COLUMN_NAME, Constraint, Interval, instance_of
 from crmkit.care._rows import (
     _failure,
     _join,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INTENSITY_DTYPE",
+    "SHARED_CONSTRAINTS",
     "Adjustment",
     "CareModelBase",
     "care_plan_from_row",
@@ -52,6 +54,19 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+
+_MAPPING = instance_of(Mapping, "a mapping")
+
+#: The constraints of the parameters every care model takes
+#: (:attr:`CareModelBase._SHARED_PARAMS`); a model adds its own.
+SHARED_CONSTRAINTS: Mapping[str, list[Constraint]] = {
+    "table": [_MAPPING, None],
+    "value_column": [COLUMN_NAME],
+    "churn_threshold": [Interval("float", 0, 1), None],
+    "reasons_column": [COLUMN_NAME],
+    "retention_actions": [_MAPPING, None],
+    "intensity_weights": [_MAPPING, None],
+}
 BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
 
@@ -387,9 +402,9 @@ class CareModelBase(PluginBase):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view",
-                        "<frame>",
-                        f"has no customers; {type(self).__name__} needs at least one",
+                        frame="view",
+                        column="<frame>",
+                        check=f"has no customers; {type(self).__name__} needs at least one",
                     )
                 ]
             )

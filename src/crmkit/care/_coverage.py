@@ -7,13 +7,14 @@ the buying process.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from crmkit._params import Interval, instance_of, validate_params
 from crmkit.data import CustomerData
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["COVERAGE_RISKS", "contact_coverage", "contact_map"]
 
@@ -45,19 +46,19 @@ _MAP_COLUMNS = (
 )
 
 
+_DATA = instance_of(CustomerData, "CustomerData (crmkit.CustomerData.from_frames)")
+
+
 def _check_data(data: object, who: str) -> CustomerData:
-    if not isinstance(data, CustomerData):
-        raise InvalidParameterError(
-            f"{who}: 'data' must be CustomerData (crmkit.CustomerData.from_frames); "
-            f"got {type(data).__name__}"
-        )
+    validate_params(who, {"data": data}, {"data": [_DATA]})
+    data = cast(CustomerData, data)
     if data.get("contacts") is None:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "contacts",
-                    "<frame>",
-                    f"is missing: {who} needs contact records (customer_id, contact_id, "
+                    frame="contacts",
+                    column="<frame>",
+                    check=f"is missing: {who} needs contact records (customer_id, contact_id, "
                     "role, decision_maker, left_date); pass contacts= to "
                     "CustomerData.from_frames",
                 )
@@ -262,13 +263,11 @@ def contact_coverage(data: CustomerData, *, met_within_days: int = MET_WITHIN_DA
     c                     0                  0  only contact left
     """
     data = _check_data(data, "contact_coverage")
-    if isinstance(met_within_days, bool) or not isinstance(met_within_days, int) or (
-        met_within_days < 0
-    ):
-        raise InvalidParameterError(
-            "The 'met_within_days' parameter of contact_coverage must be an int >= 0. "
-            f"Got {met_within_days!r} instead."
-        )
+    validate_params(
+        "contact_coverage",
+        {"met_within_days": met_within_days},
+        {"met_within_days": [Interval("int", 0, None)]},
+    )
     people = contact_map(data)
     parts = [data.transactions["customer_id"], people["customer_id"]]
     customers = data.get("customers")

@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit._params import Constraint, Interval, Options, Predicate
-from crmkit.care._common import CareModelBase, FloatArray, ObjArray
+from crmkit._params import COLUMN_NAME, Constraint, Interval, Options, Predicate
+from crmkit.care._common import SHARED_CONSTRAINTS, CareModelBase, FloatArray, ObjArray
 from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["KEY_ACCOUNT_RULES", "KeyAccountCare"]
@@ -67,10 +67,6 @@ KEY_ACCOUNT_RULES: Mapping[str, Mapping[str, Any]] = {
 _REST = ("low value", "medium value", "high value")
 
 
-def _column_name(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
 def _cut_pair(value: Any) -> bool:
     return (
         isinstance(value, (tuple, list))
@@ -100,12 +96,12 @@ def _flags(view: pd.DataFrame, column: str) -> npt.NDArray[np.bool_]:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view",
-                    column,
-                    "is not a true/false flag (expected bool or 0/1)",
-                    int(bad.sum()),
-                    tuple(view.index[bad][:5].tolist()),
-                    tuple(values[bad][:5].tolist()),
+                    frame="view",
+                    column=column,
+                    check="is not a true/false flag (expected bool or 0/1)",
+                    n_failing=int(bad.sum()),
+                    rows=tuple(view.index[bad][:5].tolist()),
+                    values=tuple(values[bad][:5].tolist()),
                 )
             ]
         )
@@ -198,15 +194,10 @@ class KeyAccountCare(CareModelBase):
     _nonfinite_state: ClassVar[frozenset[str]] = frozenset({"key_threshold"})  # inf: none
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "rule": [Options(frozenset({"flag", "value_share"}))],
-        "flag_column": [Predicate(_column_name, "a non-empty str")],
+        "flag_column": [COLUMN_NAME],
         "share": [Interval("float", 0, 1, closed="right")],
         "value_cuts": [Predicate(_cut_pair, "a pair (low, high) of levels in [0, 1], low <= high")],
-        "table": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
-        "value_column": [Predicate(_column_name, "a non-empty str")],
-        "churn_threshold": [Interval("float", 0, 1), None],
-        "reasons_column": [Predicate(_column_name, "a non-empty str")],
-        "retention_actions": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
-        "intensity_weights": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
+        **SHARED_CONSTRAINTS,
     }
 
     def __init__(

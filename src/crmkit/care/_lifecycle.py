@@ -9,8 +9,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Constraint, Interval, Predicate
-from crmkit.care._common import Adjustment, CareModelBase, FloatArray, ObjArray, required_labels
+from crmkit._params import COLUMN_NAME, Constraint, Interval, Predicate
+from crmkit.care._common import (
+    SHARED_CONSTRAINTS,
+    Adjustment,
+    CareModelBase,
+    FloatArray,
+    ObjArray,
+    required_labels,
+)
 
 __all__ = ["LIFECYCLE_RULES", "LifecycleCare"]
 
@@ -76,10 +83,6 @@ LIFECYCLE_RULES: Mapping[str, Mapping[str, Any]] = {
 }
 
 _LOYALTY_STAGES = ("onboarding", "development", "retention")
-
-
-def _column_name(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
 
 
 def _loyalty_pair(value: Any) -> bool:
@@ -185,15 +188,10 @@ class LifecycleCare(CareModelBase):
 
     _defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = LIFECYCLE_RULES
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "stage_column": [Predicate(_column_name, "a non-empty str")],
-        "table": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
-        "value_column": [Predicate(_column_name, "a non-empty str")],
+        "stage_column": [COLUMN_NAME],
         "priority_quantile": [Interval("float", 0, 1), None],
         "loyalty_cuts": [Predicate(_loyalty_pair, "a pair (low, high) of floats, low <= high")],
-        "churn_threshold": [Interval("float", 0, 1), None],
-        "reasons_column": [Predicate(_column_name, "a non-empty str")],
-        "retention_actions": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
-        "intensity_weights": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
+        **SHARED_CONSTRAINTS,
     }
 
     def __init__(

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from crmkit._params import Constraint, Interval, Predicate
-from crmkit.care._common import CareModelBase, ObjArray, required_labels
+from crmkit._params import COLUMN_NAME, Constraint
+from crmkit.care._common import SHARED_CONSTRAINTS, CareModelBase, ObjArray, required_labels
 
 __all__ = ["PORTFOLIO_RULES", "PortfolioCare"]
 
@@ -63,10 +63,6 @@ PORTFOLIO_RULES: Mapping[str, Mapping[str, Any]] = {
         "reason": "portfolio D: not actively invested in, watched for growth",
     },
 }
-
-
-def _column_name(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
 
 
 class PortfolioCare(CareModelBase):
@@ -167,13 +163,8 @@ class PortfolioCare(CareModelBase):
 
     _defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = PORTFOLIO_RULES
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "portfolio_column": [Predicate(_column_name, "a non-empty str")],
-        "table": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
-        "value_column": [Predicate(_column_name, "a non-empty str")],
-        "churn_threshold": [Interval("float", 0, 1), None],
-        "reasons_column": [Predicate(_column_name, "a non-empty str")],
-        "retention_actions": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
-        "intensity_weights": [Predicate(lambda v: isinstance(v, Mapping), "a mapping"), None],
+        "portfolio_column": [COLUMN_NAME],
+        **SHARED_CONSTRAINTS,
     }
 
     def __init__(

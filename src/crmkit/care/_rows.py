@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import failure_at
+from crmkit._params import instance_of, validate_params
 from crmkit.domain import CarePlan
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.plugins import CARE_PLAN_COLUMNS
 
 __all__ = [
@@ -27,11 +29,14 @@ ObjArray = npt.NDArray[np.object_]
 
 _MAX_SHOWN = 5
 
+_ROW = instance_of(
+    (Mapping, pd.Series),
+    "a mapping of column name -> value or a pandas Series (e.g. view.loc[customer_id])",
+)
+
 
 def _failure(column: str, check: str, mask: BoolArray, index: pd.Index) -> SchemaFailure:
-    return SchemaFailure(
-        "view", column, check, int(mask.sum()), tuple(index[mask][:_MAX_SHOWN].tolist())
-    )
+    return failure_at(frame="view", column=column, check=check, mask=mask, labels=index)
 
 
 def column_labels(view: pd.DataFrame, column: str) -> tuple[ObjArray, BoolArray]:
@@ -145,12 +150,12 @@ def top_reasons(view: pd.DataFrame, column: str, mask: BoolArray) -> ObjArray:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view",
-                    column,
-                    "holds values that are not churn-reason texts",
-                    int(bad.sum()),
-                    tuple(rows[:_MAX_SHOWN].tolist()),
-                    tuple(raw[bad][:_MAX_SHOWN].tolist()),
+                    frame="view",
+                    column=column,
+                    check="holds values that are not churn-reason texts",
+                    n_failing=int(bad.sum()),
+                    rows=tuple(rows[:_MAX_SHOWN].tolist()),
+                    values=tuple(raw[bad][:_MAX_SHOWN].tolist()),
                 )
             ]
         )
@@ -192,15 +197,11 @@ def check_row(row: object, who: str) -> Mapping[str, Any] | pd.Series:
     >>> check_row([1.0], "demo")
     Traceback (most recent call last):
     ...
-    crmkit.exceptions.InvalidParameterError: demo: 'row' must be a mapping of column name -> value
-    or a pandas Series (e.g. view.loc[customer_id]); got list
+    crmkit.exceptions.InvalidParameterError: The 'row' parameter of demo must be a mapping of
+    column name -> value or a pandas Series (e.g. view.loc[customer_id]). Got [1.0] instead.
     """
-    if not isinstance(row, (Mapping, pd.Series)):
-        raise InvalidParameterError(
-            f"{who}: 'row' must be a mapping of column name -> value or a pandas Series "
-            f"(e.g. view.loc[customer_id]); got {type(row).__name__}"
-        )
-    return row
+    validate_params(who, {"row": row}, {"row": [_ROW]})
+    return cast("Mapping[str, Any] | pd.Series", row)
 
 
 def one_row_frame(
@@ -272,7 +273,10 @@ def care_plan_from_row(row: Mapping[str, Any] | pd.Series) -> CarePlan:
     absent = [c for c in CARE_PLAN_COLUMNS if c not in row]
     if absent:
         raise SchemaError(
-            [SchemaFailure("row", c, "is missing (a care plan needs it)") for c in absent]
+            [
+                SchemaFailure(frame="row", column=c, check="is missing (a care plan needs it)")
+                for c in absent
+            ]
         )
 
     def parts(value: Any) -> tuple[str, ...]:

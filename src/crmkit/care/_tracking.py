@@ -15,11 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit._params import instance_of, parameter_error, validate_params
 from crmkit.data import CustomerData
 from crmkit.domain import PLAN_METRICS, AccountPlan, PlanTarget
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["TRACKING_COLUMNS", "track_plans"]
+
+_DATA = instance_of(
+    CustomerData, "CustomerData records (their as_of is the follow-up day unless as_of is given)"
+)
 
 #: The columns of :func:`track_plans`' table.
 TRACKING_COLUMNS: tuple[str, ...] = (
@@ -42,12 +47,22 @@ _DAY = pd.Timedelta(days=1)
 def _frame(data: CustomerData, kind: str, columns: tuple[str, ...], metric: str) -> pd.DataFrame:
     frame: pd.DataFrame | None = data.get(kind)
     if frame is None:
-        raise SchemaError([SchemaFailure(kind, "<frame>", f"is needed to track {metric} targets")])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame=kind, column="<frame>", check=f"is needed to track {metric} targets"
+                )
+            ]
+        )
     absent = [c for c in columns if c not in frame.columns]
     if absent:
         raise SchemaError(
-            [SchemaFailure(kind, c, f"is missing (needed to track {metric} targets)")
-             for c in absent]
+            [
+                SchemaFailure(
+                    frame=kind, column=c, check=f"is missing (needed to track {metric} targets)"
+                )
+                for c in absent
+            ]
         )
     return frame
 
@@ -124,9 +139,11 @@ def _plans(plans: AccountPlan | Iterable[AccountPlan]) -> list[AccountPlan]:
     items = [plans] if isinstance(plans, AccountPlan) else list(plans)
     bad = [i for i, p in enumerate(items) if not isinstance(p, AccountPlan)]
     if bad:
-        raise InvalidParameterError(
-            "track_plans needs AccountPlan objects; items "
-            f"{bad[:5]} are {type(items[bad[0]]).__name__} instead."
+        raise parameter_error(
+            "track_plans",
+            "plans",
+            f"an AccountPlan or an iterable of AccountPlan objects (items {bad[:5]} are not)",
+            items[bad[0]],
         )
     return items
 
@@ -202,12 +219,8 @@ def track_plans(
     purchases 2 of 12 (17%) with 25% of the period gone: behind
     """
     items = _plans(plans)
-    when = getattr(data, "as_of", None) if as_of is None else as_of
-    if when is None or not isinstance(data, CustomerData):
-        raise InvalidParameterError(
-            "track_plans needs CustomerData records and an as_of date (the follow-up day). "
-            f"Got {type(data).__name__} with as_of={when!r} instead."
-        )
+    validate_params("track_plans", {"data": data}, {"data": [_DATA]})
+    when = data.as_of if as_of is None else as_of
     stamp = pd.Timestamp(when)
     rows = [_row(data, plan, target, stamp) for plan in items for target in plan.targets]
     table = pd.DataFrame(rows, columns=list(TRACKING_COLUMNS))

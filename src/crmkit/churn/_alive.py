@@ -20,7 +20,6 @@ from crmkit.exceptions import (
     ConvergenceError,
     ConvergenceWarning,
     DataWarning,
-    InvalidParameterError,
     ModelFileError,
     SchemaError,
 )
@@ -68,6 +67,29 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if value >= 9.95 else f"{value:.1f}"
 
 
+def _distinct_rows(
+    columns: list[FloatArray],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Code of each row's distinct combination of values, and the first row of each.
+
+    Values are told apart bit for bit (like ``np.unique(..., axis=0)``) by
+    hashing, in linear time: the columns' codes are combined one at a time.
+    """
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    width = 1
+    for column in columns:
+        codes, distinct = pd.factorize(np.ascontiguousarray(column).view(np.int64))
+        if width * len(distinct) >= 2**62:  # renumber before the product overflows
+            combined, seen = pd.factorize(combined)
+            width = len(seen)
+        combined = combined * len(distinct) + codes
+        width *= len(distinct)
+    inverse, distinct_rows = pd.factorize(combined)
+    first = np.empty(len(distinct_rows), dtype=np.intp)
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
+    return inverse.astype(np.intp), first
+
+
 def _model_reasons(
     x: FloatArray, tx: FloatArray, T: FloatArray, p0: FloatArray, share: FloatArray,
     horizon: float, unit: str,
@@ -75,13 +97,15 @@ def _model_reasons(
     """The purchase-model part of each reason, written once per distinct text."""
     since = T - tx
     gap = np.where(x > 0, tx / np.where(x > 0, x, 1.0), 0.0)
-    keys = np.column_stack([
-        np.round(share, 2), x, np.round(since, 1), np.round(gap, 1), np.round(p0, 2),
-    ])  # fmt: skip
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    # -0.0 reads as 0.0 (+ 0.0): one text, whatever the row order
+    keys: list[FloatArray] = [
+        np.asarray(k, dtype=np.float64) + 0.0
+        for k in (np.round(share, 2), x, np.round(since, 1), np.round(gap, 1), np.round(p0, 2))
+    ]
+    inverse, first = _distinct_rows(keys)
     h = _number(horizon)
     texts = []
-    for sh, n, s, g, p in unique.tolist():
+    for sh, n, s, g, p in zip(*(k[first].tolist() for k in keys), strict=True):
         head = f"dropout ({sh:.2f}): P(no purchase in {h} {unit}) {p:.2f}"
         if n == 0:
             texts.append(f"{head} after a single purchase {_number(s)} {unit} ago")
@@ -205,8 +229,8 @@ class AliveChurn(PluginBase):
             None,
         ],
         "horizon": [Interval("float", 0, None, closed="neither")],
-        "signals": [Predicate(_signals_ok, "a tuple of distinct names of crmkit.churn.RULES"),
-                    None],
+        "signals": [Predicate(_signals_ok, "a tuple of distinct names of crmkit.churn.RULES "
+                              f"({', '.join(RULES)})"), None],
         "time_unit": [Options(frozenset(_UNIT_WORDS))],
         "penalizer": [Interval("float", 0, None)],
         "prior_strength": [Interval("float", 0, None, closed="neither")],
@@ -233,14 +257,8 @@ class AliveChurn(PluginBase):
         self.min_contribution = min_contribution
 
     def _names(self) -> tuple[str, ...]:
-        if self.signals is None:
-            return ()
-        if not _signals_ok(self.signals):
-            raise InvalidParameterError(
-                "The 'signals' parameter of AliveChurn must be a tuple of distinct names of "
-                f"crmkit.churn.RULES ({', '.join(RULES)}) or None. Got {self.signals!r} instead."
-            )
-        return tuple(self.signals)
+        signals = self._validated("signals")
+        return () if signals is None else tuple(signals)
 
     @property
     def requires(self) -> tuple[str, ...]:

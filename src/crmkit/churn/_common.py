@@ -12,10 +12,12 @@ from pandas.api.extensions import ExtensionArray
 
 from crmkit._checks import SHOWN
 from crmkit._checks import first_labels as _first
+from crmkit._params import Predicate
 from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.plugins import validate_view
 
 __all__ = [
+    "LABELS",
     "check_churn_view",
     "check_labels",
     "format_reasons",
@@ -30,6 +32,12 @@ FloatArray = npt.NDArray[np.float64]
 IntpArray = npt.NDArray[np.intp]
 UIntArray = npt.NDArray[np.unsignedinteger[Any]]
 _MAX_SHOWN = SHOWN
+
+#: The constraint of a supervised detector's ``fit(view, y)``: labels are required.
+LABELS = Predicate(
+    lambda v: v is not None,
+    "churn labels (a bool Series indexed by customer id; the model learns from them)",
+)
 
 
 def check_churn_view(
@@ -119,9 +127,9 @@ def check_labels(y: object, view: pd.DataFrame, owner: str) -> npt.NDArray[np.bo
         raise SchemaError(
             [
                 SchemaFailure(
-                    "y",
-                    "<labels>",
-                    f"is not a pandas Series (got {type(y).__name__}); {owner} needs churn "
+                    frame="y",
+                    column="<labels>",
+                    check=f"is not a pandas Series (got {type(y).__name__}); {owner} needs churn "
                     "labels indexed by customer id",
                 )
             ]
@@ -131,11 +139,11 @@ def check_labels(y: object, view: pd.DataFrame, owner: str) -> npt.NDArray[np.bo
         raise SchemaError(
             [
                 SchemaFailure(
-                    "y",
-                    "<index>",
-                    "has duplicate customer ids",
-                    int(dup.sum()),
-                    _first(y.index, dup),
+                    frame="y",
+                    column="<index>",
+                    check="has duplicate customer ids",
+                    n_failing=int(dup.sum()),
+                    rows=_first(y.index, dup),
                 )
             ]
         )
@@ -144,11 +152,11 @@ def check_labels(y: object, view: pd.DataFrame, owner: str) -> npt.NDArray[np.bo
         raise SchemaError(
             [
                 SchemaFailure(
-                    "y",
-                    "<index>",
-                    "lacks customers of the view",
-                    int(absent.sum()),
-                    _first(view.index, absent),
+                    frame="y",
+                    column="<index>",
+                    check="lacks customers of the view",
+                    n_failing=int(absent.sum()),
+                    rows=_first(view.index, absent),
                 )
             ]
         )
@@ -159,7 +167,13 @@ def check_labels(y: object, view: pd.DataFrame, owner: str) -> npt.NDArray[np.bo
         aligned.dtype
     ):
         raise SchemaError(
-            [SchemaFailure("y", "<labels>", f"is not boolean or 0/1 (dtype {aligned.dtype})")]
+            [
+                SchemaFailure(
+                    frame="y",
+                    column="<labels>",
+                    check=f"is not boolean or 0/1 (dtype {aligned.dtype})",
+                )
+            ]
         )
     values = aligned.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isin(values, (0.0, 1.0))
@@ -167,12 +181,12 @@ def check_labels(y: object, view: pd.DataFrame, owner: str) -> npt.NDArray[np.bo
         raise SchemaError(
             [
                 SchemaFailure(
-                    "y",
-                    "<labels>",
-                    "holds values other than True/False (or 1/0), or missing values",
-                    int(bad.sum()),
-                    _first(view.index, bad),
-                    tuple(values[bad][:_MAX_SHOWN].tolist()),
+                    frame="y",
+                    column="<labels>",
+                    check="holds values other than True/False (or 1/0), or missing values",
+                    n_failing=int(bad.sum()),
+                    rows=_first(view.index, bad),
+                    values=tuple(values[bad][:_MAX_SHOWN].tolist()),
                 )
             ]
         )

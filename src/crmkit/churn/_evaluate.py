@@ -11,9 +11,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.stats import rankdata
 
-from crmkit._params import Interval, validate_params
+from crmkit._params import Interval, parameter_error, validate_params
 from crmkit.churn._common import check_labels
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["ChurnEvaluation", "evaluate_churn", "roc_auc", "top_rate"]
 
@@ -51,8 +51,8 @@ def roc_auc(risk: FloatArray, churned: npt.NDArray[np.bool_]) -> float:
     n0 = len(y) - n1
     if n1 == 0 or n0 == 0:
         raise SchemaError(
-            [SchemaFailure("holdout_outcome", "<labels>",
-                           "holds a single class; the ROC AUC needs churners and stayers")]
+            [SchemaFailure(frame="holdout_outcome", column="<labels>",
+                           check="holds a single class; the ROC AUC needs churners and stayers")]
         )  # fmt: skip
     ranks = rankdata(np.asarray(risk, dtype=np.float64))
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
@@ -241,20 +241,21 @@ def evaluate_churn(
                      "n_bins": [Interval("int", 1, 1000)]})  # fmt: skip
     if not isinstance(calibration_view, pd.DataFrame):
         raise SchemaError(
-            [SchemaFailure("view", "<frame>", "is not a pandas DataFrame (got "
+            [SchemaFailure(frame="view", column="<frame>", check="is not a pandas DataFrame (got "
                            f"{type(calibration_view).__name__})")]
         )  # fmt: skip
     if not isinstance(holdout_outcome, pd.Series):
         raise SchemaError(
-            [SchemaFailure("holdout_outcome", "<labels>", "is not a pandas Series (got "
-                           f"{type(holdout_outcome).__name__})")]
+            [SchemaFailure(frame="holdout_outcome", column="<labels>",
+                           check=f"is not a pandas Series (got {type(holdout_outcome).__name__})")]
         )  # fmt: skip
     absent = np.asarray(~holdout_outcome.index.isin(calibration_view.index))
     if absent.any():
         raise SchemaError(
-            [SchemaFailure("holdout_outcome", "<index>", "has customers missing from the view",
-                           int(absent.sum()),
-                           tuple(holdout_outcome.index[absent][:5].tolist()))]
+            [SchemaFailure(frame="holdout_outcome", column="<index>",
+                           check="has customers missing from the view",
+                           n_failing=int(absent.sum()),
+                           rows=tuple(holdout_outcome.index[absent][:5].tolist()))]
         )  # fmt: skip
     view = calibration_view.loc[holdout_outcome.index]
     churned = check_labels(holdout_outcome, view, "evaluate_churn")
@@ -262,12 +263,16 @@ def evaluate_churn(
     top = math.ceil(n / 10)
     k_used = top if k is None else int(k)
     if k_used > n:
-        raise InvalidParameterError(f"evaluate_churn: k={k_used} exceeds the {n} customers")
+        raise parameter_error("evaluate_churn", "k", f"at most the {n} customers", k_used)
     scored = detector.score(view)
     risk = np.asarray(scored["churn_risk"].to_numpy(dtype=np.float64), dtype=np.float64)
     if not np.all(np.isfinite(risk)):
         raise SchemaError(
-            [SchemaFailure("score", "churn_risk", "holds missing or infinite values")]
+            [
+                SchemaFailure(
+                    frame="score", column="churn_risk", check="holds missing or infinite values"
+                )
+            ]
         )
     auc = roc_auc(risk, churned)
     y = churned.astype(np.float64)

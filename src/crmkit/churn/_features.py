@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -10,10 +10,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._params import Predicate, validate_args
 from crmkit.churn._common import column_values
-from crmkit.exceptions import InvalidParameterError, ModelFileError
+from crmkit.exceptions import ModelFileError
 
-__all__ = ["FeatureMap", "default_log_columns", "is_column_tuple"]
+__all__ = ["FeatureMap", "default_log_columns"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -24,33 +25,15 @@ _LOG_NAMES = frozenset(
 )  # fmt: skip
 
 
-def is_column_tuple(value: Any, *, allow_empty: bool = False) -> bool:
-    """Whether ``value`` is a tuple/list of distinct non-empty column names.
-
-    Parameters
-    ----------
-    value : object
-        The candidate.
-    allow_empty : bool, default=False
-        Accept an empty sequence.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> is_column_tuple(("a", "b")), is_column_tuple(("a", "a")), is_column_tuple(())
-    (True, False, False)
-    """
+def _is_name_sequence(value: Any) -> bool:
     return (
-        isinstance(value, (tuple, list))
-        and (allow_empty or len(value) > 0)
-        and len(set(value)) == len(value)
-        and all(isinstance(v, str) and v for v in value)
+        isinstance(value, (Sequence, pd.Index, np.ndarray))
+        and not isinstance(value, (str, bytes))
+        and all(isinstance(c, str) for c in value)
     )
 
 
+@validate_args({"columns": [Predicate(_is_name_sequence, "a sequence of column names (str)")]})
 def default_log_columns(columns: Sequence[str]) -> tuple[str, ...]:
     """The columns put on a (signed) log scale by default: skewed counts, money, times.
 
@@ -80,23 +63,10 @@ def default_log_columns(columns: Sequence[str]) -> tuple[str, ...]:
     >>> default_log_columns(["frequency", 3])
     Traceback (most recent call last):
     ...
-    crmkit.exceptions.InvalidParameterError: default_log_columns: 'columns' must hold column
-    names (str); got 1 other value: [3]
+    crmkit.exceptions.InvalidParameterError: The 'columns' parameter of default_log_columns
+    must be a sequence of column names (str). Got ['frequency', 3] instead.
     """
-    if isinstance(columns, (str, bytes)) or not isinstance(columns, Iterable):
-        raise InvalidParameterError(
-            "default_log_columns: 'columns' must be a sequence of column names (str); "
-            f"got {type(columns).__name__}"
-            + (f" {columns!r}" if isinstance(columns, (str, bytes)) else "")
-        )
     names = list(columns)
-    bad = [c for c in names if not isinstance(c, str)]
-    if bad:
-        noun = "value" if len(bad) == 1 else "values"
-        raise InvalidParameterError(
-            f"default_log_columns: 'columns' must hold column names (str); got {len(bad)} "
-            f"other {noun}: {bad[:5]!r}"
-        )
     return tuple(
         c for c in names
         if c in _LOG_NAMES or c.startswith(("n_", "days_since_"))

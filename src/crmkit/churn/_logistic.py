@@ -12,10 +12,16 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from crmkit._estimator import check_is_fitted
-from crmkit._params import Constraint, Interval, Predicate
-from crmkit.churn._common import check_churn_view, check_labels, format_reasons, score_frame
-from crmkit.churn._features import FeatureMap, default_log_columns, is_column_tuple
-from crmkit.exceptions import ConvergenceWarning, InvalidParameterError, ModelFileError
+from crmkit._params import Constraint, Interval, column_names, validate_params
+from crmkit.churn._common import (
+    LABELS,
+    check_churn_view,
+    check_labels,
+    format_reasons,
+    score_frame,
+)
+from crmkit.churn._features import FeatureMap, default_log_columns
+from crmkit.exceptions import ConvergenceWarning, ModelFileError
 from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
@@ -140,10 +146,9 @@ class LogisticChurn(PluginBase):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "columns": [Predicate(is_column_tuple, "a tuple of distinct column names"), None],
+        "columns": [column_names(), None],
         "log_columns": [
-            Predicate(lambda v: is_column_tuple(v, allow_empty=True),
-                      "a tuple of distinct column names"),
+            column_names(allow_empty=True),
             None,
         ],
         "l2": [Interval("float", 0, None, closed="neither")],
@@ -167,14 +172,8 @@ class LogisticChurn(PluginBase):
         self.max_iter = max_iter
 
     def _columns(self) -> tuple[str, ...]:
-        if self.columns is None:
-            return DEFAULT_CHURN_COLUMNS
-        if not is_column_tuple(self.columns):
-            raise InvalidParameterError(
-                f"The 'columns' parameter of {type(self).__name__} must be a tuple of "
-                f"distinct column names. Got {self.columns!r} instead."
-            )
-        return tuple(self.columns)
+        columns = self._validated("columns")
+        return DEFAULT_CHURN_COLUMNS if columns is None else tuple(columns)
 
     @property
     def requires(self) -> tuple[str, ...]:
@@ -245,11 +244,7 @@ class LogisticChurn(PluginBase):
         See :class:`LogisticChurn`.
         """
         self._validate_params()
-        if y is None:
-            raise InvalidParameterError(
-                f"{type(self).__name__}.fit needs churn labels y (a bool Series indexed by "
-                "customer id); it learns its coefficients from them"
-            )
+        validate_params(f"{type(self).__name__}.fit", {"y": y}, {"y": [LABELS]})
         view = self._check_view(view, "fit")
         labels = check_labels(y, view, f"{type(self).__name__}.fit").astype(np.float64)
         cols = self._columns()

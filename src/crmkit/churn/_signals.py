@@ -19,7 +19,7 @@ from crmkit.churn._common import (
 )
 from crmkit.churn._noisy_or import fit_noisy_or, noisy_or
 from crmkit.churn._rules import DEFAULT_WEIGHTS, RULES
-from crmkit.exceptions import InvalidParameterError, ModelFileError
+from crmkit.exceptions import ModelFileError
 from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
@@ -181,14 +181,8 @@ class SignalRules(PluginBase):
         self.min_contribution = min_contribution
 
     def _names(self) -> tuple[str, ...]:
-        if self.signals is None:
-            return tuple(RULES)
-        if not _names_ok(self.signals):
-            raise InvalidParameterError(
-                f"The 'signals' parameter of SignalRules must be a tuple of distinct rule "
-                f"names ({_RULE_LIST}). Got {self.signals!r} instead."
-            )
-        return tuple(self.signals)
+        signals = self._validated("signals")
+        return tuple(RULES) if signals is None else tuple(signals)
 
     @property
     def requires(self) -> tuple[str, ...]:

@@ -9,11 +9,24 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._estimator import clone as crmkit_clone
-from crmkit._params import Constraint, Interval, Predicate
-from crmkit.churn._common import check_churn_view, check_labels, format_reasons, score_frame
-from crmkit.churn._features import FeatureMap, default_log_columns, is_column_tuple
+from crmkit._params import (
+    Constraint,
+    Interval,
+    Predicate,
+    column_names,
+    parameter_error,
+    validate_params,
+)
+from crmkit.churn._common import (
+    LABELS,
+    check_churn_view,
+    check_labels,
+    format_reasons,
+    score_frame,
+)
+from crmkit.churn._features import FeatureMap, default_log_columns
 from crmkit.churn._logistic import DEFAULT_CHURN_COLUMNS
-from crmkit.exceptions import InvalidParameterError, ModelFileError
+from crmkit.exceptions import ModelFileError
 from crmkit.plugins import CHURN_SCORE_COLUMNS, PluginBase
 
 if TYPE_CHECKING:
@@ -111,10 +124,9 @@ class SklearnChurn(PluginBase):
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "estimator": [Predicate(_is_classifier, "a classifier with fit, predict_proba and "
                                 "get_params (scikit-learn's protocol)")],
-        "columns": [Predicate(is_column_tuple, "a tuple of distinct column names"), None],
+        "columns": [column_names(), None],
         "log_columns": [
-            Predicate(lambda v: is_column_tuple(v, allow_empty=True),
-                      "a tuple of distinct column names"),
+            column_names(allow_empty=True),
             None,
         ],
         "min_contribution": [Interval("float", 0, 1)],
@@ -134,14 +146,8 @@ class SklearnChurn(PluginBase):
         self.min_contribution = min_contribution
 
     def _columns(self) -> tuple[str, ...]:
-        if self.columns is None:
-            return DEFAULT_CHURN_COLUMNS
-        if not is_column_tuple(self.columns):
-            raise InvalidParameterError(
-                "The 'columns' parameter of SklearnChurn must be a tuple of distinct column "
-                f"names. Got {self.columns!r} instead."
-            )
-        return tuple(self.columns)
+        columns = self._validated("columns")
+        return DEFAULT_CHURN_COLUMNS if columns is None else tuple(columns)
 
     @property
     def requires(self) -> tuple[str, ...]:
@@ -203,10 +209,7 @@ class SklearnChurn(PluginBase):
         See :class:`SklearnChurn`.
         """
         self._validate_params()
-        if y is None:
-            raise InvalidParameterError(
-                "SklearnChurn.fit needs churn labels y (a bool Series indexed by customer id)"
-            )
+        validate_params("SklearnChurn.fit", {"y": y}, {"y": [LABELS]})
         view = self._check_view(view, "fit")
         labels = check_labels(y, view, "SklearnChurn.fit")
         cols = self._columns()
@@ -216,9 +219,11 @@ class SklearnChurn(PluginBase):
         estimator.fit(features.design(view), labels)
         classes = [bool(c) for c in np.asarray(getattr(estimator, "classes_", [False, True]))]
         if True not in classes:
-            raise InvalidParameterError(
-                "SklearnChurn: the classifier saw no churned customer (classes_ lacks True); "
-                "fit on a view with churners"
+            raise parameter_error(
+                "SklearnChurn.fit",
+                "y",
+                "labels with churned customers (the classifier saw none: classes_ lacks True)",
+                classes,
             )
         self.estimator_ = estimator
         self.features_ = features

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from crmkit._estimator import check_is_fitted
-from crmkit._params import Constraint, Interval, Predicate
+from crmkit._params import Constraint, Interval, Predicate, column_names
 from crmkit.churn._common import (
     check_churn_view,
     check_labels,
@@ -19,12 +19,11 @@ from crmkit.churn._common import (
     format_reasons,
     score_frame,
 )
-from crmkit.churn._features import FeatureMap, default_log_columns, is_column_tuple
+from crmkit.churn._features import FeatureMap, default_log_columns
 from crmkit.churn._weibull import Histories, history_loglik, p_gone_by
 from crmkit.exceptions import (
     ConvergenceError,
     ConvergenceWarning,
-    InvalidParameterError,
     ModelFileError,
     SchemaError,
     SchemaFailure,
@@ -54,6 +53,20 @@ DEFAULT_COVARIATES: tuple[str, ...] = (
 )
 
 _HISTORY = ("frequency", "recency", "T")
+
+
+def _is_covariates(value: Any) -> bool:
+    names = column_names(allow_empty=True)
+    return names.accepts(value) and not set(value) & set(_HISTORY)
+
+
+#: Covariates: column names other than the purchase history, which enters the
+#: likelihood itself.
+_COVARIATES = Predicate(
+    _is_covariates,
+    "a tuple of distinct column names without 'frequency', 'recency' and 'T' (the "
+    "purchase history enters the likelihood; it cannot also be a covariate)",
+)
 _WEAK = 1e-3  # precision of the weak prior on log r, log alpha, log c and the intercept
 #: bounds of log r, log alpha, log c and the intercept (c >= 1/3 keeps the quadrature exact)
 _COEF_BOUND = (-10.0, 10.0)  # per standard deviation of a covariate, on the log scale
@@ -159,14 +172,9 @@ class SurvivalChurn(PluginBase):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "columns": [
-            Predicate(lambda v: is_column_tuple(v, allow_empty=True),
-                      "a tuple of distinct column names"),
-            None,
-        ],
+        "columns": [_COVARIATES, None],
         "log_columns": [
-            Predicate(lambda v: is_column_tuple(v, allow_empty=True),
-                      "a tuple of distinct column names"),
+            column_names(allow_empty=True),
             None,
         ],
         "horizon": [Interval("float", 0, None, closed="neither")],
@@ -193,20 +201,8 @@ class SurvivalChurn(PluginBase):
         self.max_iter = max_iter
 
     def _covariates(self) -> tuple[str, ...]:
-        if self.columns is None:
-            return DEFAULT_COVARIATES
-        if not is_column_tuple(self.columns, allow_empty=True):
-            raise InvalidParameterError(
-                "The 'columns' parameter of SurvivalChurn must be a tuple of distinct column "
-                f"names. Got {self.columns!r} instead."
-            )
-        clash = [c for c in self.columns if c in _HISTORY]
-        if clash:
-            raise InvalidParameterError(
-                f"SurvivalChurn: {clash} enter the likelihood as the purchase history and "
-                "cannot also be covariates; leave them out of 'columns'"
-            )
-        return tuple(self.columns)
+        columns = self._validated("columns")
+        return DEFAULT_COVARIATES if columns is None else tuple(columns)
 
     @property
     def requires(self) -> tuple[str, ...]:
@@ -247,9 +243,9 @@ class SurvivalChurn(PluginBase):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view", "recency",
-                        "must satisfy 0 <= recency <= T with frequency >= 0",
-                        int(bad.sum()), tuple(view.index[bad][:5].tolist()),
+                        frame="view", column="recency",
+                        check="must satisfy 0 <= recency <= T with frequency >= 0",
+                        n_failing=int(bad.sum()), rows=tuple(view.index[bad][:5].tolist()),
                     )
                 ]
             )  # fmt: skip

@@ -88,7 +88,9 @@ def fail(
       - Transaction['quantity']: must be >= 0 (values [-3.0])
     """
     values = (value,) if show else ()
-    return SchemaError([SchemaFailure(owner, field, check, 0, (), values)])
+    return SchemaError(
+        [SchemaFailure(frame=owner, column=field, check=check, n_failing=0, rows=(), values=values)]
+    )
 
 
 def _owner(instance: Any) -> str:

@@ -9,13 +9,13 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Options, validate_params
+from crmkit._params import Options, instance_of, validate_params
 from crmkit.data import ColumnMap, CustomerData
-from crmkit.exceptions import InvalidParameterError
 
 __all__ = ["CohortRetention", "cohort_retention"]
 
 _FREQS = frozenset({"W", "M", "Q", "Y"})
+_RECORDS = instance_of((CustomerData, pd.DataFrame), "CustomerData or a pandas transactions frame")
 
 
 @attrs.frozen(eq=False)
@@ -144,16 +144,15 @@ def cohort_retention(
     2024Q1               1.0  0.5  0.5
     2024Q2               1.0  0.0  NaN
     """
-    validate_params("cohort_retention", {"freq": freq}, {"freq": [Options(_FREQS)]})
+    validate_params(
+        "cohort_retention",
+        {"freq": freq, "records": records},
+        {"freq": [Options(_FREQS)], "records": [_RECORDS]},
+    )
     if isinstance(records, CustomerData):
         data = records
-    elif isinstance(records, pd.DataFrame):
-        data = CustomerData.from_frames(transactions=records, columns=columns, as_of=as_of)
     else:
-        raise InvalidParameterError(
-            "cohort_retention needs CustomerData or a pandas transactions frame; got "
-            f"{type(records).__name__}"
-        )
+        data = CustomerData.from_frames(transactions=records, columns=columns, as_of=as_of)
     tx = data.transactions
     period = tx["date"].dt.to_period(freq)
     ordinal = np.asarray(period.array.asi8, dtype=np.int64)

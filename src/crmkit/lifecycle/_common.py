@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import failure_at
 from crmkit._params import Constraint, Interval, Options
 from crmkit._vocab import LAPSED, STAGER_COLUMNS, STAGES, STATUSES, UNIT_NAMES
 from crmkit.domain import LifecycleStage
@@ -65,7 +66,6 @@ LAPSE_CONSTRAINTS: Mapping[str, list[Constraint]] = {
     "time_unit": [Options(frozenset(UNIT_NAMES))],
 }
 
-_MAX_SHOWN = 5
 #: P(alive) at least this for a customer without repeat purchase is the BG/NBD
 #: family's assumption (nobody leaves before a repeat purchase), not evidence.
 _UNINFORMATIVE = 1.0 - 1e-9
@@ -315,9 +315,9 @@ class Staging:
 def _failure(
     column: str, check: str, mask: BoolArray, index: pd.Index, values: FloatArray | None = None
 ) -> SchemaFailure:
-    shown = tuple(index[mask][:_MAX_SHOWN].tolist())
-    vals = () if values is None else tuple(values[mask][:_MAX_SHOWN].tolist())
-    return SchemaFailure("view", column, check, int(mask.sum()), shown, vals)
+    return failure_at(
+        frame="view", column=column, check=check, mask=mask, labels=index, values=values
+    )
 
 
 class StagerBase(PluginBase):

@@ -10,9 +10,10 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmkit._params import NON_EMPTY_STR, Options, instance_of, parameter_error, validate_args
 from crmkit._vocab import ACTIVE
 from crmkit.data import CustomerData, summarize
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.lifecycle._common import ACQUISITION, STAGE_DTYPE, STATUS_DTYPE, stage_series
 from crmkit.plugins import Stager, default_registry
 
@@ -34,16 +35,26 @@ _DATED = {
 def _date(value: Any, what: str) -> pd.Timestamp:
     if isinstance(value, (bool, int, float, np.number)):
         raise SchemaError(
-            [SchemaFailure("arguments", what, f"is a number ({value!r}), not a date")]
+            [
+                SchemaFailure(
+                    frame="arguments", column=what, check=f"is a number ({value!r}), not a date"
+                )
+            ]
         )
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
         raise SchemaError(
-            [SchemaFailure("arguments", what, f"cannot be read as a date ({value!r})")]
+            [
+                SchemaFailure(
+                    frame="arguments", column=what, check=f"cannot be read as a date ({value!r})"
+                )
+            ]
         ) from None
     if pd.isna(ts):
-        raise SchemaError([SchemaFailure("arguments", what, "is a missing date")])
+        raise SchemaError(
+            [SchemaFailure(frame="arguments", column=what, check="is a missing date")]
+        )
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     out: pd.Timestamp = ts.normalize()
@@ -55,45 +66,49 @@ def _prospect_frame(prospects: object) -> pd.DataFrame:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "prospects",
-                    "<frame>",
-                    f"is not a pandas DataFrame (got {type(prospects).__name__})",
+                    frame="prospects",
+                    column="<frame>",
+                    check=f"is not a pandas DataFrame (got {type(prospects).__name__})",
                 )
             ]
         )
     failures = []
     if "prospect_id" not in prospects.columns:
-        failures.append(SchemaFailure("prospects", "prospect_id", "is missing"))
+        failures.append(SchemaFailure(frame="prospects", column="prospect_id", check="is missing"))
     else:
         ids = prospects["prospect_id"]
         null = ids.isna().to_numpy()
         if null.any():
             failures.append(
                 SchemaFailure(
-                    "prospects",
-                    "prospect_id",
-                    "contains missing ids",
-                    int(null.sum()),
-                    tuple(prospects.index[null][:5].tolist()),
+                    frame="prospects",
+                    column="prospect_id",
+                    check="contains missing ids",
+                    n_failing=int(null.sum()),
+                    rows=tuple(prospects.index[null][:5].tolist()),
                 )
             )
         dup = ids.duplicated(keep=False).to_numpy() & ~null
         if dup.any():
             failures.append(
                 SchemaFailure(
-                    "prospects",
-                    "prospect_id",
-                    "has duplicate ids",
-                    int(dup.sum()),
-                    tuple(prospects.index[dup][:5].tolist()),
-                    tuple(ids[dup][:5].tolist()),
+                    frame="prospects",
+                    column="prospect_id",
+                    check="has duplicate ids",
+                    n_failing=int(dup.sum()),
+                    rows=tuple(prospects.index[dup][:5].tolist()),
+                    values=tuple(ids[dup][:5].tolist()),
                 )
             )
     if "created" in prospects.columns:
         created = prospects["created"]
         if created.dtype.kind in "iufb":
             failures.append(
-                SchemaFailure("prospects", "created", f"holds numbers (dtype {created.dtype})")
+                SchemaFailure(
+                    frame="prospects",
+                    column="created",
+                    check=f"holds numbers (dtype {created.dtype})",
+                )
             )
         elif created.dtype.kind != "M":
             parsed = pd.to_datetime(created, errors="coerce", format="mixed")
@@ -101,12 +116,12 @@ def _prospect_frame(prospects: object) -> pd.DataFrame:
             if bad.any():
                 failures.append(
                     SchemaFailure(
-                        "prospects",
-                        "created",
-                        "has values that are not dates",
-                        int(bad.sum()),
-                        tuple(prospects.index[bad][:5].tolist()),
-                        tuple(created[bad][:5].tolist()),
+                        frame="prospects",
+                        column="created",
+                        check="has values that are not dates",
+                        n_failing=int(bad.sum()),
+                        rows=tuple(prospects.index[bad][:5].tolist()),
+                        values=tuple(created[bad][:5].tolist()),
                     )
                 )
     if failures:
@@ -182,11 +197,6 @@ def stage_prospects(
 def _resolve_stager(stager: Any) -> Any:
     if isinstance(stager, str):
         return default_registry().get("stagers", stager)
-    if not isinstance(stager, Stager):
-        raise InvalidParameterError(
-            "stager must be a registry name (e.g. 'rules') or an object with requires, "
-            f"provides, fit and stage; got {stager!r:.60}"
-        )
     return stager
 
 
@@ -230,6 +240,22 @@ def _labels(stager: Any, view: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(ACTIVE, index=view.index, dtype=object)
 
 
+@validate_args(
+    {
+        "data": [instance_of(CustomerData, "CustomerData (CustomerData.from_frames)")],
+        "stager": [
+            NON_EMPTY_STR,
+            instance_of(
+                Stager,
+                "a registry name (e.g. 'rules') or an object with requires, provides, fit "
+                "and stage",
+            ),
+        ],
+        "include_prospects": [bool],
+        "include_records": [bool],
+        "column": [Options(frozenset({"stage", "status"}))],
+    }
+)
 def stage_history(
     data: CustomerData,
     at: Iterable[Any],
@@ -317,29 +343,20 @@ def stage_history(
     a               active     lapsed     lapsed
     b                  NaN     active     lapsed
     """
-    if not isinstance(data, CustomerData):
-        raise InvalidParameterError(
-            f"stage_history needs a CustomerData (CustomerData.from_frames); got "
-            f"{type(data).__name__}"
-        )
-    if column not in ("stage", "status"):
-        raise InvalidParameterError(
-            f"The 'column' parameter of stage_history must be 'stage' or 'status'; got {column!r}"
-        )
     if isinstance(at, (str, pd.Timestamp)) or not isinstance(at, Iterable):
         at = [at]
     days = [_date(v, "at") for v in at]
     if not days:
-        raise InvalidParameterError("stage_history needs at least one date in 'at'")
+        raise parameter_error("stage_history", "at", "a date or a non-empty sequence of dates", at)
     failures = []
     late = [d for d in days if d > data.as_of]
     if late:
         failures.append(
             SchemaFailure(
-                "arguments",
-                "at",
-                f"has dates after the data's as_of={data.as_of.date()}",
-                len(late),
+                frame="arguments",
+                column="at",
+                check=f"has dates after the data's as_of={data.as_of.date()}",
+                n_failing=len(late),
                 values=tuple(str(d.date()) for d in late[:5]),
             )
         )
@@ -348,10 +365,10 @@ def stage_history(
         dup = seen[seen.duplicated()].unique()
         failures.append(
             SchemaFailure(
-                "arguments",
-                "at",
-                "repeats dates",
-                len(dup),
+                frame="arguments",
+                column="at",
+                check="repeats dates",
+                n_failing=len(dup),
                 values=tuple(str(d.date()) for d in dup[:5]),
             )
         )

@@ -148,13 +148,13 @@ def _check(labels: object, side: str, vocabulary: tuple[str, ...]) -> pd.Series:
         )
         failures.append(
             SchemaFailure(
-                side,
-                str(labels.name),
-                f"holds labels that are not stages ({', '.join(STAGES)}) nor all statuses "
+                frame=side,
+                column=str(labels.name),
+                check=f"holds labels that are not stages ({', '.join(STAGES)}) nor all statuses "
                 f"({', '.join(STATUSES)}){hint}",
-                int(unknown.sum()),
-                tuple(labels.index[unknown][:5].tolist()),
-                tuple(values[unknown][:5].tolist()),
+                n_failing=int(unknown.sum()),
+                rows=tuple(labels.index[unknown][:5].tolist()),
+                values=tuple(values[unknown][:5].tolist()),
             )
         )
     if failures:

@@ -128,11 +128,11 @@ def _status_and_values(
         if missing.any():
             fails.append(
                 SchemaFailure(
-                    "opportunities",
-                    value,
-                    "is missing for open opportunities (needed for the forecast)",
-                    int(missing.sum()),
-                    first_rows(frame.index, missing),
+                    frame="opportunities",
+                    column=value,
+                    check="is missing for open opportunities (needed for the forecast)",
+                    n_failing=int(missing.sum()),
+                    rows=first_rows(frame.index, missing),
                 )
             )
     if fails:

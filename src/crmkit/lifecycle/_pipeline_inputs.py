@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit._checks import SHOWN, failure_at, first_labels
 from crmkit.domain import PipelineStage
 from crmkit.exceptions import SchemaError, SchemaFailure
 
@@ -21,29 +22,12 @@ PIPELINE_STAGES: tuple[str, ...] = tuple(s.value for s in PipelineStage)
 #: Opportunity statuses, in code order (0 open, 1 won, 2 lost).
 STATUSES: tuple[str, ...] = ("open", "won", "lost")
 
-_MAX_SHOWN = 5
+_MAX_SHOWN = SHOWN
 
 
-def first_rows(index: pd.Index, mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:
-    """The first (at most 5) labels of ``index`` where ``mask`` holds.
-
-    Parameters
-    ----------
-    index : pandas.Index
-        Row labels.
-    mask : numpy.ndarray of bool
-        Failing rows.
-
-    Returns
-    -------
-    tuple
-
-    Examples
-    --------
-    >>> first_rows(pd.Index(["a", "b", "c"]), np.array([False, True, True]))
-    ('b', 'c')
-    """
-    return tuple(index[mask][:_MAX_SHOWN].tolist())
+#: The first (at most 5) labels of an index where a mask holds (the kernel's
+#: :func:`crmkit._checks.first_labels`, under the name this package uses).
+first_rows = first_labels
 
 
 def stage_map(stage_dates: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
@@ -81,9 +65,9 @@ def stage_map(stage_dates: Mapping[str, str] | Sequence[str] | None) -> dict[str
         raise SchemaError(
             [
                 SchemaFailure(
-                    "arguments",
-                    "stage_dates",
-                    "must be a mapping of stage name to date column, or a sequence of date "
+                    frame="arguments",
+                    column="stage_dates",
+                    check="must be a mapping of stage name to date column, or a sequence of date "
                     f"columns in pipeline order; got {type(stage_dates).__name__}",
                 )
             ]
@@ -93,9 +77,9 @@ def stage_map(stage_dates: Mapping[str, str] | Sequence[str] | None) -> dict[str
         raise SchemaError(
             [
                 SchemaFailure(
-                    "arguments",
-                    "stage_dates",
-                    "must name at least two stages with distinct date columns",
+                    frame="arguments",
+                    column="stage_dates",
+                    check="must name at least two stages with distinct date columns",
                 )
             ]
         )
@@ -106,7 +90,11 @@ def _parse_dates(frame: pd.DataFrame, column: str, failures: list[SchemaFailure]
     s = frame[column]
     if s.dtype.kind in "iufb":
         failures.append(
-            SchemaFailure("opportunities", column, f"holds numbers (dtype {s.dtype}), not dates")
+            SchemaFailure(
+                frame="opportunities",
+                column=column,
+                check=f"holds numbers (dtype {s.dtype}), not dates",
+            )
         )
         return None
     if isinstance(s.dtype, pd.DatetimeTZDtype):
@@ -117,12 +105,12 @@ def _parse_dates(frame: pd.DataFrame, column: str, failures: list[SchemaFailure]
         if bad.any():
             failures.append(
                 SchemaFailure(
-                    "opportunities",
-                    column,
-                    "has values that are not dates",
-                    int(bad.sum()),
-                    first_rows(frame.index, bad),
-                    tuple(s[bad][:_MAX_SHOWN].tolist()),
+                    frame="opportunities",
+                    column=column,
+                    check="has values that are not dates",
+                    n_failing=int(bad.sum()),
+                    rows=first_rows(frame.index, bad),
+                    values=tuple(s[bad][:_MAX_SHOWN].tolist()),
                 )
             )
             return None
@@ -166,12 +154,12 @@ def read_status(
     if not known.all():
         fails.append(
             SchemaFailure(
-                "opportunities",
-                status,
-                f"holds values other than {', '.join(STATUSES)} (or missing)",
-                int((~known).sum()),
-                first_rows(frame.index, ~known),
-                tuple(raw[~known][:_MAX_SHOWN].tolist()),
+                frame="opportunities",
+                column=status,
+                check=f"holds values other than {', '.join(STATUSES)} (or missing)",
+                n_failing=int((~known).sum()),
+                rows=first_rows(frame.index, ~known),
+                values=tuple(raw[~known][:_MAX_SHOWN].tolist()),
             )
         )
     code = np.where(ordered, 1, 0).astype(np.int64)  # 0 open, 1 won, 2 lost
@@ -180,25 +168,48 @@ def read_status(
     if clash.any():
         fails.append(
             SchemaFailure(
-                "opportunities",
-                status,
-                "says open or lost for opportunities with an order date",
-                int(clash.sum()),
-                first_rows(frame.index, clash),
+                frame="opportunities",
+                column=status,
+                check="says open or lost for opportunities with an order date",
+                n_failing=int(clash.sum()),
+                rows=first_rows(frame.index, clash),
             )
         )
     unordered_win = ~ordered & (lowered == "won")
     if unordered_win.any():
         fails.append(
             SchemaFailure(
-                "opportunities",
-                status,
-                "says won for opportunities without an order date",
-                int(unordered_win.sum()),
-                first_rows(frame.index, unordered_win),
+                frame="opportunities",
+                column=status,
+                check="says won for opportunities without an order date",
+                n_failing=int(unordered_win.sum()),
+                rows=first_rows(frame.index, unordered_win),
             )
         )
     return code
+
+
+def _as_of_day(as_of: Any, dates: Any, present: Any) -> Any:
+    """The analysis day: ``as_of`` read as a date, or the last stage date."""
+    if as_of is None:
+        day = pd.Timestamp(dates[present].max()) if present.any() else pd.Timestamp("1970-01-01")
+    else:
+        try:
+            day = pd.Timestamp(as_of)
+        except (TypeError, ValueError):
+            day = pd.NaT
+        if pd.isna(day) or isinstance(as_of, (bool, int, float, np.number)):
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        frame="arguments",
+                        column="as_of",
+                        check=f"cannot be read as a date ({as_of!r})",
+                    )
+                ]
+            )
+        day = day.tz_convert("UTC").tz_localize(None) if day.tzinfo is not None else day
+    return day.normalize() if not pd.isna(day) else day
 
 
 def validate(
@@ -249,9 +260,9 @@ def validate(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "opportunities",
-                    "<frame>",
-                    f"is not a pandas DataFrame (got {type(opportunities).__name__})",
+                    frame="opportunities",
+                    column="<frame>",
+                    check=f"is not a pandas DataFrame (got {type(opportunities).__name__})",
                 )
             ]
         )
@@ -260,20 +271,22 @@ def validate(
     wanted = [*mapping.values(), *(c for c in (value, status) if c is not None)]
     for column in wanted:
         if column not in frame.columns:
-            fails.append(SchemaFailure("opportunities", column, "is missing"))
+            fails.append(SchemaFailure(frame="opportunities", column=column, check="is missing"))
     if not frame.index.is_unique:
         dup = np.asarray(frame.index.duplicated(keep=False))
         fails.append(
-            SchemaFailure(
-                "opportunities",
-                "<index>",
-                "has duplicate opportunity ids",
-                int(dup.sum()),
-                first_rows(frame.index, dup),
+            failure_at(
+                frame="opportunities",
+                column="<index>",
+                check="has duplicate opportunity ids",
+                mask=dup,
+                labels=frame.index,
             )
         )
     if len(frame) == 0:
-        fails.append(SchemaFailure("opportunities", "<frame>", "has no opportunities"))
+        fails.append(
+            SchemaFailure(frame="opportunities", column="<frame>", check="has no opportunities")
+        )
     if fails:
         raise SchemaError(fails)
     parsed = [_parse_dates(frame, c, fails) for c in mapping.values()]
@@ -284,12 +297,12 @@ def validate(
     none = ~present.any(axis=1)
     if none.any():
         fails.append(
-            SchemaFailure(
-                "opportunities",
-                "<frame>",
-                "has opportunities without any stage date",
-                int(none.sum()),
-                first_rows(frame.index, none),
+            failure_at(
+                frame="opportunities",
+                column="<frame>",
+                check="has opportunities without any stage date",
+                mask=none,
+                labels=frame.index,
             )
         )
     stamps = np.where(present, dates.view(np.int64), np.iinfo(np.int64).min)
@@ -299,56 +312,48 @@ def validate(
         bad = present[:, k] & (stamps[:, k] < before[:, k - 1])
         if bad.any():
             fails.append(
-                SchemaFailure(
-                    "opportunities",
-                    columns[k],
-                    "is earlier than the date of an earlier stage (dates out of order)",
-                    int(bad.sum()),
-                    first_rows(frame.index, bad),
+                failure_at(
+                    frame="opportunities",
+                    column=columns[k],
+                    check="is earlier than the date of an earlier stage (dates out of order)",
+                    mask=bad,
+                    labels=frame.index,
                 )
             )
-    if as_of is None:
-        day = pd.Timestamp(dates[present].max()) if present.any() else pd.Timestamp("1970-01-01")
-    else:
-        try:
-            day = pd.Timestamp(as_of)
-        except (TypeError, ValueError):
-            day = pd.NaT
-        if pd.isna(day) or isinstance(as_of, (bool, int, float, np.number)):
-            raise SchemaError(
-                [SchemaFailure("arguments", "as_of", f"cannot be read as a date ({as_of!r})")]
-            )
-        day = day.tz_convert("UTC").tz_localize(None) if day.tzinfo is not None else day
-    day = day.normalize() if not pd.isna(day) else day
+    day = _as_of_day(as_of, dates, present)
     if not pd.isna(day):
         for k, column in enumerate(columns):
             late = present[:, k] & (dates[:, k] > np.datetime64(day))
             if late.any():
                 fails.append(
-                    SchemaFailure(
-                        "opportunities",
-                        column,
-                        f"has dates after as_of={day.date()}",
-                        int(late.sum()),
-                        first_rows(frame.index, late),
+                    failure_at(
+                        frame="opportunities",
+                        column=column,
+                        check=f"has dates after as_of={day.date()}",
+                        mask=late,
+                        labels=frame.index,
                     )
                 )
     if value is not None:
         v = frame[value]
         if not pd.api.types.is_numeric_dtype(v.dtype) or v.dtype.kind == "b":
-            fails.append(SchemaFailure("opportunities", value, f"is not numeric (dtype {v.dtype})"))
+            fails.append(
+                SchemaFailure(
+                    frame="opportunities", column=value, check=f"is not numeric (dtype {v.dtype})"
+                )
+            )
         else:
             arr = v.to_numpy(dtype=np.float64, na_value=np.nan)
             bad = np.isinf(arr) | (arr < 0)
             if bad.any():
                 fails.append(
-                    SchemaFailure(
-                        "opportunities",
-                        value,
-                        "holds negative or infinite values",
-                        int(bad.sum()),
-                        first_rows(frame.index, bad),
-                        tuple(arr[bad][:_MAX_SHOWN].tolist()),
+                    failure_at(
+                        frame="opportunities",
+                        column=value,
+                        check="holds negative or infinite values",
+                        mask=bad,
+                        labels=frame.index,
+                        values=arr,
                     )
                 )
     if fails:

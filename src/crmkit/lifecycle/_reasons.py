@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from crmkit._vocab import LAPSED, STAGES
 
-__all__ = ["history_clauses", "join_clauses", "lapse_clauses", "number"]
+__all__ = ["history_clauses", "join_clauses", "lapse_clauses", "number", "numbers"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -42,6 +42,34 @@ def number(value: float) -> str:
     if not np.isfinite(value):
         return "?"
     return f"{value:.1f}" if abs(value) < 9.95 else f"{value:.0f}"
+
+
+def numbers(values: FloatArray) -> list[str]:
+    """:func:`number` of every value, formatting each distinct value once.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float, shape (n,)
+        The numbers (times, counts; they repeat a lot).
+
+    Returns
+    -------
+    list of str
+        ``[number(v) for v in values]``.
+
+    Examples
+    --------
+    >>> numbers(np.array([3.14159, 38.4, np.nan, 3.14159]))
+    ['3.1', '38', '?', '3.1']
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return []
+    # NaNs collapse to one entry (np.unique keeps every NaN apart with equal_nan=False)
+    uniq, inverse = np.unique(values, return_inverse=True, equal_nan=True)
+    texts = np.array([number(v) for v in uniq.tolist()], dtype=object)
+    out: list[str] = texts[inverse.reshape(-1)].tolist()
+    return out
 
 
 def history_clauses(
@@ -80,18 +108,17 @@ def history_clauses(
 ago, purchases growing (trend +0.40)']
     """
     out: list[str] = []
+    t_text, i_text = numbers(T), numbers(idle)
     for code, n, t, i, detail in zip(
-        codes.tolist(), n_purchases.tolist(), T.tolist(), idle.tolist(), details, strict=True
+        codes.tolist(), n_purchases.tolist(), t_text, i_text, details, strict=True
     ):
         stage = STAGES[code]
         if code == 0:
             text = f"{stage}: no purchase yet"
         elif n <= 1:
-            text = f"{stage}: 1 purchase, {number(t)} {unit} ago"
+            text = f"{stage}: 1 purchase, {t} {unit} ago"
         else:
-            text = (
-                f"{stage}: {int(n)} purchases over {number(t)} {unit}, last {number(i)} {unit} ago"
-            )
+            text = f"{stage}: {int(n)} purchases over {t} {unit}, last {i} {unit} ago"
         out.append(f"{text}, {detail}" if detail else text)
     return out
 
@@ -144,24 +171,24 @@ def lapse_clauses(
     """
     n = len(lapsed)
     pa = np.full(n, np.nan) if p_alive is None else p_alive
-    out: list[str] = []
-    for k in range(n):
-        if not (lapsed[k] or rhythm[k]):
-            out.append("")
-            continue
-        parts = [f"no purchase for {number(idle[k])} {unit}"]
+    out: list[str] = [""] * n
+    shown = np.flatnonzero(np.asarray(lapsed, dtype=bool) | np.asarray(rhythm, dtype=bool))
+    idle_text = dict(zip(shown.tolist(), numbers(idle[shown]), strict=True))
+    gap_text = dict(zip(shown.tolist(), numbers(gap[shown]), strict=True))
+    for k in shown.tolist():
+        parts = [f"no purchase for {idle_text[k]} {unit}"]
         if np.isfinite(gap[k]) and gap[k] > 0:
             whose = "its usual gap" if own_gap[k] else "the base's usual gap"
-            parts.append(f"{idle[k] / gap[k]:.1f}x {whose} of {number(gap[k])} {unit}")
+            parts.append(f"{idle[k] / gap[k]:.1f}x {whose} of {gap_text[k]} {unit}")
         if beyond_limit[k] and limit is not None:
             parts.append(f"beyond the {limit:g}-{unit.rstrip('s')} limit")
         if np.isfinite(pa[k]):
             parts.append(f"P(alive) {pa[k]:.2f}")
         if lapsed[k]:
-            out.append(f"{LAPSED}: " + ", ".join(parts))
+            out[k] = f"{LAPSED}: " + ", ".join(parts)
         else:
             below = "" if threshold is None else f" (lapsed below {threshold:.2f})"
-            out.append(f"active: {', '.join(parts)}, but the purchase model disagrees{below}")
+            out[k] = f"active: {', '.join(parts)}, but the purchase model disagrees{below}"
     return out
 
 

@@ -26,7 +26,7 @@ from crmkit.lifecycle._common import (
     onboarding_mask,
     typical_gap,
 )
-from crmkit.lifecycle._reasons import number
+from crmkit.lifecycle._reasons import numbers
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -314,7 +314,7 @@ purchases steady (trend -0.60); lapsed: no purchase for 70 weeks, 28.0x its usua
         for code, f, ten, tr, up, br, wide in zip(
             codes.tolist(),
             freq.tolist(),
-            tenure.tolist(),
+            numbers(tenure),  # each distinct tenure written once
             trend.tolist(),
             trend_up.tolist(),
             breadth.tolist(),
@@ -335,12 +335,12 @@ purchases steady (trend -0.60); lapsed: no purchase for 70 weeks, 28.0x its usua
                     details.append(f"{br:.1f} new products per repeat purchase")
                 else:
                     details.append(
-                        f"tenure {number(ten)} {unit}, under the {tenure_need:g} {unit} of "
+                        f"tenure {ten} {unit}, under the {tenure_need:g} {unit} of "
                         "a mature customer"
                     )
             elif code == RETENTION:
                 details.append(
-                    f"mature: tenure {number(ten)} {unit}, purchases steady (trend {tr:+.2f})"
+                    f"mature: tenure {ten} {unit}, purchases steady (trend {tr:+.2f})"
                 )
             else:
                 details.append("")

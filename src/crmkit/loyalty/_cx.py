@@ -37,9 +37,9 @@ def _answers(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "feedback",
-                    "kind",
-                    f"has no {kind!r} answers: {who} has nothing to measure "
+                    frame="feedback",
+                    column="kind",
+                    check=f"has no {kind!r} answers: {who} has nothing to measure "
                     f"(kinds present: {sorted(pd.unique(fb['kind']).tolist())[:8]})",
                 )
             ]

@@ -196,12 +196,12 @@ def feedback_loop(feedback: Any, as_of: Any = None) -> FeedbackLoopReport:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "feedback",
-                    "resolved_date",
-                    "is before the item's date",
-                    int(before.sum()),
-                    tuple(items.index[before][:5].tolist()),
-                    tuple(resolved[before][:5].astype(str).tolist()),
+                    frame="feedback",
+                    column="resolved_date",
+                    check="is before the item's date",
+                    n_failing=int(before.sum()),
+                    rows=tuple(items.index[before][:5].tolist()),
+                    values=tuple(resolved[before][:5].astype(str).tolist()),
                 )
             ]
         )

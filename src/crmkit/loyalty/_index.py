@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -14,11 +12,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit._estimator import BaseEstimator, check_is_fitted
-from crmkit._params import Constraint, Interval, Options, Predicate
+from crmkit._params import COLUMN_NAME, Constraint, Interval, Options, Predicate, parameter_error
 from crmkit._persist import Persistable
 from crmkit.exceptions import (
     DataWarning,
-    InvalidParameterError,
     ModelFileError,
     SchemaError,
     SchemaFailure,
@@ -51,6 +48,15 @@ _OPTIONAL_COLUMNS = {
     "ces": "mean_ces",
 }
 _RANGES = {"nps": (0.0, 10.0), "csat": (1.0, 5.0), "ces": (1.0, 7.0), "share_of_wallet": (0.0, 1.0)}
+
+
+_WEIGHT = Interval("real", 0, None, finite=True)
+
+
+def _is_weights(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        name in COMPONENTS and _WEIGHT.accepts(w) for name, w in value.items()
+    )
 
 
 def _is_range(value: Any) -> bool:
@@ -162,12 +168,12 @@ class LoyaltyIndex(BaseEstimator, Persistable):
     _parameter_constraints: ClassVar[Mapping[str, list[Constraint]]] = {
         "weights": [
             None,
-            Predicate(lambda v: isinstance(v, Mapping), "a mapping of component name to weight"),
+            Predicate(
+                _is_weights,
+                f"a mapping of component name ({', '.join(COMPONENTS)}) to a finite float >= 0",
+            ),
         ],
-        "share_of_wallet": [
-            None,
-            Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str (a column name)"),
-        ],
+        "share_of_wallet": [None, COLUMN_NAME],
         "scaling": [Options(frozenset(SCALINGS))],
         "n_quantiles": [Interval("int", 2, 10_001)],
         "quantile_range": [Predicate(_is_range, "a tuple (low, high) with 0 <= low < high <= 1")],
@@ -189,27 +195,14 @@ class LoyaltyIndex(BaseEstimator, Persistable):
         self.quantile_range = quantile_range
 
     def _named_weights(self) -> dict[str, float]:
-        given: dict[str, Any] = dict(self.weights or {})
-        for name, value in given.items():
-            if name not in COMPONENTS:
-                raise InvalidParameterError(
-                    f"The 'weights' parameter of LoyaltyIndex names an unknown component "
-                    f"{name!r}; components: {', '.join(COMPONENTS)}"
-                )
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not math.isfinite(float(value))
-                or float(value) < 0
-            ):
-                raise InvalidParameterError(
-                    f"The 'weights' parameter of LoyaltyIndex must map {name!r} to a finite "
-                    f"float >= 0. Got {value!r} instead."
-                )
+        given: dict[str, Any] = dict(self._validated("weights") or {})
         if self.share_of_wallet is None and given.get("share_of_wallet", 0.0) > 0:
-            raise InvalidParameterError(
-                "The 'weights' parameter of LoyaltyIndex weighs 'share_of_wallet' but the "
-                "'share_of_wallet' parameter names no column; give the column name"
+            raise parameter_error(
+                "LoyaltyIndex",
+                "weights",
+                "weights without 'share_of_wallet' when the 'share_of_wallet' parameter names "
+                "no column (give the column name)",
+                self.weights,
             )
         return {name: float(value) for name, value in given.items()}
 
@@ -309,9 +302,10 @@ class LoyaltyIndex(BaseEstimator, Persistable):
                 what = "is missing" if col not in present else "has no values"
                 fails.append(
                     SchemaFailure(
-                        "view",
-                        str(col),
-                        f"{what}: LoyaltyIndex cannot learn the scaling of the {name!r} component",
+                        frame="view",
+                        column=str(col),
+                        check=f"{what}: LoyaltyIndex cannot learn the scaling of the "
+                        f"{name!r} component",
                     )
                 )
             else:
@@ -319,10 +313,13 @@ class LoyaltyIndex(BaseEstimator, Persistable):
         if fails:
             raise SchemaError(fails)
         if not set(used) & set(_ALWAYS):
-            raise InvalidParameterError(
-                "The 'weights' parameter of LoyaltyIndex must give a weight > 0 to at least one "
-                "of 'repeat', 'tenure', 'regularity', 'breadth' (with its column present) so "
-                "that every customer gets a score"
+            raise parameter_error(
+                "LoyaltyIndex",
+                "weights",
+                "weights that give a weight > 0 to at least one of 'repeat', 'tenure', "
+                "'regularity', 'breadth' (with its column present) so that every customer "
+                "gets a score",
+                self.weights,
             )
         components = tuple(used)
         raw = self._raw(view, components, "LoyaltyIndex.fit")
@@ -330,7 +327,9 @@ class LoyaltyIndex(BaseEstimator, Persistable):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view", "<frame>", "has no customers; LoyaltyIndex.fit needs at least one"
+                        frame="view",
+                        column="<frame>",
+                        check="has no customers; LoyaltyIndex.fit needs at least one",
                     )
                 ]
             )

@@ -10,14 +10,24 @@ import numpy as np
 import pandas as pd
 
 from crmkit._checks import raise_if
+from crmkit._params import Predicate, instance_of, validate_params
 from crmkit.data import ColumnMap, CustomerData, to_pandas, validate_frame
 from crmkit.domain import SCORE_SCALES
-from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
 
 __all__ = ["FeedbackRecords", "read_feedback", "group_keys", "PERIOD_FREQS"]
 
 #: Accepted ``freq`` values for grouping over time (pandas period aliases).
 PERIOD_FREQS: frozenset[str] = frozenset({"D", "W", "M", "Q", "Y"})
+
+#: What the feedback argument of the loyalty measures accepts.
+_SOURCE = Predicate(
+    lambda v: isinstance(v, CustomerData) or (not isinstance(v, Mapping) and hasattr(v, "columns")),
+    "CustomerData or a feedback data frame",
+)
+
+#: How the loyalty measures group customers.
+_BY = instance_of((str, pd.Series), "a column name or a Series mapping customer_id to a segment")
 
 
 class FeedbackRecords(NamedTuple):
@@ -43,7 +53,16 @@ class FeedbackRecords(NamedTuple):
 def _fail(column: str, check: str, rows: Any = (), values: Any = (), n: int = 0) -> SchemaError:
     rows_t, values_t = tuple(rows)[:5], tuple(values)[:5]
     return SchemaError(
-        [SchemaFailure("feedback", column, check, n or len(rows_t), rows_t, values_t)]
+        [
+            SchemaFailure(
+                frame="feedback",
+                column=column,
+                check=check,
+                n_failing=n or len(rows_t),
+                rows=rows_t,
+                values=values_t,
+            )
+        ]
     )
 
 
@@ -56,12 +75,12 @@ def _check_scales(fb: pd.DataFrame, kind: pd.Series) -> None:
         if bad.any():
             fails.append(
                 SchemaFailure(
-                    "feedback",
-                    "score",
-                    f"{name} scores must be in {low}..{high} (and present)",
-                    int(bad.sum()),
-                    tuple(fb.index[bad][:5].tolist()),
-                    tuple(score[bad][:5].tolist()),
+                    frame="feedback",
+                    column="score",
+                    check=f"{name} scores must be in {low}..{high} (and present)",
+                    n_failing=int(bad.sum()),
+                    rows=tuple(fb.index[bad][:5].tolist()),
+                    values=tuple(score[bad][:5].tolist()),
                 )
             )
     raise_if(fails)
@@ -113,10 +132,7 @@ def read_feedback(source: Any, who: str) -> FeedbackRecords:
         as_of: pd.Timestamp | None = source.as_of
         customers = source.get("customers")
     else:
-        if isinstance(source, Mapping) or not hasattr(source, "columns"):
-            raise InvalidParameterError(
-                f"{who} expects CustomerData or a feedback data frame; got {type(source).__name__}"
-            )
+        validate_params(who, {"feedback": source}, {"feedback": [_SOURCE]})
         fails: list[SchemaFailure] = []
         fb = validate_frame(to_pandas(source, "feedback"), "feedback", ColumnMap(), fails)
         raise_if(fails)
@@ -143,6 +159,7 @@ def read_feedback(source: Any, who: str) -> FeedbackRecords:
 def _segment_from(
     fb: pd.DataFrame, by: Any, customers: pd.DataFrame | None, who: str
 ) -> tuple[str, pd.Series]:
+    validate_params(who, {"by": by}, {"by": [_BY]})
     if isinstance(by, str):
         if by in fb.columns:
             return by, fb[by]
@@ -158,26 +175,21 @@ def _segment_from(
             f"is missing: {who}(by={by!r}) looks for it in {where}; columns "
             f"present: {', '.join(map(str, fb.columns[:12]))}",
         )
-    if isinstance(by, pd.Series):
-        if not by.index.is_unique:
-            dup = by.index[by.index.duplicated()].tolist()
-            raise SchemaError(
-                [
-                    SchemaFailure(
-                        "segments",
-                        "<index>",
-                        "has duplicate customer ids; a customer can be in one segment only",
-                        len(dup),
-                        tuple(dup[:5]),
-                    )
-                ]
-            )
-        name = str(by.name) if by.name is not None else "segment"
-        return name, pd.Series(fb["customer_id"].map(by).to_numpy(), index=fb.index)
-    raise InvalidParameterError(
-        f"{who}: 'by' must be a column name or a Series mapping customer_id to "
-        f"a segment; got {type(by).__name__}"
-    )
+    if not by.index.is_unique:
+        dup = by.index[by.index.duplicated()].tolist()
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="segments",
+                    column="<index>",
+                    check="has duplicate customer ids; a customer can be in one segment only",
+                    n_failing=len(dup),
+                    rows=tuple(dup[:5]),
+                )
+            ]
+        )
+    name = str(by.name) if by.name is not None else "segment"
+    return name, pd.Series(fb["customer_id"].map(by).to_numpy(), index=fb.index)
 
 
 def group_keys(

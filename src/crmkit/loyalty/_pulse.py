@@ -188,7 +188,9 @@ def cx_pulse(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "feedback", "kind", f"has no {metric!r} answers: cx_pulse has nothing to follow"
+                    frame="feedback",
+                    column="kind",
+                    check=f"has no {metric!r} answers: cx_pulse has nothing to follow",
                 )
             ]
         )

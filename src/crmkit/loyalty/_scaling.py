@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from crmkit.exceptions import InvalidParameterError
+from crmkit._params import Options, validate_params
 
 __all__ = ["SCALINGS", "quantile_grid", "scale"]
 
@@ -18,6 +18,7 @@ F = npt.NDArray[np.float64]
 
 #: The scalings :func:`scale` offers.
 SCALINGS: tuple[str, ...] = ("rank", "minmax")
+_SCALING = Options(frozenset(SCALINGS))
 
 
 def quantile_grid(values: F, n_quantiles: int) -> F:
@@ -110,14 +111,13 @@ def scale(
     >>> scale(np.array([0.0, 1.5, 9.0]), grid, "minmax", (0.0, 1.0)).tolist()
     [0.0, 50.0, 100.0]
     """
+    validate_params("scale", {"how": how}, {"how": [_SCALING]})
     values = np.asarray(x, dtype=np.float64)
     out = np.full(len(values), np.nan)
     ok = ~np.isnan(values)
     if how == "rank":
         out[ok] = _rank(values[ok], grid)
-    elif how == "minmax":
-        out[ok] = _minmax(values[ok], grid, quantile_range)
     else:
-        raise InvalidParameterError(f"unknown scaling {how!r}; use one of {SCALINGS}")
+        out[ok] = _minmax(values[ok], grid, quantile_range)
     result: F = 100.0 * out
     return result

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from scipy import stats
 from scipy.special import ndtri
 
-from crmkit.exceptions import InvalidParameterError
+from crmkit._params import Options, validate_params
 
 __all__ = [
     "NPS_METHODS",
@@ -46,6 +46,7 @@ F = npt.NDArray[np.float64]
 
 #: The NPS interval methods of :func:`nps_interval`.
 NPS_METHODS: tuple[str, ...] = ("adjusted_wald", "wald", "bootstrap")
+_NPS_METHOD = Options(frozenset(NPS_METHODS))
 
 
 def z_value(level: float) -> float:
@@ -147,6 +148,7 @@ def nps_interval(
     >>> round(float(low[0]), 2), round(float(high[0]), 2)
     (14.69, 45.31)
     """
+    validate_params("nps_interval", {"method": method}, {"method": [_NPS_METHOD]})
     prom, detr, size = _f(promoters), _f(detractors), _f(n)
     z = z_value(level)
     if method == "wald":
@@ -168,10 +170,6 @@ def nps_interval(
             draws = gen.multinomial(k, probs, size=n_boot)
             diff = (draws[:, 0] - draws[:, 1]) / k
             low[i], high[i] = np.quantile(diff, [tail, 1.0 - tail])
-    else:
-        raise InvalidParameterError(
-            f"unknown NPS interval method {method!r}; use one of {NPS_METHODS}"
-        )
     return np.clip(100.0 * low, -100.0, 100.0), np.clip(100.0 * high, -100.0, 100.0)
 
 

@@ -55,20 +55,24 @@ class ViewReader:
     def __init__(self, view: Any, who: str) -> None:
         if not isinstance(view, pd.DataFrame):
             raise SchemaError([SchemaFailure(
-                "view", "<frame>", f"is not a pandas DataFrame (got {type(view).__name__}); "
+                frame="view", column="<frame>",
+                check=f"is not a pandas DataFrame (got {type(view).__name__}); "
                 f"{who} reads a customer view")])  # fmt: skip
         self.view: pd.DataFrame = view
         self.who = who
         self.fails: list[SchemaFailure] = []
         if not view.index.is_unique:
             dup = np.asarray(view.index.duplicated(keep=False))
-            self.fails.append(SchemaFailure("view", "<index>", "has duplicate customer ids",
-                                            int(dup.sum()), _first(view.index, dup)))  # fmt: skip
+            self.fails.append(SchemaFailure(frame="view", column="<index>",
+                                            check="has duplicate customer ids",
+                                            n_failing=int(dup.sum()),
+                                            rows=_first(view.index, dup)))  # fmt: skip
 
     def _add(self, name: str, text: str, mask: npt.NDArray[np.bool_], values: F) -> None:
-        self.fails.append(SchemaFailure("view", name, text, int(mask.sum()),
-                                        _first(self.view.index, mask),
-                                        tuple(values[mask][:5].tolist())))  # fmt: skip
+        self.fails.append(SchemaFailure(frame="view", column=name, check=text,
+                                        n_failing=int(mask.sum()),
+                                        rows=_first(self.view.index, mask),
+                                        values=tuple(values[mask][:5].tolist())))  # fmt: skip
 
     def column(
         self,
@@ -106,16 +110,23 @@ class ViewReader:
         """
         n = len(self.view)
         if name not in self.view.columns:
-            self.fails.append(SchemaFailure("view", name, f"is missing (required by {self.who})"))
+            self.fails.append(
+                SchemaFailure(
+                    frame="view", column=name, check=f"is missing (required by {self.who})"
+                )
+            )
             return np.zeros(n)
         selected: object = self.view[name]
         if not isinstance(selected, pd.Series):
-            self.fails.append(SchemaFailure("view", name, "appears more than once"))
+            self.fails.append(
+                SchemaFailure(frame="view", column=name, check="appears more than once")
+            )
             return np.zeros(n)
         if selected.dtype.kind == "b" or not pd.api.types.is_numeric_dtype(selected.dtype):
-            self.fails.append(SchemaFailure("view", name, f"must be numeric, got dtype "
-                                            f"{selected.dtype}", n,
-                                            tuple(selected.index[:5].tolist())))  # fmt: skip
+            self.fails.append(SchemaFailure(frame="view", column=name,
+                                            check=f"must be numeric, got dtype {selected.dtype}",
+                                            n_failing=n,
+                                            rows=tuple(selected.index[:5].tolist())))  # fmt: skip
             return np.zeros(n)
         x = selected.to_numpy(dtype=np.float64, na_value=np.nan)
         nan = np.isnan(x)

@@ -14,9 +14,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Predicate, validate_params
+from crmkit._params import COLUMN_NAME, Options, instance_of, validate_params
 from crmkit.data import CustomerData
-from crmkit.exceptions import DataWarning, InvalidParameterError
+from crmkit.exceptions import DataWarning
 from crmkit.measure._exposures import (
     MARGIN,
     WINDOW,
@@ -196,7 +196,7 @@ def _segment_labels(
                 f"{avail}); pass view=<customer view> or the labels as a Series",
             )
         labels, name = source[by], by
-    elif isinstance(by, pd.Series):
+    else:
         dup = by.index.duplicated()
         if dup.any():
             raise fail(
@@ -207,11 +207,6 @@ def _segment_labels(
                 n=int(dup.sum()),
             )
         labels, name = by, str(by.name) if by.name is not None else "segment"
-    else:
-        raise InvalidParameterError(
-            f"by must be a column name or a Series of labels indexed by "
-            f"customer_id; got {type(by).__name__}"
-        )
     mapped = labels.astype(object).reindex(pd.Index(customers.unique()))
     missing = mapped.isna().to_numpy()
     if missing.any():
@@ -434,12 +429,17 @@ def campaign_report(
     """
     validate_params(
         "campaign_report",
-        {"window": window, "margin": margin, "view": view, "goal_basis": goal_basis},
+        {"window": window, "margin": margin, "view": view, "goal_basis": goal_basis, "by": by},
         {
             "window": WINDOW,
             "margin": MARGIN,
-            "view": [None, Predicate(lambda v: isinstance(v, pd.DataFrame), "a DataFrame")],
-            "goal_basis": [Predicate(lambda v: v in GOAL_BASES, f"one of {list(GOAL_BASES)}")],
+            "view": [None, instance_of(pd.DataFrame, "a DataFrame")],
+            "goal_basis": [Options(frozenset(GOAL_BASES))],
+            "by": [
+                None,
+                COLUMN_NAME,
+                instance_of(pd.Series, "a Series of labels indexed by customer_id"),
+            ],
         },
     )
     data = as_data(data, "campaign_report", ("touches", "campaigns", "customers"))

@@ -190,9 +190,9 @@ def _calibration(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "transactions",
-                    "date",
-                    "has no purchases before "
+                    frame="transactions",
+                    column="date",
+                    check="has no purchases before "
                     f"campaign {campaign_id!r} (window from "
                     f"{first_window.date()}): no baseline to predict",
                 )
@@ -228,9 +228,9 @@ def _groups(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "touches",
-                    "group",
-                    f"campaign {campaign_id!r} has "
+                    frame="touches",
+                    column="group",
+                    check=f"campaign {campaign_id!r} has "
                     f"{int(treat.sum())} treatment customers with a "
                     "purchase history; at least 2 are needed",
                 )

@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit._params import Constraint, Interval, validate_params
+from crmkit._params import Constraint, Interval, instance_of, validate_params
 from crmkit.data import CustomerData
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.measure._exposures import campaign_exposures
 from crmkit.measure._inputs import first_labels
 from crmkit.measure._stats import (
@@ -151,22 +151,27 @@ class UpliftResult:
         return out
 
 
+_GROUP = instance_of(
+    (pd.DataFrame, Mapping), "a DataFrame or a mapping with 'converted' and 'revenue'"
+)
+
+
 def _read_group(obj: Any, name: str) -> tuple[FloatArray, FloatArray]:
-    if not isinstance(obj, (pd.DataFrame, Mapping)):
-        raise InvalidParameterError(
-            f"{name} must be a DataFrame or a mapping with 'converted' and "
-            f"'revenue'; got {type(obj).__name__}"
-        )
+    validate_params("uplift_from_outcomes", {name: obj}, {name: [_GROUP]})
     failures: list[SchemaFailure] = []
     arrays: dict[str, FloatArray] = {}
     for col in ("converted", "revenue"):
         if col not in obj:
-            failures.append(SchemaFailure(name, col, "is missing"))
+            failures.append(SchemaFailure(frame=name, column=col, check="is missing"))
             continue
         raw = np.asarray(obj[col])
         if raw.dtype.kind not in "biuf":
             failures.append(
-                SchemaFailure(name, col, f"must be numeric or boolean, got dtype {raw.dtype}")
+                SchemaFailure(
+                    frame=name,
+                    column=col,
+                    check=f"must be numeric or boolean, got dtype {raw.dtype}",
+                )
             )
             continue
         values = raw.astype(np.float64).reshape(-1)
@@ -178,23 +183,26 @@ def _read_group(obj: Any, name: str) -> tuple[FloatArray, FloatArray]:
             labels = obj.index if isinstance(obj, pd.DataFrame) else range(len(values))
             failures.append(
                 SchemaFailure(
-                    name,
-                    col,
-                    check,
-                    int(bad.sum()),
-                    first_labels(labels, bad),
-                    tuple(values[bad][:5].tolist()),
+                    frame=name,
+                    column=col,
+                    check=check,
+                    n_failing=int(bad.sum()),
+                    rows=first_labels(labels, bad),
+                    values=tuple(values[bad][:5].tolist()),
                 )
             )
         arrays[col] = values
     if not failures and len(arrays["converted"]) != len(arrays["revenue"]):
-        failures.append(SchemaFailure(name, "<frame>", "has columns of different lengths"))
+        failures.append(
+            SchemaFailure(frame=name, column="<frame>", check="has columns of different lengths")
+        )
     if not failures and len(arrays["converted"]) < 2:
         failures.append(
             SchemaFailure(
-                name,
-                "<frame>",
-                f"has {len(arrays['converted'])} customers; a test needs at least 2 per group",
+                frame=name,
+                column="<frame>",
+                check=f"has {len(arrays['converted'])} customers; a test needs at least 2 "
+                "per group",
             )
         )
     if failures:
@@ -368,9 +376,9 @@ def uplift_test(
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "touches",
-                        "group",
-                        f"campaign {campaign_id!r} has {len(part)} {g} customers; "
+                        frame="touches",
+                        column="group",
+                        check=f"campaign {campaign_id!r} has {len(part)} {g} customers; "
                         "an uplift test needs at least 2 in each group (hold out a random control "
                         "group, or measure against a model baseline with clv_uplift)",
                     )

@@ -10,13 +10,19 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit._checks import first_labels
+from crmkit._params import instance_of, validate_params
 from crmkit.data import RECORD_KINDS, CustomerData
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = ["as_data", "require_records", "day_numbers", "first_labels", "fail"]
 
 IntArray = npt.NDArray[np.int64]
 _NS_PER_DAY = 86_400_000_000_000
+
+_DATA = instance_of(
+    (CustomerData, Mapping),
+    "CustomerData or a mapping of record frames {'transactions': ..., 'touches': ...}",
+)
 
 
 def fail(
@@ -45,7 +51,18 @@ def fail(
     """
     rows_t, values_t = tuple(rows), tuple(values)
     count = len(rows_t) if n is None else int(n)
-    return SchemaError([SchemaFailure(frame, column, check, count, rows_t[:5], values_t[:5])])
+    return SchemaError(
+        [
+            SchemaFailure(
+                frame=frame,
+                column=column,
+                check=check,
+                n_failing=count,
+                rows=rows_t[:5],
+                values=values_t[:5],
+            )
+        ]
+    )
 
 
 def as_data(data: Any, who: str, kinds: Sequence[str]) -> CustomerData:
@@ -84,11 +101,7 @@ def as_data(data: Any, who: str, kinds: Sequence[str]) -> CustomerData:
     """
     if isinstance(data, CustomerData):
         return data
-    if not isinstance(data, Mapping):
-        raise InvalidParameterError(
-            f"{who} expects CustomerData or a mapping of record frames "
-            f"{{'transactions': ..., 'touches': ...}}; got {type(data).__name__}"
-        )
+    validate_params(who, {"data": data}, {"data": [_DATA]})
     unknown = [k for k in data if k not in RECORD_KINDS]
     if unknown:
         raise fail(

@@ -10,9 +10,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Interval, Options, Predicate, validate_params
+from crmkit._params import Interval, Options, parameter_error, validate_params
 from crmkit.data import TIME_UNITS, CustomerData, as_timestamp, summarize
-from crmkit.exceptions import DataWarning, InvalidParameterError
+from crmkit.exceptions import DataWarning
 from crmkit.measure._inputs import as_data, day_numbers
 
 __all__ = ["KPI_LEVELS", "kpi_series"]
@@ -42,12 +42,20 @@ KPI_LEVELS: Mapping[str, str] = {
 _FREQS = frozenset({"D", "W", "M", "Q", "Y"})
 
 
-def _finite_nonneg(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf")
-
-
 def _per_period(codes: np.ndarray[Any, Any], weights: Any, n: int) -> np.ndarray[Any, Any]:
     return np.bincount(codes, weights=weights, minlength=n)[:n]
+
+
+def _distinct(keys: np.ndarray[Any, Any], size: int) -> np.ndarray[Any, Any]:
+    # np.unique(keys) for int keys in [0, size): a bitmap when it is no larger
+    # than a few times the keys (linear), else sort + compare neighbours (much
+    # faster than np.unique's hash table on millions of distinct keys)
+    if size <= 8 * len(keys) + 1024:
+        seen = np.zeros(size, dtype=bool)
+        seen[keys] = True
+        return np.flatnonzero(seen).astype(np.int64)
+    ordered = np.sort(keys)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))[: len(ordered)]]
 
 
 def _purchases(tx: pd.DataFrame, periods: pd.PeriodIndex, freq: str) -> dict[str, Any]:
@@ -55,24 +63,29 @@ def _purchases(tx: pd.DataFrame, periods: pd.PeriodIndex, freq: str) -> dict[str
     pcode = np.asarray(periods.get_indexer(tx["date"].dt.to_period(freq)), dtype=np.int64)
     cust, _ = pd.factorize(tx["customer_id"])
     cust = cust.astype(np.int64)
+    n_cust = int(cust.max()) + 1
     amount = tx["amount"].to_numpy(dtype=np.float64)
-    pairs = np.unique(cust * n + pcode)
+    pairs = _distinct(cust * n + pcode, n_cust * n)  # sorted: by customer, then period
     p_cust, p_per = pairs // n, pairs % n
     active = _per_period(p_per, None, n)
-    first = np.full(int(cust.max()) + 1, n, dtype=np.int64)
+    first = np.full(n_cust, n, dtype=np.int64)
     np.minimum.at(first, p_cust, p_per)
     new = _per_period(first, None, n)
-    again = (p_per > 0) & np.isin(pairs - 1, pairs)
+    # active in the period before too: the previous distinct pair is (customer, period - 1)
+    again = (p_per > 0) & np.concatenate(([False], pairs[1:] - 1 == pairs[:-1]))
     retained = _per_period(p_per[again], None, n)
     day = day_numbers(tx["date"])
-    span = int(day.max() - day.min() + 1)
-    first_row_of_day = np.unique(cust * span + (day - day.min()), return_index=True)[1]
+    day -= day.min()
+    span = int(day.max() + 1)
+    period_of_day = np.zeros(span, dtype=np.int64)
+    period_of_day[day] = pcode  # a day lies in one period
+    purchase_days = _distinct(cust * span + day, n_cust * span)  # distinct (customer, day)
     out: dict[str, Any] = {
         "customers_to_date": np.cumsum(new), "active_customers": active,
         "new_customers": new, "retained_customers": retained,
         "retention_rate": np.divide(retained[1:], active[:-1],
                                     out=np.full(n - 1, np.nan), where=active[:-1] > 0),
-        "n_purchases": _per_period(pcode[first_row_of_day], None, n),
+        "n_purchases": _per_period(period_of_day[purchase_days % span], None, n),
         "revenue": _per_period(pcode, amount, n),
     }  # fmt: skip
     out["retention_rate"] = np.concatenate([[np.nan], out["retention_rate"]])
@@ -286,12 +299,15 @@ def kpi_series(
     }, {
         "freq": [Options(_FREQS)], "pulse_periods": [Interval("int", 1, None)],
         "horizon": [None, Interval("real", 0, None, closed="neither")],
-        "discount_rate": [Predicate(_finite_nonneg, "a finite float >= 0")],
+        "discount_rate": [Interval("real", 0, None, finite=True)],
         "margin": [Interval("real", 0, 1, closed="right")], "long": [bool],
     })  # fmt: skip
     if (purchase_model is None) != (spend_model is None):
-        raise InvalidParameterError(
-            "kpi_series needs both purchase_model and spend_model for customer equity, or neither"
+        raise parameter_error(
+            "kpi_series",
+            "spend_model",
+            "given together with purchase_model (both for customer equity, or neither)",
+            spend_model,
         )
     data = as_data(data, "kpi_series", ("feedback",))
     tx = data.transactions

@@ -29,9 +29,17 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmkit._params import validate_params
+from crmkit._params import (
+    COLUMN_NAME,
+    NON_EMPTY_STR,
+    Interval,
+    Predicate,
+    field_validator,
+    instance_of,
+    validate_args,
+)
 from crmkit.data import as_timestamp
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.measure._inputs import first_labels
 
 __all__ = ["AREAS", "DEFAULT_CHANNEL_AREAS", "DEFAULT_STREAMS", "AnnualProgramme",
@@ -54,17 +62,11 @@ _PHI = (math.sqrt(5.0) - 1.0) / 2.0
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidParameterError(f"ProgrammeStream fields must be non-empty str; got {value!r}")
-    return value.strip()
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
-def _positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(
-            f"ProgrammeStream.{attribute.name} must be an int >= 1; got {value!r}"
-        )
+_TEXT = field_validator(NON_EMPTY_STR)
 
 
 def _models(value: Any) -> tuple[str, ...]:
@@ -103,11 +105,11 @@ class ProgrammeStream:
     ('A', 'B')
     """
 
-    area: str = attrs.field(converter=_text)
-    channel: str = attrs.field(converter=_text)
-    owner_role: str = attrs.field(converter=_text)
-    cadence_days: int = attrs.field(validator=_positive_int)
-    activity: str = attrs.field(converter=_text)
+    area: str = attrs.field(converter=_strip, validator=_TEXT)
+    channel: str = attrs.field(converter=_strip, validator=_TEXT)
+    owner_role: str = attrs.field(converter=_strip, validator=_TEXT)
+    cadence_days: int = attrs.field(validator=field_validator(Interval("int", 1, None)))
+    activity: str = attrs.field(converter=_strip, validator=_TEXT)
     care_models: tuple[str, ...] = attrs.field(default=(), converter=_models)
 
 
@@ -154,11 +156,7 @@ class AnnualProgramme:
     year_end: pd.Timestamp
 
 
-def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
-    if not isinstance(plans, pd.DataFrame):
-        raise InvalidParameterError(
-            f"plans must be a DataFrame indexed by customer_id; got {type(plans).__name__}"
-        )
+def _check_plans(plans: pd.DataFrame, segment: str | None) -> tuple[pd.DataFrame, str]:
     if segment is None:
         segment = "care_model" if "care_model" in plans.columns else "segment"
     fails: list[SchemaFailure] = []
@@ -166,9 +164,9 @@ def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
         if col not in plans.columns:
             fails.append(
                 SchemaFailure(
-                    "plans",
-                    col,
-                    "is missing; care plans need care_model "
+                    frame="plans",
+                    column=col,
+                    check="is missing; care plans need care_model "
                     "(or segment), cadence_days, channel, owner_role (+ "
                     "activities)",
                 )
@@ -177,11 +175,11 @@ def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
     if dup.any():
         fails.append(
             SchemaFailure(
-                "plans",
-                "<index>",
-                "repeats customer ids",
-                int(dup.sum()),
-                first_labels(plans.index, dup),
+                frame="plans",
+                column="<index>",
+                check="repeats customer ids",
+                n_failing=int(dup.sum()),
+                rows=first_labels(plans.index, dup),
             )
         )
     if fails:
@@ -189,7 +187,11 @@ def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
     cad = plans["cadence_days"]
     if cad.dtype.kind not in "iuf" or cad.dtype.kind == "b":
         fails.append(
-            SchemaFailure("plans", "cadence_days", f"must be numeric, got dtype {cad.dtype}")
+            SchemaFailure(
+                frame="plans",
+                column="cadence_days",
+                check=f"must be numeric, got dtype {cad.dtype}",
+            )
         )
     else:
         v = cad.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -197,12 +199,12 @@ def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
         if bad.any():
             fails.append(
                 SchemaFailure(
-                    "plans",
-                    "cadence_days",
-                    "must be whole days >= 1",
-                    int(bad.sum()),
-                    first_labels(plans.index, bad),
-                    tuple(v[bad][:5].tolist()),
+                    frame="plans",
+                    column="cadence_days",
+                    check="must be whole days >= 1",
+                    n_failing=int(bad.sum()),
+                    rows=first_labels(plans.index, bad),
+                    values=tuple(v[bad][:5].tolist()),
                 )
             )
     for col in (segment, "channel", "owner_role"):
@@ -212,11 +214,11 @@ def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
         if bad.any():
             fails.append(
                 SchemaFailure(
-                    "plans",
-                    col,
-                    "has missing or empty values",
-                    int(bad.sum()),
-                    first_labels(plans.index, bad),
+                    frame="plans",
+                    column=col,
+                    check="has missing or empty values",
+                    n_failing=int(bad.sum()),
+                    rows=first_labels(plans.index, bad),
                 )
             )
     if fails:
@@ -227,10 +229,6 @@ def _check_plans(plans: Any, segment: str | None) -> tuple[pd.DataFrame, str]:
 def _areas(channels: Mapping[str, str] | None) -> dict[str, str]:
     table = dict(DEFAULT_CHANNEL_AREAS)
     for key, area in (channels or {}).items():
-        if not isinstance(key, str) or not isinstance(area, str) or not area.strip():
-            raise InvalidParameterError(
-                f"channels must map channel names to area names (str); got {key!r}: {area!r}"
-            )
         table[key.strip().lower()] = area.strip()
     return table
 
@@ -244,13 +242,13 @@ def _area_of(channel: pd.Series, table: dict[str, str], frame: str) -> np.ndarra
         raise SchemaError(
             [
                 SchemaFailure(
-                    frame,
-                    "channel",
-                    f"has channels without a programme area: {unknown}; give "
+                    frame=frame,
+                    column="channel",
+                    check=f"has channels without a programme area: {unknown}; give "
                     f"channels={{'{unknown[0]}': 'service', ...}} (areas: "
                     f"{', '.join(AREAS)}; known channels: {', '.join(sorted(table))})",
-                    int(bad.sum()),
-                    first_labels(channel.index, bad),
+                    n_failing=int(bad.sum()),
+                    rows=first_labels(channel.index, bad),
                 )
             ]
         )
@@ -320,6 +318,28 @@ def _stream_touches(
     return out
 
 
+def _is_channel_table(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(a, str) and bool(a.strip()) for k, a in value.items()
+    )
+
+
+def _is_streams(value: Any) -> bool:
+    return isinstance(value, (tuple, list)) and all(isinstance(s, ProgrammeStream) for s in value)
+
+
+@validate_args(
+    {
+        "plans": [instance_of(pd.DataFrame, "a DataFrame indexed by customer_id")],
+        "channels": [
+            None,
+            Predicate(_is_channel_table, "a mapping of channel names to area names (str)"),
+        ],
+        "streams": [Predicate(_is_streams, "a sequence (tuple or list) of ProgrammeStream")],
+        "segment": [None, COLUMN_NAME],
+        "workdays": [bool],
+    }
+)
 def annual_programme(
     plans: pd.DataFrame,
     *,
@@ -390,13 +410,6 @@ def annual_programme(
     A       personal meetings            1          4                   4.0
     D       communication                1          1                   1.0
     """
-    validate_params(
-        "annual_programme",
-        {"workdays": workdays, "segment": segment},
-        {"workdays": [bool], "segment": [None, str]},
-    )
-    if not all(isinstance(s, ProgrammeStream) for s in streams):
-        raise InvalidParameterError("streams must be a sequence of ProgrammeStream")
     plans, seg_col = _check_plans(plans, segment)
     start = as_timestamp(year_start, "year_start").normalize()
     end = start + pd.DateOffset(years=1) - pd.Timedelta(days=1)

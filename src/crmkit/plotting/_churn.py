@@ -46,7 +46,11 @@ def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[
     if isinstance(scores, pd.DataFrame):
         if "churn_risk" not in scores.columns:
             raise SchemaError(
-                [SchemaFailure("scores", "churn_risk", f"is missing (needed by {owner})")]
+                [
+                    SchemaFailure(
+                        frame="scores", column="churn_risk", check=f"is missing (needed by {owner})"
+                    )
+                ]
             )
         scores = scores["churn_risk"]
     if isinstance(scores, pd.Series) and isinstance(labels, pd.Series):
@@ -55,11 +59,11 @@ def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "labels",
-                        str(labels.name),
-                        "has no label for some scored customers",
-                        int(missing.sum()),
-                        tuple(scores.index[missing][:5].tolist()),
+                        frame="labels",
+                        column=str(labels.name),
+                        check="has no label for some scored customers",
+                        n_failing=int(missing.sum()),
+                        rows=tuple(scores.index[missing][:5].tolist()),
                     )
                 ]
             )
@@ -73,9 +77,9 @@ def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    "<values>",
-                    f"must be one 0/1 or bool label per score ({len(s)}), none missing",
+                    frame="labels",
+                    column="<values>",
+                    check=f"must be one 0/1 or bool label per score ({len(s)}), none missing",
                 )
             ]
         )
@@ -84,9 +88,9 @@ def _scores_labels(scores: Any, labels: Any, owner: str) -> tuple[F, np.ndarray[
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    "<values>",
-                    f"hold a single class; {owner} needs churned and retained customers",
+                    frame="labels",
+                    column="<values>",
+                    check=f"hold a single class; {owner} needs churned and retained customers",
                 )
             ]
         )
@@ -141,9 +145,9 @@ def churn_lift_table(scores: Any, labels: Any, n_bins: int = 10) -> pd.DataFrame
         raise SchemaError(
             [
                 SchemaFailure(
-                    "scores",
-                    "<values>",
-                    f"has {len(s)} customers; {owner} needs at least n_bins={n_bins}",
+                    frame="scores",
+                    column="<values>",
+                    check=f"has {len(s)} customers; {owner} needs at least n_bins={n_bins}",
                 )
             ]
         )
@@ -244,7 +248,7 @@ def plot_churn_lift(scores: Any, labels: Any, *, n_bins: int = 10, ax: Axes | No
     """
     table = churn_lift_table(scores, labels, n_bins=n_bins)
     x = table.index.to_numpy()
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_churn_lift")
     ax.bar(x, table["lift"].to_numpy(), color=ACTUAL, label="lift of the group")
     ax.plot(x, table["cum_lift"].to_numpy(), color=ACCENT, marker="o", label="cumulative lift")
     ax.axhline(1.0, color=MUTED, linestyle=":", label="random pick")
@@ -293,9 +297,13 @@ def plot_churn_roc(scores: Any, labels: Any, *, ax: Axes | None = None) -> Axes:
     curves = dict(scores) if isinstance(scores, dict) else {"ROC": scores}
     if not curves:
         raise SchemaError(
-            [SchemaFailure("scores", "<values>", "is an empty dict: nothing to draw")]
+            [
+                SchemaFailure(
+                    frame="scores", column="<values>", check="is an empty dict: nothing to draw"
+                )
+            ]
         )
-    ax = get_ax(ax, figsize=(4.8, 4.5))
+    ax = get_ax(ax, figsize=(4.8, 4.5), owner="plot_churn_roc")
     for k, (name, values) in enumerate(curves.items()):
         points = roc_points(values, labels)
         s, y = _scores_labels(values, labels, "plot_churn_roc")

@@ -10,7 +10,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmkit._checks import as_values, check_int
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit._params import instance_of, validate_params
+from crmkit.exceptions import SchemaError, SchemaFailure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -61,7 +62,9 @@ def require_matplotlib() -> None:
         raise ImportError(INSTALL_HINT) from exc
 
 
-def get_ax(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
+def get_ax(
+    ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0), *, owner: str = "the plot"
+) -> Axes:
     """The axes to draw on: ``ax`` itself, or new axes of a new pyplot figure.
 
     Parameters
@@ -70,6 +73,8 @@ def get_ax(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
         Where to draw; None creates a figure with :func:`matplotlib.pyplot.subplots`.
     figsize : (float, float), default=(6.4, 4.0)
         Size of a new figure, inches.
+    owner : str, default="the plot"
+        The plot function, named in the message for a wrong ``ax``.
 
     Returns
     -------
@@ -98,11 +103,7 @@ def get_ax(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
         _, new = plt.subplots(figsize=figsize)
         out: Axes = new
         return out
-    if not isinstance(ax, _Axes):
-        raise InvalidParameterError(
-            f"The 'ax' parameter must be a matplotlib Axes or None. Got {type(ax).__name__} "
-            "instead."
-        )
+    validate_params(owner, {"ax": ax}, {"ax": [instance_of(_Axes, "a matplotlib Axes"), None]})
     return ax
 
 
@@ -154,38 +155,46 @@ def check_frame(
         raise SchemaError(
             [
                 SchemaFailure(
-                    what,
-                    "<frame>",
-                    f"must be a pandas DataFrame for {owner}; got {type(frame).__name__}",
+                    frame=what,
+                    column="<frame>",
+                    check=f"must be a pandas DataFrame for {owner}; got {type(frame).__name__}",
                 )
             ]
         )
     failures: list[SchemaFailure] = []
     for col in columns:
         if col not in frame.columns:
-            failures.append(SchemaFailure(what, col, f"is missing (needed by {owner})"))
+            failures.append(
+                SchemaFailure(frame=what, column=col, check=f"is missing (needed by {owner})")
+            )
             continue
         if not numeric:
             continue
         s = frame[col]
         if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-            failures.append(SchemaFailure(what, col, f"is not numeric (dtype {s.dtype})"))
+            failures.append(
+                SchemaFailure(frame=what, column=col, check=f"is not numeric (dtype {s.dtype})")
+            )
             continue
         x = s.to_numpy(dtype=np.float64, na_value=np.nan)
         inf = np.isinf(x)
         if inf.any():
             failures.append(
                 SchemaFailure(
-                    what,
-                    col,
-                    "is not finite",
-                    int(inf.sum()),
-                    tuple(frame.index[inf][:5].tolist()),
-                    tuple(x[inf][:5].tolist()),
+                    frame=what,
+                    column=col,
+                    check="is not finite",
+                    n_failing=int(inf.sum()),
+                    rows=tuple(frame.index[inf][:5].tolist()),
+                    values=tuple(x[inf][:5].tolist()),
                 )
             )
     if nonempty and not failures and len(frame) == 0:
-        failures.append(SchemaFailure(what, "<frame>", f"is empty; {owner} has nothing to draw"))
+        failures.append(
+            SchemaFailure(
+                frame=what, column="<frame>", check=f"is empty; {owner} has nothing to draw"
+            )
+        )
     if failures:
         raise SchemaError(failures)
     return frame

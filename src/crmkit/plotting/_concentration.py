@@ -95,7 +95,7 @@ def plot_pareto_curve(
     y = 1.0 - lorenz["value_share"].to_numpy()[::-1]
     y[0] = 0.0
     share = pareto_share(values, customers=mark, negative=negative)
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_pareto_curve")
     ax.plot(x, y, color=ACTUAL, label="top customers' share of value")
     ax.plot([0.0, 1.0], [0.0, 1.0], color=MUTED, linestyle=":", label="even base")
     ax.plot([mark, mark, 0.0], [0.0, share, share], color=PREDICTED, linewidth=0.8, linestyle="--")
@@ -156,7 +156,7 @@ def plot_lorenz_curve(
     g = gini(values, negative=negative)
     x = lorenz["customer_share"].to_numpy()
     y = lorenz["value_share"].to_numpy()
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_lorenz_curve")
     ax.plot(x, y, color=ACTUAL, label="Lorenz curve")
     ax.plot([0.0, 1.0], [0.0, 1.0], color=MUTED, linestyle=":", label="equality")
     ax.fill_between(x, y, x, color=ACTUAL, alpha=0.12)
@@ -224,7 +224,7 @@ def plot_decile_bars(
     x = np.arange(1, len(table) + 1)
     shares = table["value_share"].to_numpy(dtype=np.float64)
     cum = table["cum_value_share"].to_numpy(dtype=np.float64)
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_decile_bars")
     bars = ax.bar(x, shares, color=ACTUAL, label="share of value")
     ax.bar_label(bars, labels=[f"{s:.0%}" for s in shares], fontsize=8, padding=2)
     ax.plot(x, cum, color=ACCENT, marker="o", label="cumulative share")

@@ -56,12 +56,18 @@ def plot_nps_pulse(pulse: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     check_frame(pulse, ["value", "low", "high"], owner, what="pulse")
     if not isinstance(pulse.index, pd.DatetimeIndex):
         raise SchemaError(
-            [SchemaFailure("pulse", "<index>", "must be a DatetimeIndex (the output of cx_pulse)")]
+            [
+                SchemaFailure(
+                    frame="pulse",
+                    column="<index>",
+                    check="must be a DatetimeIndex (the output of cx_pulse)",
+                )
+            ]
         )
     metric = str(pulse.attrs.get("metric", "nps"))
     dates = pulse.index.to_numpy()
     value = pulse["value"].to_numpy(dtype=np.float64, na_value=np.nan)
-    ax = get_ax(ax, figsize=(7.0, 3.5))
+    ax = get_ax(ax, figsize=(7.0, 3.5), owner="plot_nps_pulse")
     ax.plot(dates, value, color=ACTUAL, marker=".", label=metric.upper())
     ax.fill_between(
         dates,

@@ -51,9 +51,9 @@ def migration_counts(migration: Any, *, drop_empty: bool = True) -> pd.DataFrame
         raise SchemaError(
             [
                 SchemaFailure(
-                    "migration",
-                    "<frame>",
-                    "must be a StageMigration, "
+                    frame="migration",
+                    column="<frame>",
+                    check="must be a StageMigration, "
                     "SegmentMigration or a DataFrame of counts; got "
                     f"{type(migration).__name__}",
                 )
@@ -62,14 +62,25 @@ def migration_counts(migration: Any, *, drop_empty: bool = True) -> pd.DataFrame
     try:
         values = counts.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
-        raise SchemaError([SchemaFailure("migration", "counts", "must be numeric")]) from None
+        raise SchemaError(
+            [SchemaFailure(frame="migration", column="counts", check="must be numeric")]
+        ) from None
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         raise SchemaError(
-            [SchemaFailure("migration", "counts", "must be finite counts >= 0", int(bad.sum()))]
+            [
+                SchemaFailure(
+                    frame="migration",
+                    column="counts",
+                    check="must be finite counts >= 0",
+                    n_failing=int(bad.sum()),
+                )
+            ]
         )
     if values.sum() <= 0:
-        raise SchemaError([SchemaFailure("migration", "counts", "has no customers to draw")])
+        raise SchemaError(
+            [SchemaFailure(frame="migration", column="counts", check="has no customers to draw")]
+        )
     if np.array_equal(values, np.round(values)):
         values = values.astype(np.int64)
     out = pd.DataFrame(values, index=counts.index, columns=counts.columns)
@@ -125,9 +136,8 @@ def plot_migration_heatmap(
     values = counts.to_numpy()
     totals = values.sum(axis=1, keepdims=True)
     shown = values / np.where(totals > 0, totals, 1.0) if normalize else values
-    ax = get_ax(
-        ax, figsize=(max(5.0, 0.8 * counts.shape[1] + 2.5), max(3.0, 0.5 * counts.shape[0] + 1.5))
-    )
+    size = (max(5.0, 0.8 * counts.shape[1] + 2.5), max(3.0, 0.5 * counts.shape[0] + 1.5))
+    ax = get_ax(ax, figsize=size, owner="plot_migration_heatmap")
     image = ax.imshow(
         shown,
         cmap="Blues",
@@ -208,7 +218,7 @@ def plot_migration_flow(migration: Any, *, gap: float = 0.02, ax: Axes | None = 
     n_rows, n_cols = values.shape
     scale_left = (1.0 - gap * (n_rows - 1)) / total
     scale_right = (1.0 - gap * (n_cols - 1)) / total
-    ax = get_ax(ax, figsize=(7.0, 4.5))
+    ax = get_ax(ax, figsize=(7.0, 4.5), owner="plot_migration_flow")
     from matplotlib import colormaps
 
     cmap = colormaps["tab10"]

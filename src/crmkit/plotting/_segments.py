@@ -75,9 +75,9 @@ def plot_segment_profiles(
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "profile",
-                        "lift_*",
-                        "has no lift columns: pass the output of profile_segments",
+                        frame="profile",
+                        column="lift_*",
+                        check="has no lift columns: pass the output of profile_segments",
                     )
                 ]
             )
@@ -90,7 +90,8 @@ def plot_segment_profiles(
     span = max(span, 0.1)
     from matplotlib.colors import LogNorm
 
-    ax = get_ax(ax, figsize=(max(5.0, 0.9 * len(names) + 2.5), max(2.5, 0.45 * len(profile) + 1.5)))
+    size = (max(5.0, 0.9 * len(names) + 2.5), max(2.5, 0.45 * len(profile) + 1.5))
+    ax = get_ax(ax, figsize=size, owner="plot_segment_profiles")
     safe = np.where(np.isfinite(lifts) & (lifts > 0), lifts, np.nan)
     image = ax.imshow(
         safe,
@@ -160,9 +161,9 @@ def plot_segment_sizes(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    "<frame>",
-                    f"must be a pandas Series for {owner}; got {type(labels).__name__}",
+                    frame="labels",
+                    column="<frame>",
+                    check=f"must be a pandas Series for {owner}; got {type(labels).__name__}",
                 )
             ]
         )
@@ -171,11 +172,11 @@ def plot_segment_sizes(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    str(labels.name),
-                    "contains missing labels",
-                    int(missing.sum()),
-                    tuple(labels.index[missing][:5].tolist()),
+                    frame="labels",
+                    column=str(labels.name),
+                    check="contains missing labels",
+                    n_failing=int(missing.sum()),
+                    rows=tuple(labels.index[missing][:5].tolist()),
                 )
             ]
         )
@@ -191,7 +192,7 @@ def plot_segment_sizes(
     x = np.arange(len(levels))
     with_values = values is not None
     width = 0.4 if with_values else 0.7
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_segment_sizes")
     bars = ax.bar(
         x - (width / 2 if with_values else 0.0),
         counts.to_numpy() / n,
@@ -208,11 +209,11 @@ def plot_segment_sizes(
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "values",
-                        str(values.name),
-                        "has no value for some labelled customers",
-                        int(lost.sum()),
-                        tuple(labels.index[lost][:5].tolist()),
+                        frame="values",
+                        column=str(values.name),
+                        check="has no value for some labelled customers",
+                        n_failing=int(lost.sum()),
+                        rows=tuple(labels.index[lost][:5].tolist()),
                     )
                 ]
             )

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit._params import Interval, validate_args
+from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.plotting._common import ACTUAL, MUTED, PREDICTED, check_frame, get_ax, style_axes
 
 if TYPE_CHECKING:
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["plot_holdout_by_frequency", "plot_tracking"]
 
 
+@validate_args(
+    {"cumulative": [bool], "calibration_end": [None, Interval("real", None, None, finite=True)]}
+)
 def plot_tracking(
     tracking: pd.DataFrame,
     *,
@@ -69,24 +73,20 @@ def plot_tracking(
     [[0.0, 2.0], [1.0, 2.0]]
     """
     owner = "plot_tracking"
-    if not isinstance(cumulative, bool):
-        raise InvalidParameterError(
-            f"The 'cumulative' parameter of {owner} must be a bool. Got {cumulative!r} instead."
-        )
     cols = ["actual_cumulative", "predicted_cumulative"] if cumulative else ["actual", "predicted"]
     check_frame(tracking, cols, owner, what="tracking")
     if not pd.api.types.is_numeric_dtype(tracking.index.dtype):
         raise SchemaError(
             [
                 SchemaFailure(
-                    "tracking",
-                    "<index>",
-                    f"must be numeric times (t); got dtype {tracking.index.dtype}",
+                    frame="tracking",
+                    column="<index>",
+                    check=f"must be numeric times (t); got dtype {tracking.index.dtype}",
                 )
             ]
         )
     t = tracking.index.to_numpy(dtype=np.float64)
-    ax = get_ax(ax, figsize=(7.0, 3.8))
+    ax = get_ax(ax, figsize=(7.0, 3.8), owner="plot_tracking")
     ax.plot(t, tracking[cols[0]].to_numpy(dtype=np.float64), color=ACTUAL, label="actual")
     ax.plot(
         t,
@@ -96,11 +96,6 @@ def plot_tracking(
         label="predicted",
     )
     if calibration_end is not None:
-        if isinstance(calibration_end, bool) or not np.isfinite(float(calibration_end)):
-            raise InvalidParameterError(
-                f"The 'calibration_end' parameter of {owner} must be a finite number or None. "
-                f"Got {calibration_end!r} instead."
-            )
         ax.axvline(float(calibration_end), color=MUTED, linestyle=":", label="end of calibration")
     name = tracking.index.name
     ax.set_xlabel(str(name) if name not in (None, "t") else "time")
@@ -155,7 +150,7 @@ def plot_holdout_by_frequency(evaluation: Any, *, ax: Axes | None = None) -> Axe
     table = getattr(evaluation, "by_frequency", evaluation)
     check_frame(table, ["actual", "predicted"], "plot_holdout_by_frequency", what="by_frequency")
     x = np.arange(len(table))
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_holdout_by_frequency")
     ax.plot(x, table["actual"].to_numpy(dtype=np.float64), marker="o", color=ACTUAL, label="actual")
     ax.plot(
         x,

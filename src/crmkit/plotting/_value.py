@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Interval, validate_params
-from crmkit.exceptions import InvalidParameterError
+from crmkit._params import Interval, parameter_error, validate_params
 from crmkit.plotting._common import (
     ACCENT,
     ACTUAL,
@@ -40,19 +39,17 @@ def _matrix_extent(
         check_frame(view, ["frequency", "T"], owner, what="view")
     if max_frequency is None:
         if view is None:
-            raise InvalidParameterError(
-                f"{owner} needs max_frequency (or a view to take it from); got neither"
-            )
+            raise parameter_error(owner, "max_frequency", "an int >= 1 when no view is given", None)
         q = float(np.quantile(view["frequency"].to_numpy(dtype=np.float64), 0.99))
         max_frequency = max(1, int(np.ceil(q)))
     max_frequency = check_int(max_frequency, "max_frequency", owner, low=1)
     if T is None:
         if view is None:
-            raise InvalidParameterError(f"{owner} needs T (or a view to take it from); got neither")
+            raise parameter_error(owner, "T", "a float > 0 when no view is given", None)
         T = float(view["T"].max())
-    validate_params(owner, {"T": T}, {"T": [Interval("real", 0, None, closed="neither")]})
-    if not np.isfinite(float(T)):
-        raise InvalidParameterError(f"The 'T' parameter of {owner} must be finite. Got {T!r}.")
+    validate_params(
+        owner, {"T": T}, {"T": [Interval("real", 0, None, closed="neither", finite=True)]}
+    )
     return max_frequency, float(T)
 
 
@@ -189,7 +186,7 @@ def plot_p_alive_matrix(
     max_frequency, T = _matrix_extent(view, max_frequency, T, owner)
     grid = frequency_recency_grid(max_frequency, T, n_recency)
     values = np.asarray(model.p_alive(grid), dtype=np.float64).reshape(max_frequency + 1, -1)
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_p_alive_matrix")
     return _draw_matrix(
         ax,
         values,
@@ -260,7 +257,7 @@ def plot_expected_purchases_matrix(
     grid = frequency_recency_grid(max_frequency, T, n_recency)
     out = model.conditional_expected_purchases(grid, float(t))
     values = np.asarray(out, dtype=np.float64).reshape(max_frequency + 1, -1)
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_expected_purchases_matrix")
     return _draw_matrix(
         ax,
         values,
@@ -337,7 +334,7 @@ def plot_purchase_pmf(
     expected = np.empty(max_frequency + 1)
     expected[:-1] = pmf @ counts.astype(np.float64)
     expected[-1] = max(float(len(freq)) - float(expected[:-1].sum()), 0.0)
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_purchase_pmf")
     width = 0.4
     ax.bar(n - width / 2, actual, width, color=ACTUAL, label="actual")
     ax.bar(n + width / 2, expected, width, color=PREDICTED, label=type(model).__name__)
@@ -405,7 +402,7 @@ def plot_clv_distribution(
     if top <= low:
         top = low + 1.0
     clipped = np.clip(x, low, top)
-    ax = get_ax(ax)
+    ax = get_ax(ax, owner="plot_clv_distribution")
     ax.hist(clipped, bins=bins, range=(low, top), color=ACTUAL, edgecolor="white")
     mean, median = float(x.mean()), float(np.median(x))
     ax.axvline(min(mean, top), color=PREDICTED, linestyle="--", label=f"mean {mean:,.2f}")

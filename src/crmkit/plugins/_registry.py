@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from crmkit._params import NON_EMPTY_STR, Constraint, Predicate, validate_params
 from crmkit.exceptions import InvalidParameterError, PluginNotFoundError
 from crmkit.plugins._builtins import BUILTINS
 from crmkit.plugins._protocols import CareModel, ChurnDetector, Segmenter, Stager
@@ -32,6 +33,13 @@ _PROTOCOLS: Mapping[str, type] = {
 }
 
 Factory = Callable[..., Any]
+
+#: The constraints of :meth:`PluginRegistry.register`'s arguments.
+_REGISTER: Mapping[str, list[Constraint]] = {
+    "name": [NON_EMPTY_STR],
+    "factory": [Predicate(callable, "callable (usually the plugin class)")],
+    "replace": [bool],
+}
 
 
 @attrs.define
@@ -180,12 +188,11 @@ class PluginRegistry:
         crmkit.exceptions.InvalidParameterError: segmenters plugin 'rfm' is already registered ...
         """
         _check_kind(kind)
-        if not isinstance(name, str) or not name:
-            raise InvalidParameterError(f"a plugin name must be a non-empty str; got {name!r}")
-        if not callable(factory):
-            raise InvalidParameterError(
-                f"the factory of {kind} plugin {name!r} must be callable; got {factory!r:.60}"
-            )
+        validate_params(
+            "PluginRegistry.register",
+            {"name": name, "factory": factory, "replace": replace},
+            _REGISTER,
+        )
         with self._lock:
             self._fill()
             known = self._entries[kind].get(name)

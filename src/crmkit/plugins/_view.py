@@ -21,12 +21,14 @@ def _check_numeric(
 ) -> list[SchemaFailure]:
     selected: object = view[column]
     if not isinstance(selected, pd.Series):
-        return [SchemaFailure("view", column, "appears more than once")]
+        return [SchemaFailure(frame="view", column=column, check="appears more than once")]
     series = selected
     if not pd.api.types.is_numeric_dtype(series.dtype):
         return [
             SchemaFailure(
-                "view", column, f"is not numeric (dtype {series.dtype}); {owner} needs numbers"
+                frame="view",
+                column=column,
+                check=f"is not numeric (dtype {series.dtype}); {owner} needs numbers",
             )
         ]
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -35,23 +37,23 @@ def _check_numeric(
     if not nullable and bad_nan.any():
         failures.append(
             SchemaFailure(
-                "view",
-                column,
-                "contains missing values",
-                int(bad_nan.sum()),
-                _first(view.index, bad_nan),
+                frame="view",
+                column=column,
+                check="contains missing values",
+                n_failing=int(bad_nan.sum()),
+                rows=_first(view.index, bad_nan),
             )
         )
     bad_inf = np.isinf(values)
     if bad_inf.any():
         failures.append(
             SchemaFailure(
-                "view",
-                column,
-                "is not finite",
-                int(bad_inf.sum()),
-                _first(view.index, bad_inf),
-                tuple(values[bad_inf][:_MAX_SHOWN].tolist()),
+                frame="view",
+                column=column,
+                check="is not finite",
+                n_failing=int(bad_inf.sum()),
+                rows=_first(view.index, bad_inf),
+                values=tuple(values[bad_inf][:_MAX_SHOWN].tolist()),
             )
         )
     return failures
@@ -112,9 +114,9 @@ def validate_view(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view",
-                    "<frame>",
-                    f"is not a pandas DataFrame (got {type(view).__name__}); "
+                    frame="view",
+                    column="<frame>",
+                    check=f"is not a pandas DataFrame (got {type(view).__name__}); "
                     f"{owner} reads a customer view",
                 )
             ]
@@ -122,16 +124,20 @@ def validate_view(
     failures: list[SchemaFailure] = []
     for column in dict.fromkeys(required):
         if column not in view.columns:
-            failures.append(SchemaFailure("view", column, f"is missing (required by {owner})"))
+            failures.append(
+                SchemaFailure(
+                    frame="view", column=column, check=f"is missing (required by {owner})"
+                )
+            )
     if not view.index.is_unique:
         dup = np.asarray(view.index.duplicated(keep=False))
         failures.append(
             SchemaFailure(
-                "view",
-                "<index>",
-                "has duplicate customer ids",
-                int(dup.sum()),
-                _first(view.index, dup),
+                frame="view",
+                column="<index>",
+                check="has duplicate customer ids",
+                n_failing=int(dup.sum()),
+                rows=_first(view.index, dup),
             )
         )
     allow_nan = set(nullable)
@@ -141,9 +147,9 @@ def validate_view(
     if len(view) < min_customers:
         failures.append(
             SchemaFailure(
-                "view",
-                "<frame>",
-                f"has {len(view)} customers; {owner} needs at least {min_customers}",
+                frame="view",
+                column="<frame>",
+                check=f"has {len(view)} customers; {owner} needs at least {min_customers}",
             )
         )
     if failures:

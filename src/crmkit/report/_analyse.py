@@ -13,8 +13,9 @@ import pandas as pd
 
 from crmkit._checks import first_line
 from crmkit._estimator import clone
+from crmkit._params import Interval, validate_args
 from crmkit.data import TIME_UNITS, ColumnMap, CustomerData
-from crmkit.exceptions import ConvergenceWarning, CrmkitError, DataWarning, InvalidParameterError
+from crmkit.exceptions import ConvergenceWarning, CrmkitError, DataWarning
 
 __all__ = [
     "Holdout",
@@ -315,6 +316,7 @@ def _pulse(data: CustomerData, notes: dict[str, list[str]]) -> tuple[Any, Any]:
         return None, None
 
 
+@validate_args({"migration_days": [Interval("int", 1, None)]})
 def analyse(
     data: CustomerData,
     *,
@@ -366,15 +368,6 @@ def analyse(
     >>> len(inputs.assessment), inputs.holdout is None, inputs.notes["pulse"][0][:26]
     (111, True, 'The customer pulse is left')
     """
-    if (
-        isinstance(migration_days, bool)
-        or not isinstance(migration_days, int)
-        or (migration_days < 1)
-    ):
-        raise InvalidParameterError(
-            "The 'migration_days' parameter of build_report must be an "
-            f"int >= 1. Got {migration_days!r} instead."
-        )
     say = progress or (lambda _step: None)
     notes: dict[str, list[str]] = {
         k: [] for k in ("value", "lifecycle", "portfolio", "churn", "holdout", "pulse")

@@ -9,10 +9,10 @@ from typing import Any
 
 import attrs
 
+from crmkit._params import Interval, validate_args
 from crmkit._version import __version__
 from crmkit.compose import LARGE, StepBar, step_bar
 from crmkit.data import ColumnMap
-from crmkit.exceptions import InvalidParameterError
 from crmkit.plotting import require_matplotlib
 from crmkit.report._analyse import analyse, as_customer_data, capture_data_warnings
 from crmkit.report._html import FigureMaker, page
@@ -34,6 +34,13 @@ from crmkit.report._sections_model import (
 __all__ = ["build_report", "write_report"]
 
 
+@validate_args(
+    {
+        "title": [str],
+        "top_n": [Interval("int", 1, None)],
+        "migration_days": [Interval("int", 1, None)],
+    }
+)
 def build_report(
     data: Any,
     *,
@@ -131,14 +138,6 @@ def build_report(
     False
     """
     require_matplotlib()
-    if not isinstance(title, str):
-        raise InvalidParameterError(
-            f"The 'title' parameter of build_report must be a str. Got {title!r} instead."
-        )
-    if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 1:
-        raise InvalidParameterError(
-            f"The 'top_n' parameter of build_report must be an int >= 1. Got {top_n!r} instead."
-        )
     bar: StepBar | None = None
     if callable(progress):
         say = progress

@@ -8,15 +8,13 @@ import numpy as np
 import pandas as pd
 
 from crmkit._estimator import check_is_fitted
-from crmkit._params import Constraint, Predicate
+from crmkit._params import NON_EMPTY_STR, Constraint
 from crmkit.plugins import REASONS_SUFFIX, PluginBase, validate_view
 
 __all__ = ["SegmenterBase", "quantile_edges", "bin_index", "OUTPUT_NAME_CONSTRAINT"]
 
 #: Constraint of every segmenter's ``output_name`` parameter.
-OUTPUT_NAME_CONSTRAINT: list[Constraint] = [
-    Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")
-]
+OUTPUT_NAME_CONSTRAINT: list[Constraint] = [NON_EMPTY_STR]
 
 
 def quantile_edges(values: np.ndarray, n_bins: int) -> np.ndarray:

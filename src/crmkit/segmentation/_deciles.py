@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Constraint, Interval, Predicate
+from crmkit._params import COLUMN_NAME, Constraint, Interval
 from crmkit.exceptions import DataWarning
 from crmkit.segmentation._base import (
     OUTPUT_NAME_CONSTRAINT,
@@ -69,7 +69,7 @@ class DecileSegmenter(SegmenterBase):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "column": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
+        "column": [COLUMN_NAME],
         "n_groups": [Interval("int", 2, 1000)],
         "output_name": OUTPUT_NAME_CONSTRAINT,
     }

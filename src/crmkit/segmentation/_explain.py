@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit._params import Predicate, instance_of, validate_args
 from crmkit.exceptions import InvalidParameterError
 from crmkit.plugins import REASONS_SUFFIX
 from crmkit.segmentation._text import pick
@@ -28,21 +29,24 @@ def _check(part: object, what: str, owner: str, index: pd.Index) -> None:
         )
 
 
-def _output_name(segmenter: object) -> str:
+def _is_segmenter(segmenter: object) -> bool:
     provides = getattr(segmenter, "provides", None)
-    if (
-        isinstance(segmenter, type)
-        or not callable(getattr(segmenter, "assign", None))
-        or not isinstance(provides, (tuple, list))
-        or not provides
-    ):
-        raise InvalidParameterError(
-            "explain_segments: 'segmenter' must be a fitted segmenter (an object with "
-            f"'provides' and 'assign'); got {type(segmenter).__name__}"
-        )
-    return str(provides[0])
+    return (
+        not isinstance(segmenter, type)
+        and callable(getattr(segmenter, "assign", None))
+        and isinstance(provides, (tuple, list))
+        and bool(provides)
+    )
 
 
+@validate_args(
+    {
+        "segmenter": [
+            Predicate(_is_segmenter, "a fitted segmenter (an object with 'provides' and 'assign')")
+        ],
+        "view": [instance_of(pd.DataFrame, "a pandas DataFrame (a customer view)")],
+    }
+)
 def explain_segments(segmenter: Any, view: pd.DataFrame) -> pd.DataFrame:
     """Each customer's segment and the reason for it, from any segmenter.
 
@@ -87,12 +91,7 @@ def explain_segments(segmenter: Any, view: pd.DataFrame) -> pd.DataFrame:
     >>> explain_segments(Everyone(n_groups=2).fit(view), view)["segment_reasons"].tolist()
     ['2: assigned by Everyone', '1: assigned by Everyone']
     """
-    name = _output_name(segmenter)
-    if not isinstance(view, pd.DataFrame):
-        raise InvalidParameterError(
-            f"explain_segments: 'view' must be a pandas DataFrame (a customer view); "
-            f"got {type(view).__name__}"
-        )
+    name = str(segmenter.provides[0])
     reasons_name = f"{name}{REASONS_SUFFIX}"
     owner = type(segmenter).__name__
     explain = getattr(segmenter, "explain", None)

@@ -10,8 +10,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Constraint, Interval, Predicate
-from crmkit.exceptions import InvalidParameterError
+from crmkit._params import (
+    COLUMN_NAME,
+    NON_EMPTY_STR,
+    Constraint,
+    Interval,
+    Predicate,
+    parameter_error,
+)
 from crmkit.segmentation._base import (
     OUTPUT_NAME_CONSTRAINT,
     SegmenterBase,
@@ -108,14 +114,14 @@ class FirmographicSegmenter(SegmenterBase):
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "by": [Predicate(_is_names, "a non-empty sequence of distinct column names")],
-        "volume_column": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
+        "volume_column": [COLUMN_NAME],
         "volume_bands": [
             Predicate(_is_bands, "an int in 2..20 or an increasing sequence of finite numbers")
         ],
         "volume_labels": [None, Predicate(_is_names, "a sequence of distinct names")],
         "min_customers": [Interval("int", 1, None)],
-        "missing_label": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
-        "other_label": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
+        "missing_label": [NON_EMPTY_STR],
+        "other_label": [NON_EMPTY_STR],
         "output_name": OUTPUT_NAME_CONSTRAINT,
     }
 
@@ -278,9 +284,12 @@ class FirmographicSegmenter(SegmenterBase):
         """
         self._validate_params()
         if VOLUME in self.by and len(self._band_names()) != self._n_bands():
-            raise InvalidParameterError(
-                f"The 'volume_labels' parameter of FirmographicSegmenter must name "
-                f"{self._n_bands()} bands. Got {self.volume_labels!r} instead."
+            raise parameter_error(
+                "FirmographicSegmenter",
+                "volume_labels",
+                f"None or a sequence that must name {self._n_bands()} bands, one label per "
+                "band of 'volume_bands'",
+                self.volume_labels,
             )
         view = self._check_view(view, min_customers=1)
         if VOLUME not in self.by:
@@ -294,9 +303,11 @@ class FirmographicSegmenter(SegmenterBase):
         sizes = combos.value_counts()
         kept = sorted(str(c) for c, n in sizes.items() if n >= self.min_customers)
         if self.other_label in kept:
-            raise InvalidParameterError(
-                f"The 'other_label' parameter of FirmographicSegmenter ({self.other_label!r}) "
-                "equals a segment's name; choose another"
+            raise parameter_error(
+                "FirmographicSegmenter",
+                "other_label",
+                "a label no segment of the data has (it equals a segment's name; choose another)",
+                self.other_label,
             )
         self.categories_ = (*kept, self.other_label)
         codes = self._codes(view)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Constraint, Interval, Options, Predicate
+from crmkit._params import COLUMN_NAME, Constraint, Interval, Options, Predicate
 from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
 from crmkit.segmentation._base import OUTPUT_NAME_CONSTRAINT, SegmenterBase
 from crmkit.segmentation._text import format_number, join_texts, number_texts, percent, pick
@@ -49,12 +49,12 @@ def _flags(view: pd.DataFrame, column: str) -> np.ndarray:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view",
-                    column,
-                    "is not a true/false flag (expected bool or 0/1)",
-                    int(bad.sum()),
-                    tuple(view.index[bad][:5].tolist()),
-                    tuple(values[bad][:5].tolist()),
+                    frame="view",
+                    column=column,
+                    check="is not a true/false flag (expected bool or 0/1)",
+                    n_failing=int(bad.sum()),
+                    rows=tuple(view.index[bad][:5].tolist()),
+                    values=tuple(values[bad][:5].tolist()),
                 )
             ]
         )
@@ -116,9 +116,9 @@ class KeyAccountSegmenter(SegmenterBase):
     _nonfinite_state: ClassVar[frozenset[str]] = frozenset({"threshold"})  # inf: no key account
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "rule": [Options(frozenset({"value_share", "customer_share", "flag"}))],
-        "value_column": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
+        "value_column": [COLUMN_NAME],
         "share": [Interval("float", 0, 1, closed="right")],
-        "flag_column": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
+        "flag_column": [COLUMN_NAME],
         "labels": [Predicate(_is_label_pair, "a pair of two different non-empty names")],
         "output_name": OUTPUT_NAME_CONSTRAINT,
     }

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
 
-from crmkit._params import Constraint, Interval, Options, Predicate
-from crmkit.exceptions import DataWarning, InvalidParameterError
+from crmkit._params import Constraint, Interval, Options, Predicate, parameter_error
+from crmkit.exceptions import DataWarning
 from crmkit.segmentation._base import OUTPUT_NAME_CONSTRAINT, SegmenterBase
 from crmkit.segmentation._kmeans_core import kmeans, silhouette_score
 from crmkit.segmentation._text import format_number, join_texts, number_texts, pick
@@ -192,12 +192,12 @@ class KMeansSegmenter(SegmenterBase):
             if bad.any():
                 failures.append(
                     SchemaFailure(
-                        "view",
-                        name,
-                        "has values <= -1, which log1p cannot take (it is in log_columns)",
-                        int(bad.sum()),
-                        tuple(view.index[bad][:5].tolist()),
-                        tuple(values[bad][:5].tolist()),
+                        frame="view",
+                        column=name,
+                        check="has values <= -1, which log1p cannot take (it is in log_columns)",
+                        n_failing=int(bad.sum()),
+                        rows=tuple(view.index[bad][:5].tolist()),
+                        values=tuple(values[bad][:5].tolist()),
                     )
                 )
         if failures:
@@ -261,9 +261,12 @@ class KMeansSegmenter(SegmenterBase):
         self._validate_params()
         extra = [c for c in self.log_columns or () if c not in self.columns]
         if extra:
-            raise InvalidParameterError(
-                f"The 'log_columns' parameter of KMeansSegmenter names {extra!r}, "
-                f"which are not in columns {list(self.columns)!r}"
+            raise parameter_error(
+                "KMeansSegmenter",
+                "log_columns",
+                f"None or names among 'columns' {list(self.columns)!r} (it names {extra!r}, "
+                "which are not in columns)",
+                self.log_columns,
             )
         view = self._check_view(view, min_customers=1)
         self._check_log_values(view)

@@ -70,17 +70,21 @@ def _check(labels: object, side: str) -> pd.Series:
     if na.any():
         failures.append(
             SchemaFailure(
-                side,
-                str(labels.name),
-                "contains missing labels",
-                int(na.sum()),
-                tuple(labels.index[na][:5].tolist()),
+                frame=side,
+                column=str(labels.name),
+                check="contains missing labels",
+                n_failing=int(na.sum()),
+                rows=tuple(labels.index[na][:5].tolist()),
             )
         )
     clash = {NEW, GONE} & set(pd.unique(labels.to_numpy()).tolist())
     if clash:
         failures.append(
-            SchemaFailure(side, str(labels.name), f"uses the reserved label {sorted(clash)[0]!r}")
+            SchemaFailure(
+                frame=side,
+                column=str(labels.name),
+                check=f"uses the reserved label {sorted(clash)[0]!r}",
+            )
         )
     if failures:
         raise SchemaError(failures)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Constraint, Options, Predicate
-from crmkit.exceptions import DataWarning, InvalidParameterError
+from crmkit._params import COLUMN_NAME, Constraint, Options, Predicate, parameter_error
+from crmkit.exceptions import DataWarning
 from crmkit.segmentation._base import OUTPUT_NAME_CONSTRAINT, SegmenterBase
 from crmkit.segmentation._text import format_number, join_texts, number_texts, percent, pick
 
@@ -95,10 +95,8 @@ class PortfolioSegmenter(SegmenterBase):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "value_column": [Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")],
-        "potential_column": [
-            Predicate(lambda v: isinstance(v, str) and bool(v), "a non-empty str")
-        ],
+        "value_column": [COLUMN_NAME],
+        "potential_column": [COLUMN_NAME],
         "thresholds": [Options(frozenset({"quantile", "absolute"}))],
         "value_cuts": [Predicate(_is_pair, "a pair (low, high) of finite numbers, low <= high")],
         "potential_cuts": [
@@ -181,9 +179,11 @@ class PortfolioSegmenter(SegmenterBase):
             for name in ("value_cuts", "potential_cuts"):
                 cuts = getattr(self, name)
                 if not all(0.0 <= float(c) <= 1.0 for c in cuts):
-                    raise InvalidParameterError(
-                        f"The {name!r} parameter of PortfolioSegmenter must hold quantile "
-                        f"levels in [0, 1] when thresholds='quantile'. Got {cuts!r} instead."
+                    raise parameter_error(
+                        "PortfolioSegmenter",
+                        name,
+                        "a pair of quantile levels in [0, 1] when thresholds='quantile'",
+                        cuts,
                     )
         view = self._check_view(view, min_customers=1)
         value, potential = self._columns(view)

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
+from crmkit._params import Interval, validate_args
+from crmkit.exceptions import DataWarning, SchemaError, SchemaFailure
 from crmkit.plugins import validate_view
 
 __all__ = ["profile_segments", "align_labels"]
@@ -58,9 +59,9 @@ def align_labels(view: pd.DataFrame, labels: object, owner: str) -> pd.Series:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    "<frame>",
-                    f"is not a pandas Series (got {type(labels).__name__}); "
+                    frame="labels",
+                    column="<frame>",
+                    check=f"is not a pandas Series (got {type(labels).__name__}); "
                     f"{owner} needs labels indexed by customer id",
                 )
             ]
@@ -70,11 +71,11 @@ def align_labels(view: pd.DataFrame, labels: object, owner: str) -> pd.Series:
         dup = np.asarray(labels.index.duplicated(keep=False))
         failures.append(
             SchemaFailure(
-                "labels",
-                "<index>",
-                "has duplicate customer ids",
-                int(dup.sum()),
-                tuple(labels.index[dup][:5].tolist()),
+                frame="labels",
+                column="<index>",
+                check="has duplicate customer ids",
+                n_failing=int(dup.sum()),
+                rows=tuple(labels.index[dup][:5].tolist()),
             )
         )
     else:
@@ -82,33 +83,33 @@ def align_labels(view: pd.DataFrame, labels: object, owner: str) -> pd.Series:
         if len(missing):
             failures.append(
                 SchemaFailure(
-                    "labels",
-                    "<index>",
-                    "lacks customers of the view",
-                    len(missing),
-                    tuple(missing[:5].tolist()),
+                    frame="labels",
+                    column="<index>",
+                    check="lacks customers of the view",
+                    n_failing=len(missing),
+                    rows=tuple(missing[:5].tolist()),
                 )
             )
         extra = labels.index.difference(view.index, sort=False)
         if len(extra):
             failures.append(
                 SchemaFailure(
-                    "labels",
-                    "<index>",
-                    "has customers the view lacks",
-                    len(extra),
-                    tuple(extra[:5].tolist()),
+                    frame="labels",
+                    column="<index>",
+                    check="has customers the view lacks",
+                    n_failing=len(extra),
+                    rows=tuple(extra[:5].tolist()),
                 )
             )
     na = labels.isna().to_numpy()
     if na.any():
         failures.append(
             SchemaFailure(
-                "labels",
-                str(labels.name),
-                "contains missing labels",
-                int(na.sum()),
-                tuple(labels.index[na][:5].tolist()),
+                frame="labels",
+                column=str(labels.name),
+                check="contains missing labels",
+                n_failing=int(na.sum()),
+                rows=tuple(labels.index[na][:5].tolist()),
             )
         )
     if failures:
@@ -123,6 +124,7 @@ def _top_levels(values: pd.Series, top_n: int) -> str:
     return "; ".join(f"{name} ({s:.0%})" for name, s in share.iloc[:top_n].items())
 
 
+@validate_args({"top_n": [Interval("int", 1, None)]})
 def profile_segments(
     view: pd.DataFrame,
     labels: pd.Series,
@@ -196,10 +198,6 @@ def profile_segments(
     high               2          0.9          1.35   retail (100%)
     low                1          0.1          0.30       it (100%)
     """
-    if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 1:
-        raise InvalidParameterError(
-            f"The 'top_n' parameter of profile_segments must be an int >= 1. Got {top_n!r} instead."
-        )
     validate_view(
         view,
         "profile_segments",

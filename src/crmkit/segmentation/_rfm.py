@@ -9,8 +9,14 @@ import numpy as np
 import pandas as pd
 
 from crmkit._estimator import check_is_fitted
-from crmkit._params import Constraint, Interval, Predicate
-from crmkit.exceptions import InvalidParameterError
+from crmkit._params import (
+    COLUMN_NAME,
+    Constraint,
+    Interval,
+    Predicate,
+    parameter_error,
+    validate_args,
+)
 from crmkit.segmentation._base import (
     OUTPUT_NAME_CONSTRAINT,
     SegmenterBase,
@@ -46,33 +52,57 @@ RFM_RULES: tuple[Rule, ...] = (
 _DIMENSIONS = ("R", "F", "M")
 
 
-def _is_column(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
-def _is_column_or_none(value: Any) -> bool:
-    return value is None or _is_column(value)
-
-
-def _range(rule_name: str, dim: str, value: Any, bins: int) -> tuple[int, int]:
-    ok = (
+def _is_pair(value: Any) -> bool:
+    return (
         isinstance(value, (tuple, list))
         and len(value) == 2
         and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
     )
-    if not ok or not 1 <= int(value[0]) <= int(value[1]) <= bins:
-        raise InvalidParameterError(
-            f"The 'rules' parameter of RFMSegmenter: rule {rule_name!r} has {dim} range "
-            f"{value!r}; a range is (low, high) with 1 <= low <= high <= bins={bins}"
-            + (
-                "; the default rules are written for bins=5, pass your own rules"
-                if bins != 5
-                else ""
-            )
+
+
+def _is_rule(rule: Any) -> bool:
+    return (
+        isinstance(rule, (tuple, list))
+        and len(rule) == 4
+        and isinstance(rule[0], str)
+        and bool(rule[0])
+        and all(_is_pair(v) for v in rule[1:])
+    )
+
+
+def _is_rule_table(rules: Any) -> bool:
+    return (
+        isinstance(rules, Sequence)
+        and not isinstance(rules, (str, bytes))
+        and bool(rules)
+        and all(_is_rule(r) for r in rules)
+    )
+
+
+#: The shape of a rule table (the ranges' bounds depend on ``bins``).
+RULE_TABLE = Predicate(
+    _is_rule_table,
+    "a non-empty sequence of rules, each (name, r_range, f_range, m_range) with a "
+    "non-empty name and ranges (low, high) of ints",
+)
+
+
+def _range(rule_name: str, dim: str, value: Any, bins: int) -> tuple[int, int]:
+    low, high = int(value[0]), int(value[1])
+    if not 1 <= low <= high <= bins:
+        hint = "; the default rules are written for bins=5, pass your own rules"
+        hint = hint if bins != 5 else ""
+        raise parameter_error(
+            "RFMSegmenter",
+            "rules",
+            f"ranges (low, high) with 1 <= low <= high <= bins={bins}{hint}; "
+            f"rule {rule_name!r} has the {dim} range",
+            value,
         )
-    return int(value[0]), int(value[1])
+    return low, high
 
 
+@validate_args({"rules": [RULE_TABLE], "bins": [Interval("int", 2, 9)]}, owner="RFMSegmenter")
 def compile_rules(rules: Sequence[Any], bins: int) -> tuple[tuple[str, ...], np.ndarray]:
     """Turn a rule table into segment names and a cell -> segment lookup.
 
@@ -93,7 +123,8 @@ def compile_rules(rules: Sequence[Any], bins: int) -> tuple[tuple[str, ...], np.
     Raises
     ------
     InvalidParameterError
-        For a malformed rule or a cell no rule covers.
+        For a malformed rule, a range outside ``1..bins`` or a cell no rule
+        covers.
 
     Examples
     --------
@@ -101,19 +132,9 @@ def compile_rules(rules: Sequence[Any], bins: int) -> tuple[tuple[str, ...], np.
     >>> names[table[4, 4, 4]], names[table[0, 0, 0]]
     ('champions', 'lost')
     """
-    if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence) or not rules:
-        raise InvalidParameterError(
-            "The 'rules' parameter of RFMSegmenter must be a non-empty sequence of "
-            f"(name, r_range, f_range, m_range); got {rules!r:.60}"
-        )
     names: dict[str, int] = {}
     table = np.full((bins, bins, bins), -1, dtype=np.intp)
     for rule in rules:
-        if not isinstance(rule, (tuple, list)) or len(rule) != 4 or not isinstance(rule[0], str):
-            raise InvalidParameterError(
-                "The 'rules' parameter of RFMSegmenter: each rule is "
-                f"(name, r_range, f_range, m_range); got {rule!r:.60}"
-            )
         name = rule[0]
         (r0, r1), (f0, f1), (m0, m1) = (
             _range(name, dim, value, bins) for dim, value in zip(_DIMENSIONS, rule[1:], strict=True)
@@ -124,9 +145,12 @@ def compile_rules(rules: Sequence[Any], bins: int) -> tuple[tuple[str, ...], np.
     uncovered = np.argwhere(table < 0)
     if uncovered.size:
         r, f, m = (int(v) + 1 for v in uncovered[0])
-        raise InvalidParameterError(
-            f"The 'rules' parameter of RFMSegmenter leaves {len(uncovered)} cells without a "
-            f"segment, e.g. R={r}, F={f}, M={m}; add a rule covering them"
+        raise parameter_error(
+            "RFMSegmenter",
+            "rules",
+            f"rules that cover every (R, F, M) cell; the table leaves {len(uncovered)} cells "
+            f"without a segment, e.g. R={r}, F={f}, M={m}",
+            rules,
         )
     return tuple(names), table
 
@@ -191,10 +215,10 @@ class RFMSegmenter(SegmenterBase):
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "bins": [Interval("int", 2, 9)],
-        "recency_column": [Predicate(_is_column_or_none, "a non-empty str or None")],
-        "frequency_column": [Predicate(_is_column, "a non-empty str")],
-        "monetary_column": [Predicate(_is_column, "a non-empty str")],
-        "rules": [None, Predicate(lambda v: isinstance(v, (tuple, list)), "a tuple or list")],
+        "recency_column": [COLUMN_NAME, None],
+        "frequency_column": [COLUMN_NAME],
+        "monetary_column": [COLUMN_NAME],
+        "rules": [None, RULE_TABLE],
         "output_name": OUTPUT_NAME_CONSTRAINT,
     }
 

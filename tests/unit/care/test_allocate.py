@@ -251,11 +251,11 @@ def test_bad_assessment_raises_schema_error() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
-        ({"capacity": {"inside sales": -1.0}}, "'capacity' argument"),
-        ({"capacity": {}}, "'capacity' argument"),
-        ({"budget": -3.0}, "'budget' argument"),
-        ({"method": "simplex"}, "'method' argument"),
-        ({"time_limit": 0}, "'time_limit' argument"),
+        ({"capacity": {"inside sales": -1.0}}, "'capacity' parameter of allocate"),
+        ({"capacity": {}}, "'capacity' parameter of allocate"),
+        ({"budget": -3.0}, "'budget' parameter of allocate"),
+        ({"method": "simplex"}, "'method' parameter of allocate"),
+        ({"time_limit": 0}, "'time_limit' parameter of allocate"),
     ],
 )
 def test_bad_arguments_raise(kwargs: dict[str, Any], needle: str) -> None:

@@ -102,9 +102,9 @@ def test_coverage_needs_contacts_and_customer_data() -> None:
     tx = pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"], "amount": [1.0]})
     with pytest.raises(SchemaError, match=r"contacts\['<frame>'\]: is missing"):
         contact_coverage(CustomerData.from_frames(transactions=tx))
-    with pytest.raises(TypeError, match=r"contact_coverage: 'data' must be CustomerData"):
+    with pytest.raises(TypeError, match=r"'data' parameter of contact_coverage must be Cu"):
         contact_coverage(tx)  # type: ignore[arg-type]
-    with pytest.raises(InvalidParameterError, match=r"contact_map: 'data' .*; got dict$"):
+    with pytest.raises(InvalidParameterError, match=r"of contact_map .* Got a dict instead\.$"):
         contact_map({"contacts": tx})  # type: ignore[arg-type]
 
 

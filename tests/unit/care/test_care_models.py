@@ -292,12 +292,15 @@ def test_plan_one_refuses_a_row_that_is_not_a_mapping(model: Any, row: Any) -> N
             care.plan_one(row)
         assert isinstance(info.value, TypeError)
         message = str(info.value)
-        assert message.startswith(f"{model.__name__}.plan_one: 'row' must be a mapping")
-        assert message.endswith(f"; got {type(row).__name__}")
+        assert message.startswith(f"The 'row' parameter of {model.__name__}.plan_one must be a")
+        assert message.endswith(f"Got {row!r} instead.")
 
 
 def test_care_plan_from_row_refuses_a_row_that_is_not_a_mapping() -> None:
-    with pytest.raises(InvalidParameterError, match=r"care_plan_from_row: 'row' .*; got tuple$"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"The 'row' parameter of care_plan_from_row .*\. Got \('care_model', .* instead\.$",
+    ):
         care_plan_from_row(tuple(CARE_PLAN_COLUMNS))  # type: ignore[arg-type]
 
 

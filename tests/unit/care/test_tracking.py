@@ -119,7 +119,7 @@ def test_bad_inputs(crm: Any) -> None:
     data = _later(crm, crm.holdout_end)
     with pytest.raises(InvalidParameterError, match="AccountPlan objects"):
         track_plans(["plan"], data)  # type: ignore[list-item]
-    with pytest.raises(InvalidParameterError, match="CustomerData records"):
+    with pytest.raises(InvalidParameterError, match="'data' parameter of track_plans"):
         track_plans([], crm.frames)  # type: ignore[arg-type]
     assert track_plans([AccountPlan(customer_id=1)], data).empty
     with pytest.raises(SchemaError, match=r"PlanTarget\['due'\]: must not be before start"):

@@ -114,7 +114,7 @@ def test_feature_map_and_default_log_columns() -> None:
 
 def test_labels_are_required_and_checked() -> None:
     view, y = _data(50)
-    with pytest.raises(InvalidParameterError, match="needs churn labels"):
+    with pytest.raises(InvalidParameterError, match="must be churn labels"):
         LogisticChurn(columns=("last_nps",)).fit(view)
     with pytest.raises(SchemaError, match="not a pandas Series"):
         LogisticChurn(columns=("last_nps",)).fit(view, y.to_numpy())  # type: ignore[arg-type]
@@ -139,23 +139,15 @@ def test_infinite_values_are_refused_with_the_column_named() -> None:
         LogisticChurn(columns=("days_since_last",)).fit(bad, y)
 
 
-@pytest.mark.parametrize(
-    ("columns", "shown"),
-    [
-        (["frequency", 3], "got 1 other value: [3]"),
-        ([1.5, None, "n_x"], "got 2 other values: [1.5, None]"),
-        ("frequency", "got str 'frequency'"),
-        (None, "got NoneType"),
-        (7, "got int"),
-    ],
-)
-def test_default_log_columns_refuses_what_is_not_column_names(columns: object, shown: str) -> None:
+@pytest.mark.parametrize("columns", [["frequency", 3], [1.5, None, "n_x"], "frequency", None, 7])
+def test_default_log_columns_refuses_what_is_not_column_names(columns: object) -> None:
     with pytest.raises(InvalidParameterError) as info:
         default_log_columns(columns)  # type: ignore[arg-type]
     assert isinstance(info.value, TypeError)
-    message = str(info.value)
-    assert message.startswith("default_log_columns: 'columns' must ")
-    assert message.endswith(shown)
+    assert str(info.value) == (
+        "The 'columns' parameter of default_log_columns must be a sequence of column names "
+        f"(str). Got {columns!r} instead."
+    )
 
 
 def test_a_saved_state_with_mismatched_coefficients_is_a_model_file_error() -> None:

@@ -188,7 +188,7 @@ def test_default_components_without_data_are_left_out_with_a_warning() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"weights": {"loyalty": 1.0}}, "unknown component 'loyalty'"),
+        ({"weights": {"loyalty": 1.0}}, r"component name \(repeat, .*Got \{'loyalty': 1.0\}"),
         ({"weights": {"nps": -1.0}}, "finite float >= 0"),
         ({"weights": {"nps": float("nan")}}, "finite float >= 0"),
         ({"weights": {"nps": True}}, "finite float >= 0"),

@@ -227,7 +227,7 @@ def test_bad_inputs_raise_clear_errors() -> None:
         campaign_exposures(toy_data(), campaign_ids=["K9"])
     with pytest.raises(SchemaError, match="cannot segment"):
         campaign_report(toy_data(), by="size_class")
-    with pytest.raises(TypeError, match="column name or a Series"):
+    with pytest.raises(TypeError, match=r"column name \(a non-empty str\) or a Series"):
         campaign_report(toy_data(), by=3)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="'window'"):
         campaign_report(toy_data(), window=0)

@@ -131,7 +131,7 @@ def test_customer_equity_uses_clv_at_each_period_end(data: CustomerData) -> None
 
 
 def test_refusals(data: CustomerData) -> None:
-    with pytest.raises(InvalidParameterError, match="both purchase_model and spend_model"):
+    with pytest.raises(InvalidParameterError, match="given together with purchase_model"):
         kpi_series(data, "M", BetaGeo.from_params(r=0.5, alpha=4.0, a=0.8, b=2.5))
     with pytest.raises(InvalidParameterError, match="'freq'"):
         kpi_series(data, "H")

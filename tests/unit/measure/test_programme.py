@@ -120,8 +120,14 @@ def test_bad_plans_are_refused_with_every_problem() -> None:
         annual_programme(dup, year_start=YEAR)
     with pytest.raises(TypeError, match="year_start must be a date"):
         annual_programme(_plans(4), year_start=2026)
-    with pytest.raises(InvalidParameterError, match="cadence_days must be an int"):
+    with pytest.raises(InvalidParameterError, match="'cadence_days' parameter of Programme"):
         ProgrammeStream(area="x", channel="y", owner_role="z", cadence_days=0, activity="a")
+    with pytest.raises(InvalidParameterError, match="'area' parameter of ProgrammeStream"):
+        ProgrammeStream(area="  ", channel="y", owner_role="z", cadence_days=7, activity="a")
+    with pytest.raises(InvalidParameterError, match="'channels' parameter of annual_programme"):
+        annual_programme(_plans(4), year_start=YEAR, channels={"email": ""})
+    with pytest.raises(InvalidParameterError, match="'streams' parameter of annual_programme"):
+        annual_programme(_plans(4), year_start=YEAR, streams=["newsletter"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="DataFrame indexed by customer_id"):
         annual_programme({"a": 1}, year_start=YEAR)  # type: ignore[arg-type]
 

@@ -146,7 +146,7 @@ def test_custom_rules_and_bins() -> None:
         ({"bins": 3}, "written for bins=5"),
         ({"rules": [("a", (1, 5), (1, 5), (1, 4))]}, "leaves 25 cells without a segment"),
         ({"rules": [("a", (2, 1), (1, 5), (1, 5))]}, "range"),
-        ({"rules": [("a", (1, 5), (1, 5))]}, "each rule is"),
+        ({"rules": [("a", (1, 5), (1, 5))]}, r"each \(name, r_range, f_range, m_range\)"),
         ({"rules": []}, "non-empty"),
         ({"bins": 1}, "'bins' parameter"),
         ({"recency_column": ""}, "'recency_column'"),
