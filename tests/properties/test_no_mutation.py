@@ -13,6 +13,7 @@ function or estimator neither table calls.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import inspect
 import sqlite3
@@ -43,6 +44,7 @@ from crmkit.value._gammagamma import GammaGamma
 from crmkit.value._mbgnbd import ModifiedBetaGeo
 from crmkit.value._paretonbd import ParetoNBD
 from crmkit.value._sbg import ShiftedBetaGeo
+from tests._dyncov_inputs import fit_dynamic
 
 pytestmark = pytest.mark.filterwarnings("ignore::crmkit.exceptions.DataWarning")
 
@@ -50,6 +52,14 @@ _PROFILE = settings().max_examples
 BG = BetaGeo.from_params(r=0.24, alpha=4.4, a=0.79, b=2.4)
 PARETO = ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.61, beta=11.7)
 GG = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
+
+
+@functools.cache
+def _bg_fitted() -> BetaGeo:
+    """A BG/NBD fitted on 400 customers: with a covariance for the intervals."""
+    return BetaGeo().fit(crmkit.summarize(crmkit.datasets.make_crm(400, seed=3).data))
+
+
 EXTRA = ("clv", "p_alive", "stage", "loyalty", "expected_purchases", "churn_risk", "portfolio")
 
 
@@ -111,6 +121,7 @@ VIEW_CALLS: dict[str, Callable[[pd.DataFrame], Any]] = {
     "value.GammaGamma": lambda v: (GammaGamma().fit(v), GG.expected_spend(v)),
     "value.compare_models": lambda v: crmkit.value.compare_models([BG, PARETO], v),
     "value.clv": lambda v: clv(BG, GG, v, horizon=52.0, discount_rate=0.1),
+    "value.purchase_intervals": lambda v: crmkit.value.purchase_intervals(_bg_fitted(), v, t=10.0),
     "value.historic_value": lambda v: historic_value(v, margin=0.3),
     "value.sufficient_stats": lambda v: crmkit.value.sufficient_stats(v),
     "value.customer_equity": lambda v: customer_equity(
@@ -223,6 +234,7 @@ RECORD_CALLS: dict[str, RecordCall] = {
     ),
     "value.BetaGeoBetaBinom": lambda f, d: None,  # fixed input: see test_fixed_inputs
     "value.ShiftedBetaGeo": lambda f, d: None,  # fixed input: see test_fixed_inputs
+    "value.ParetoNBDDynamic": lambda f, d: fit_dynamic(crmkit.summarize(d), f["transactions"]),
     "value.evaluate_holdout": lambda f, d: evaluate_holdout(BG, _cal_hold(f, d)),
     "value.tracking_series": lambda f, d: tracking_series(
         BG, np.sort(np.arange(10.0)), np.arange(1.0, 30.0, 0.5), end=40.0

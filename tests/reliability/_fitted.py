@@ -23,6 +23,7 @@ import pandas as pd
 
 import crmkit
 from crmkit._persist import _REGISTRY
+from crmkit._persist_types import NOT_LOADABLE
 from crmkit.testing import make_customer_view
 from crmkit.testing._dispatch import apply_plugin, fit_plugin, infer_kind
 from crmkit.value._bgbb import BetaGeoBetaBinom
@@ -35,20 +36,8 @@ from crmkit.value._sbg import ShiftedBetaGeo
 from tests._dyncov_inputs import dynamic_outputs, fit_dynamic
 
 #: Registered classes that are abstract bases (never fitted themselves), or
-#: not persistable by design.
-NOT_CONCRETE: Mapping[str, str] = {
-    "crmkit.value.ValueModel": "abstract base of the value models",
-    "crmkit.value.PurchaseModel": "abstract base of the purchase models",
-    "crmkit.value.BetaGeoFamily": "shared base of BG/NBD and MBG/NBD",
-    "crmkit.value.CoefficientMixin": "mixin: covariate coefficients of the value models",
-    "crmkit.value.CovariateMixin": "mixin: covariates of the purchase models",
-    "crmkit.analysis.CrossSellRecommender": "abstract base of the recommenders",
-    "crmkit.care.CareModelBase": "abstract base of the care models",
-    "crmkit.lifecycle.StagerBase": "abstract base of the stagers",
-    "crmkit.plugins.PluginBase": "abstract base of the plugins",
-    "crmkit.segmentation.SegmenterBase": "abstract base of the segmenters",
-    "crmkit.churn.SklearnChurn": "wraps an arbitrary scikit-learn estimator: not saved by design",
-}
+#: not persistable by design: the persistence table's list.
+NOT_CONCRETE: Mapping[str, str] = NOT_LOADABLE
 
 _SUBPACKAGES = ("analysis", "care", "churn", "compose", "lifecycle", "loyalty",
                 "segmentation", "value")  # fmt: skip
@@ -111,6 +100,8 @@ def _fit_value(model_type: str) -> Any:
         return ShiftedBetaGeo().fit([100.0, 63.1, 46.8, 38.2, 32.6, 28.9, 26.2, 24.1], n=1000)
     if model_type == "crmkit.value.ParetoNBDDynamic":
         return fit_dynamic(v, crm().data.transactions)
+    if model_type == "crmkit.value.ParetoNBDDynamic":
+        return fit_dynamic(v, crm().data.transactions)
     model = {
         "crmkit.value.BetaGeo": BetaGeo,
         "crmkit.value.ModifiedBetaGeo": ModifiedBetaGeo,
@@ -121,6 +112,8 @@ def _fit_value(model_type: str) -> Any:
 
 
 def _value_outputs(model: Any) -> dict[str, Any]:
+    if isinstance(model, ParetoNBDDynamic):
+        return dynamic_outputs(model, view(), crm().data.transactions)
     if isinstance(model, ParetoNBDDynamic):
         return dynamic_outputs(model, view(), crm().data.transactions)
     if isinstance(model, GammaGamma):

@@ -24,6 +24,7 @@ from crmkit.value._bgbb import BetaGeoBetaBinom, BetaGeoBetaBinomParams
 from crmkit.value._bgnbd import BetaGeo, BetaGeoParams
 from crmkit.value._clv import PurchaseModelLike, SpendModelLike, clv, historic_value
 from crmkit.value._compare import compare_models
+from crmkit.value._dyncov import ParetoNBDDynamic
 from crmkit.value._equity import CustomerEquity, customer_equity
 from crmkit.value._evaluation import HoldoutEvaluation, evaluate_holdout, tracking_series
 from crmkit.value._gammagamma import GammaGamma, GammaGammaParams
@@ -47,6 +48,7 @@ __all__ = [
     "HoldoutEvaluation",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "ParetoNBDDynamic",
     "ParetoNBDParams",
     "PurchaseModel",
     "PurchaseModelLike",
