@@ -187,8 +187,11 @@ class BetaGeoFamily(ContinuousTimeMixin, CovariateMixin):
         per_customer(tv, len(x), "t", f"{type(self).__name__}.conditional_expected_purchases")
         if self._uses_covariates():
             return self._by_customer(
-                view, "conditional_expected_purchases", self._conditional_fn,
-                "expected_purchases", tv,
+                view,
+                "conditional_expected_purchases",
+                self._conditional_fn,
+                "expected_purchases",
+                tv,
             )
         out = _bg_conditional(prm, x, tx, T, tv, self._shift)
         return self._series(
@@ -207,16 +210,17 @@ class BetaGeoFamily(ContinuousTimeMixin, CovariateMixin):
         if self._uses_covariates():
             return (
                 group_apply(
-                    self, view, "conditional_expected_purchases", self._conditional_fn,
+                    self,
+                    view,
+                    "conditional_expected_purchases",
+                    self._conditional_fn,
                     np.float64(t),
                 )[0]
                 for t in ts
             )
         (x, tx, T), _, _ = self._read(view, "conditional_expected_purchases")
         alive = _bg_p_alive(prm, x, tx, T, self._shift)
-        return (
-            _bg_conditional(prm, x, tx, T, np.float64(t), self._shift, alive) for t in ts
-        )
+        return (_bg_conditional(prm, x, tx, T, np.float64(t), self._shift, alive) for t in ts)
 
     def p_no_purchase(self, view: pd.DataFrame | Any, t: Any) -> pd.Series:
         """Probability that each customer makes no purchase in the next ``t`` time units.

@@ -406,7 +406,12 @@ def _read_money(view: pd.DataFrame, column: str, failures: list[SchemaFailure]) 
     raw = view[column].to_numpy()
     if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
         failures.append(
-            SchemaFailure("view", column, f"must be numeric, got dtype {raw.dtype}", len(raw))
+            SchemaFailure(
+                frame="view",
+                column=column,
+                check=f"must be numeric, got dtype {raw.dtype}",
+                n_failing=len(raw),
+            )
         )
         return np.zeros(len(raw))
     arr = raw.astype(np.float64)
@@ -415,12 +420,12 @@ def _read_money(view: pd.DataFrame, column: str, failures: list[SchemaFailure]) 
         rows = tuple(np.asarray(view.index, dtype=object)[bad][:5].tolist())
         failures.append(
             SchemaFailure(
-                "view",
-                column,
-                "has NaN or infinite values",
-                int(bad.sum()),
-                rows,
-                tuple(arr[bad][:5].tolist()),
+                frame="view",
+                column=column,
+                check="has NaN or infinite values",
+                n_failing=int(bad.sum()),
+                rows=rows,
+                values=tuple(arr[bad][:5].tolist()),
             )
         )
     return arr
@@ -473,7 +478,11 @@ def historic_value(view: pd.DataFrame, margin: float | None = None) -> pd.DataFr
     )
     if "revenue" not in view.columns:
         raise SchemaError(
-            [SchemaFailure("view", "revenue", "is missing (required by historic_value)")]
+            [
+                SchemaFailure(
+                    frame="view", column="revenue", check="is missing (required by historic_value)"
+                )
+            ]
         )
     failures: list[SchemaFailure] = []
     data = {"revenue": _read_money(view, "revenue", failures)}

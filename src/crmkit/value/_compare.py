@@ -124,7 +124,9 @@ def compare_models(
         if holdout is not None:
             if isinstance(model, GammaGamma) or not hasattr(model, "p_alive"):
                 row.update(
-                    mae=math.nan, total_actual=math.nan, total_predicted=math.nan,
+                    mae=math.nan,
+                    total_actual=math.nan,
+                    total_predicted=math.nan,
                     aggregate_error=math.nan,
                 )
             else:

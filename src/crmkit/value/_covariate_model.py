@@ -54,8 +54,13 @@ class CoefficientMixin(ValueModel):
     """
 
     _nonfinite_state = frozenset(
-        {"standard_errors", "covariance", "log_likelihood", "coef_standard_errors",
-         "full_covariance"}
+        {
+            "standard_errors",
+            "covariance",
+            "log_likelihood",
+            "coef_standard_errors",
+            "full_covariance",
+        }
     )
 
     def _uses_covariates(self) -> bool:
@@ -221,4 +226,3 @@ class CovariateMixin(CoefficientMixin, PurchaseModel):
                 view, "log_likelihood", lambda p, *d: self._loglik(p, d), "log_likelihood"
             )
         return super().log_likelihood(view)
-

@@ -138,7 +138,9 @@ class CovariateDesign:
         state: dict[str, Any] = {
             side: [[e.column, None if e.levels is None else list(e.levels)] for e in encs]
             for side, encs in (
-                ("purchase", self.purchase), ("dropout", self.dropout), ("shared", self.shared)
+                ("purchase", self.purchase),
+                ("dropout", self.dropout),
+                ("shared", self.shared),
             )
         }
         state["labels"] = list(self.labels)
@@ -156,7 +158,9 @@ class CovariateDesign:
 
         first, second = (str(v) for v in state.get("labels", ("purchase", "dropout")))
         return cls(
-            encs(state["purchase"]), encs(state["dropout"]), (first, second),
+            encs(state["purchase"]),
+            encs(state["dropout"]),
+            (first, second),
             encs(state.get("shared", [])),
         )
 
@@ -164,11 +168,13 @@ class CovariateDesign:
 def _column(view: Any, column: str, who: str) -> pd.Series:
     if isinstance(view, pd.DataFrame):
         if column not in view.columns:
-            raise SchemaError([SchemaFailure("view", column, f"is missing ({who})")])
+            raise SchemaError(
+                [SchemaFailure(frame="view", column=column, check=f"is missing ({who})")]
+            )
         out: pd.Series = view[column]
         return out
     if column not in view:
-        raise SchemaError([SchemaFailure("view", column, f"is missing ({who})")])
+        raise SchemaError([SchemaFailure(frame="view", column=column, check=f"is missing ({who})")])
     series: pd.Series = pd.Series(np.asarray(view[column]))
     return series
 
@@ -186,8 +192,11 @@ def encode_column(view: Any, column: str, who: str) -> Encoding:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view", column, f"has missing covariate values ({who})",
-                    int(missing.sum()), _labels(view, missing),
+                    frame="view",
+                    column=column,
+                    check=f"has missing covariate values ({who})",
+                    n_failing=int(missing.sum()),
+                    rows=_labels(view, missing),
                 )
             ]
         )
@@ -210,15 +219,24 @@ def _encode(view: Any, enc: Encoding, who: str) -> FloatArray:
             values = np.asarray(s, dtype=np.float64)
         except (TypeError, ValueError):
             raise SchemaError(
-                [SchemaFailure("view", enc.column, f"must be numeric, as at fit time ({who})")]
+                [
+                    SchemaFailure(
+                        frame="view",
+                        column=enc.column,
+                        check=f"must be numeric, as at fit time ({who})",
+                    )
+                ]
             ) from None
         bad = ~np.isfinite(values)
         if bad.any():
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view", enc.column, f"has missing or infinite covariate values ({who})",
-                        int(bad.sum()), _labels(view, bad),
+                        frame="view",
+                        column=enc.column,
+                        check=f"has missing or infinite covariate values ({who})",
+                        n_failing=int(bad.sum()),
+                        rows=_labels(view, bad),
                     )
                 ]
             )
@@ -229,10 +247,14 @@ def _encode(view: Any, enc: Encoding, who: str) -> FloatArray:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view", enc.column,
-                    f"has levels not seen at fit time (known: {', '.join(enc.levels)}) ({who})",
-                    int(unknown.sum()), _labels(view, unknown),
-                    tuple(text[unknown][:5].tolist()),
+                    frame="view",
+                    column=enc.column,
+                    check=(
+                        f"has levels not seen at fit time (known: {', '.join(enc.levels)}) ({who})"
+                    ),
+                    n_failing=int(unknown.sum()),
+                    rows=_labels(view, unknown),
+                    values=tuple(text[unknown][:5].tolist()),
                 )
             ]
         )
@@ -282,8 +304,9 @@ def check_identified(encodings: Sequence[Encoding], z: FloatArray, side: str, wh
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view", name,
-                        f"is constant ({z[0, j]:g} for all {len(z)} customers): its "
+                        frame="view",
+                        column=name,
+                        check=f"is constant ({z[0, j]:g} for all {len(z)} customers): its "
                         f"{side} coefficient cannot be identified ({who})",
                     )
                 ]

@@ -321,8 +321,14 @@ class ParetoNBDDynamic(CoefficientMixin):
         check_identified(design.purchase, path.zp, "purchase", who)
         check_identified(design.dropout, path.zd, "dropout", who)
         sp = purchase_sums(
-            transactions, rows, cov, design.purchase, self.id_column, self.date_column,
-            self.time_unit, who,
+            transactions,
+            rows,
+            cov,
+            design.purchase,
+            self.id_column,
+            self.date_column,
+            self.time_unit,
+            who,
         )
         plain = ParetoNBD(penalizer=self.penalizer).fit(
             {"frequency": rows.x, "recency": rows.tx, "T": rows.T}
@@ -402,8 +408,14 @@ class ParetoNBDDynamic(CoefficientMixin):
         rows, cov = self._inputs(view, covariates, who)
         design = self._design()
         sp = purchase_sums(
-            transactions, rows, cov, design.purchase, self.id_column, self.date_column,
-            self.time_unit, who,
+            transactions,
+            rows,
+            cov,
+            design.purchase,
+            self.id_column,
+            self.date_column,
+            self.time_unit,
+            who,
         )
         gp, gd = self._split(np.asarray(self.coef_))
         ll = dyn_loglik(
@@ -491,13 +503,17 @@ class ParetoNBDDynamic(CoefficientMixin):
         horizon = np.broadcast_to(np.asarray(t, dtype=np.float64), rows.T.shape)
         bad = ~np.isfinite(horizon) | (horizon < 0)
         if bad.any():
-            raise fail("arguments", "t", f"must be finite and >= 0 ({who})",
-                        list(rows.index[bad]))
+            raise fail("arguments", "t", f"must be finite and >= 0 ({who})", list(rows.index[bad]))
         design = self._design()
         future = cov.path(rows, design.purchase, design.dropout, rows.T, rows.T + horizon, who)
         gp, gd = self._split(np.asarray(self.coef_))
         out = dyn_conditional(
-            self._param_array(), gp, gd, rows.x, rows.tx,
-            self._calibration(rows, cov, who), future,
+            self._param_array(),
+            gp,
+            gd,
+            rows.x,
+            rows.tx,
+            self._calibration(rows, cov, who),
+            future,
         )
         return pd.Series(out, index=rows.index, name="expected_purchases")

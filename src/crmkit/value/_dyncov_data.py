@@ -42,7 +42,13 @@ def fail(frame: str, column: str, check: str, rows: Sequence[Any] = ()) -> Schem
     1
     """
     labels = tuple(rows)
-    return SchemaError([SchemaFailure(frame, column, check, len(labels), labels[:5])])
+    return SchemaError(
+        [
+            SchemaFailure(
+                frame=frame, column=column, check=check, n_failing=len(labels), rows=labels[:5]
+            )
+        ]
+    )
 
 
 @attrs.frozen
@@ -109,15 +115,20 @@ def read_view(view: Any, time_unit: str, who: str) -> CustomerRows:
     except (TypeError, ValueError):
         raise fail("view", "first_purchase", f"must hold dates ({who})") from None
     if birth.isna().any():
-        raise fail("view", "first_purchase", f"has missing dates ({who})",
-                    list(view.index[np.asarray(birth.isna())]))
+        raise fail(
+            "view",
+            "first_purchase",
+            f"has missing dates ({who})",
+            list(view.index[np.asarray(birth.isna())]),
+        )
     unit = TIME_UNITS[time_unit]
     if "last_purchase" in view.columns:  # the time unit must be the view's
         span = (pd.to_datetime(view["last_purchase"]).dt.normalize() - birth).dt.days / unit
         bad = np.abs(np.asarray(span, dtype=np.float64) - tx) > 1e-6
         if bad.any():
             raise fail(
-                "view", "recency",
+                "view",
+                "recency",
                 f"does not match last_purchase - first_purchase in time unit {time_unit!r}: "
                 f"was the view summarised with another time unit? ({who})",
                 list(view.index[bad]),
@@ -174,7 +185,8 @@ class Covariates:
         short = need & ((first > w0 + _TOL) | (last < w1 - _TOL))
         if short.any():
             raise fail(
-                "covariates", "<periods>",
+                "covariates",
+                "<periods>",
                 f"do not cover each customer's time from the first purchase (or T) to the end "
                 f"of the window needed ({who})",
                 list(rows.index[short]),
@@ -184,8 +196,12 @@ class Covariates:
         keep = hi > lo
         sub = self.frame.iloc[np.flatnonzero(keep)]
         return Path(
-            n, self.cust[keep], lo[keep], hi[keep],
-            design_matrix(sub, purchase, who), design_matrix(sub, dropout, who),
+            n,
+            self.cust[keep],
+            lo[keep],
+            hi[keep],
+            design_matrix(sub, purchase, who),
+            design_matrix(sub, dropout, who),
         )
 
 
@@ -211,13 +227,20 @@ def read_covariates(
     except (TypeError, ValueError):
         raise fail("covariates", period_column, f"must hold dates ({who})") from None
     if start.isna().any():
-        raise fail("covariates", period_column, f"has missing dates ({who})",
-                    list(covariates.index[np.asarray(start.isna())]))
+        raise fail(
+            "covariates",
+            period_column,
+            f"has missing dates ({who})",
+            list(covariates.index[np.asarray(start.isna())]),
+        )
     dup = covariates.duplicated([id_column, period_column])
     if dup.any():
-        raise fail("covariates", period_column,
-                    f"repeats a period of a customer ({who})",
-                    list(covariates.loc[dup, id_column]))
+        raise fail(
+            "covariates",
+            period_column,
+            f"repeats a period of a customer ({who})",
+            list(covariates.loc[dup, id_column]),
+        )
     pos = rows.index.get_indexer(pd.Index(covariates[id_column]))
     mine = np.flatnonzero(pos >= 0)  # rows of other customers are ignored
     pos = pos[mine]
@@ -266,7 +289,7 @@ def purchase_sums(
         day = pd.to_datetime(transactions[date_column]).dt.normalize()
     except (TypeError, ValueError):
         raise fail("transactions", date_column, f"must hold dates ({who})") from None
-    days = (np.asarray(day, dtype="datetime64[ns]")[mine] - rows.birth[pos[mine]])
+    days = np.asarray(day, dtype="datetime64[ns]")[mine] - rows.birth[pos[mine]]
     t = np.asarray(days / np.timedelta64(1, "D"), dtype=np.float64) / TIME_UNITS[time_unit]
     frame = pd.DataFrame({"cust": pos[mine], "t": t}).drop_duplicates()
     frame = frame[(frame["t"] > _TOL) & (frame["t"] <= rows.T[frame["cust"]] + _TOL)]
@@ -274,7 +297,8 @@ def purchase_sums(
     bad = counts != rows.x
     if bad.any():
         raise fail(
-            "transactions", date_column,
+            "transactions",
+            date_column,
             f"give repeat purchase days (distinct days after the first, up to T) that do not "
             f"match the view's frequency ({who})",
             list(rows.index[bad]),
@@ -283,15 +307,22 @@ def purchase_sums(
         return np.zeros((n, k))
     periods = pd.DataFrame({"cust": cov.cust, "t": cov.start, "row": np.arange(len(cov.cust))})
     hit = pd.merge_asof(
-        frame.sort_values("t"), periods.sort_values("t"), on="t", by="cust",
+        frame.sort_values("t"),
+        periods.sort_values("t"),
+        on="t",
+        by="cust",
         direction="backward",
     )
     unmatched = hit["row"].isna().to_numpy()
     row = np.where(unmatched, 0, hit["row"].fillna(0).to_numpy()).astype(np.intp)
     missing = unmatched | (cov.end[row] < hit["t"].to_numpy() - _TOL)
     if missing.any():
-        raise fail("covariates", "<periods>", f"do not cover a repeat purchase ({who})",
-                    list(rows.index[hit["cust"].to_numpy()[missing]]))
+        raise fail(
+            "covariates",
+            "<periods>",
+            f"do not cover a repeat purchase ({who})",
+            list(rows.index[hit["cust"].to_numpy()[missing]]),
+        )
     z = design_matrix(cov.frame.iloc[row], purchase, who)
     out = np.zeros((n, k))
     np.add.at(out, hit["cust"].to_numpy(), z)

@@ -126,8 +126,9 @@ def _log_tail(
     small = np.where(alpha_side, q_at, p_at)
     b = np.where(alpha_side, s + 1.0, r + x)
     c0 = np.where(alpha_side, r + x, s + 1.0)
-    f = log_hyp2f1_c_a1(m, b, (big - small) / big, one_minus_z=small / big, c0=c0,
-                        gradient=gradient)
+    f = log_hyp2f1_c_a1(
+        m, b, (big - small) / big, one_minus_z=small / big, c0=c0, gradient=gradient
+    )
     log_big = np.log(big)
     value = np.asarray(f.value - m * log_big, dtype=np.float64)
     grad = np.zeros((len(m), 4))
@@ -140,7 +141,6 @@ def _log_tail(
         grad[:, 2] = np.where(alpha_side, d_big, d_small)
         grad[:, 3] = np.where(alpha_side, d_small, d_big)
     return value, grad
-
 
 
 #: Gauss-Legendre nodes and weights on [0, 1] for short pieces.
@@ -240,8 +240,13 @@ def _parts(
     diff, dd = _piece_integrals(r, s, xk, base_a + lo, base_b + lo, hi - lo, gradient)
     m = r + s + xk
     dead = (
-        np.log(s) - np.log(m) + r * np.log(alpha) + s * np.log(beta)
-        - (r + xk) * np.log(ea_k) - s * np.log(eb_k) + diff
+        np.log(s)
+        - np.log(m)
+        + r * np.log(alpha)
+        + s * np.log(beta)
+        - (r + xk) * np.log(ea_k)
+        - s * np.log(eb_k)
+        + diff
     )
     terms = np.concatenate([alive, dead])
     owner = np.concatenate([np.arange(path.n), c])

@@ -132,18 +132,38 @@ def _with_params(model: Any, values: FloatArray) -> Any:
 def _segments(view: pd.DataFrame, segment: Any) -> tuple[npt.NDArray[np.intp], pd.Index]:
     if not isinstance(view, pd.DataFrame):
         raise SchemaError(
-            [SchemaFailure("view", "<frame>", f"must be a DataFrame, got {type(view).__name__}")]
+            [
+                SchemaFailure(
+                    frame="view",
+                    column="<frame>",
+                    check=f"must be a DataFrame, got {type(view).__name__}",
+                )
+            ]
         )
     if segment is None:
         return np.zeros(len(view), dtype=np.intp), pd.Index(["all"])
     if segment not in view.columns:
-        raise SchemaError([SchemaFailure("view", str(segment), "is missing (the segment column)")])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="view", column=str(segment), check="is missing (the segment column)"
+                )
+            ]
+        )
     col = view[segment]
     bad = col.isna().to_numpy()
     if bad.any():
         rows = tuple(np.asarray(view.index, dtype=object)[bad][:5].tolist())
         raise SchemaError(
-            [SchemaFailure("view", str(segment), "has missing segments", int(bad.sum()), rows)]
+            [
+                SchemaFailure(
+                    frame="view",
+                    column=str(segment),
+                    check="has missing segments",
+                    n_failing=int(bad.sum()),
+                    rows=rows,
+                )
+            ]
         )
     try:
         codes, labels = pd.factorize(col, sort=True)
@@ -311,7 +331,9 @@ def customer_equity(
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view", "<frame>", "the models' output does not match the view's rows"
+                        frame="view",
+                        column="<frame>",
+                        check="the models' output does not match the view's rows",
                     )
                 ]
             )
@@ -435,9 +457,7 @@ def _bootstrap(
     for b in range(n_boot):
         for _attempt in range(_MAX_DRAWS):
             pair = [
-                _with_params(
-                    model, _moved(model, values, root @ rng.standard_normal(len(values)))
-                )
+                _with_params(model, _moved(model, values, root @ rng.standard_normal(len(values))))
                 for model, (values, _), root in zip(models, uncertainty, roots, strict=True)
             ]
             try:

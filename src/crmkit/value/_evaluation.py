@@ -149,7 +149,13 @@ def evaluate_holdout(
     )
     if not isinstance(cal_hold, pd.DataFrame):
         raise SchemaError(
-            [SchemaFailure("cal_hold", "<frame>", f"must be a DataFrame, got {type(cal_hold)}")]
+            [
+                SchemaFailure(
+                    frame="cal_hold",
+                    column="<frame>",
+                    check=f"must be a DataFrame, got {type(cal_hold)}",
+                )
+            ]
         )
     cols, _, _ = read_columns(
         cal_hold,
@@ -199,7 +205,9 @@ def _times(values: Any, name: str) -> FloatArray:
         raise SchemaError(
             [
                 SchemaFailure(
-                    name, "<values>", f"must be a 1-d array of numbers, got dtype {raw.dtype}"
+                    frame=name,
+                    column="<values>",
+                    check=f"must be a 1-d array of numbers, got dtype {raw.dtype}",
                 )
             ]
         )
@@ -210,12 +218,12 @@ def _times(values: Any, name: str) -> FloatArray:
         raise SchemaError(
             [
                 SchemaFailure(
-                    name,
-                    "<values>",
-                    "must be finite and >= 0 (time units since the origin)",
-                    int(bad.sum()),
-                    rows,
-                    tuple(arr[bad][:5].tolist()),
+                    frame=name,
+                    column="<values>",
+                    check="must be finite and >= 0 (time units since the origin)",
+                    n_failing=int(bad.sum()),
+                    rows=rows,
+                    values=tuple(arr[bad][:5].tolist()),
                 )
             ]
         )

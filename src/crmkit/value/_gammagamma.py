@@ -224,14 +224,14 @@ class GammaGamma(CoefficientMixin):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view",
-                        "monetary_value",
-                        "must be > 0 for repeat buyers (frequency > 0): the Gamma-Gamma "
+                        frame="view",
+                        column="monetary_value",
+                        check="must be > 0 for repeat buyers (frequency > 0): the Gamma-Gamma "
                         "model needs positive spend; drop or correct customers with zero or "
                         "net-negative spend",
-                        int(bad.sum()),
-                        tuple(labels[:5].tolist()),
-                        tuple(m[bad][:5].tolist()),
+                        n_failing=int(bad.sum()),
+                        rows=tuple(labels[:5].tolist()),
+                        values=tuple(m[bad][:5].tolist()),
                     )
                 ]
             )
@@ -239,9 +239,9 @@ class GammaGamma(CoefficientMixin):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view",
-                        "frequency",
-                        f"has {int(repeat.sum())} repeat buyer(s): the Gamma-Gamma model is "
+                        frame="view",
+                        column="frequency",
+                        check=f"has {int(repeat.sum())} repeat buyer(s): the Gamma-Gamma model is "
                         "fitted on customers with frequency > 0 and needs at least two of them",
                     )
                 ]
@@ -448,12 +448,12 @@ class GammaGamma(CoefficientMixin):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view",
-                        "monetary_value",
-                        "must be > 0 for repeat buyers (frequency > 0)",
-                        int(bad.sum()),
-                        _first(index, bad),
-                        tuple(m[bad][:5].tolist()),
+                        frame="view",
+                        column="monetary_value",
+                        check="must be > 0 for repeat buyers (frequency > 0)",
+                        n_failing=int(bad.sum()),
+                        rows=_first(index, bad),
+                        values=tuple(m[bad][:5].tolist()),
                     )
                 ]
             )

@@ -61,8 +61,13 @@ def spend_loglik(
     log_den = np.log(gamma + m * x)
     log_m, log_x, log_g = np.log(m), np.log(x), np.log(gamma)
     ll = (
-        gammaln(a + q) - gammaln(a) - gammaln(q) + q * log_g + (a - 1.0) * log_m
-        + a * log_x - (a + q) * log_den
+        gammaln(a + q)
+        - gammaln(a)
+        - gammaln(q)
+        + q * log_g
+        + (a - 1.0) * log_m
+        + a * log_x
+        - (a + q) * log_den
     )
     psi_aq = digamma(a + q)
     d_p = p * x * (psi_aq - digamma(a) + log_m + log_x - log_den)

@@ -94,11 +94,20 @@ def read_columns(
     missing = [c for c in columns if c not in source]
     if missing:
         raise SchemaError(
-            [SchemaFailure("view", c, f"is missing (required by {who})") for c in missing]
+            [
+                SchemaFailure(frame="view", column=c, check=f"is missing (required by {who})")
+                for c in missing
+            ]
         )
     if n == 0 and not allow_empty:
         raise SchemaError(
-            [SchemaFailure("view", "<frame>", f"has no customers; {who} needs at least one")]
+            [
+                SchemaFailure(
+                    frame="view",
+                    column="<frame>",
+                    check=f"has no customers; {who} needs at least one",
+                )
+            ]
         )
     failures: list[SchemaFailure] = []
     out: dict[str, FloatArray] = {}
@@ -124,7 +133,9 @@ def _source(view: Any, who: str) -> tuple[Any, Any, int]:
     if isinstance(view, Mapping):
         lengths = {len(np.atleast_1d(np.asarray(v))) for v in view.values()}
         if len(lengths) != 1:
-            raise SchemaError([SchemaFailure("view", "<frame>", "columns differ in length")])
+            raise SchemaError(
+                [SchemaFailure(frame="view", column="<frame>", check="columns differ in length")]
+            )
         n = lengths.pop()
         return view, range(n), n
     raise InvalidParameterError(
@@ -137,7 +148,12 @@ def _failure(
     column: str, message: str, index: Any, values: npt.NDArray[Any], mask: npt.NDArray[np.bool_]
 ) -> SchemaFailure:
     return SchemaFailure(
-        "view", column, message, int(mask.sum()), _labels(index, mask), _values(values, mask)
+        frame="view",
+        column=column,
+        check=message,
+        n_failing=int(mask.sum()),
+        rows=_labels(index, mask),
+        values=_values(values, mask),
     )
 
 
@@ -162,12 +178,12 @@ def _numbers(
         return None
     failures.append(
         SchemaFailure(
-            "view",
-            column,
-            f"must be numeric, got dtype {raw.dtype}",
-            n,
-            tuple(list(index)[:5]),
-            tuple(raw[:5].tolist()),
+            frame="view",
+            column=column,
+            check=f"must be numeric, got dtype {raw.dtype}",
+            n_failing=n,
+            rows=tuple(list(index)[:5]),
+            values=tuple(raw[:5].tolist()),
         )
     )
     return None
@@ -214,9 +230,9 @@ def _weights(weights: Any, n: int, index: Any, failures: list[SchemaFailure]) ->
     if w_raw.dtype.kind not in "iuf" or len(w_raw) != n:
         failures.append(
             SchemaFailure(
-                "view",
-                "weights",
-                f"must be {n} numbers, got {len(w_raw)} of dtype {w_raw.dtype}",
+                frame="view",
+                column="weights",
+                check=f"must be {n} numbers, got {len(w_raw)} of dtype {w_raw.dtype}",
             )
         )
         return np.ones(n)

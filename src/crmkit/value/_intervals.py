@@ -94,4 +94,3 @@ def delta_interval(
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     half = z * np.sqrt(np.maximum(variance, 0.0))
     return base, base - half, base + half
-

@@ -65,7 +65,13 @@ def resolve_margin(margin: Any, view: Any, index: pd.Index, who: str) -> float |
     if isinstance(margin, str):
         if not isinstance(view, pd.DataFrame) or margin not in view.columns:
             raise SchemaError(
-                [SchemaFailure("view", margin, f"is missing: it was named as the margin ({who})")]
+                [
+                    SchemaFailure(
+                        frame="view",
+                        column=margin,
+                        check=f"is missing: it was named as the margin ({who})",
+                    )
+                ]
             )
         raw = view[margin]
         column = margin
@@ -79,9 +85,13 @@ def resolve_margin(margin: Any, view: Any, index: pd.Index, who: str) -> float |
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "argument", "margin",
-                        f"has no value for {int(absent.sum())} customer(s) of the view ({who})",
-                        int(absent.sum()), tuple(np.asarray(index, dtype=object)[absent][:5]),
+                        frame="argument",
+                        column="margin",
+                        check=(
+                            f"has no value for {int(absent.sum())} customer(s) of the view ({who})"
+                        ),
+                        n_failing=int(absent.sum()),
+                        rows=tuple(np.asarray(index, dtype=object)[absent][:5]),
                     )
                 ]
             )
@@ -90,10 +100,12 @@ def resolve_margin(margin: Any, view: Any, index: pd.Index, who: str) -> float |
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view" if isinstance(margin, str) else "argument", column,
-                    f"must hold a finite margin share <= 1 for every customer ({who})",
-                    int(bad.sum()), tuple(np.asarray(index, dtype=object)[bad][:5]),
-                    tuple(v if math.isfinite(v) else str(v) for v in values[bad][:5]),
+                    frame="view" if isinstance(margin, str) else "argument",
+                    column=column,
+                    check=f"must hold a finite margin share <= 1 for every customer ({who})",
+                    n_failing=int(bad.sum()),
+                    rows=tuple(np.asarray(index, dtype=object)[bad][:5]),
+                    values=tuple(v if math.isfinite(v) else str(v) for v in values[bad][:5]),
                 )
             ]
         )

@@ -437,9 +437,7 @@ class ParetoNBD(ContinuousTimeMixin, CovariateMixin):
                 "t", f"a scalar or one value per customer ({len(index)})", tv.shape, who
             )
         if self._uses_covariates():
-            return self._by_customer(
-                view, "p_no_purchase", pnbd_p_no_purchase, "p_no_purchase", tv
-            )
+            return self._by_customer(view, "p_no_purchase", pnbd_p_no_purchase, "p_no_purchase", tv)
         out = pnbd_p_no_purchase(prm, x, tx, T, tv)
         return self._series(out, index, "p_no_purchase")
 

@@ -87,7 +87,9 @@ def _dot(a: FloatArray, b: FloatArray) -> float:
 
 
 def _argument_error(name: str, wanted: str, shape: tuple[int, ...], who: str) -> SchemaError:
-    failure = SchemaFailure("argument", name, f"must be {wanted}, got shape {shape} ({who})")
+    failure = SchemaFailure(
+        frame="argument", column=name, check=f"must be {wanted}, got shape {shape} ({who})"
+    )
     return SchemaError([failure])
 
 

@@ -139,7 +139,14 @@ class PurchaseModel(ValueModel):
                 labels = tuple(np.asarray(index, dtype=object)[mask][:5].tolist())
                 values = tuple(arrays[column][mask][:5].tolist())
                 failures.append(
-                    SchemaFailure("view", column, problem, int(np.sum(mask)), labels, values)
+                    SchemaFailure(
+                        frame="view",
+                        column=column,
+                        check=problem,
+                        n_failing=int(np.sum(mask)),
+                        rows=labels,
+                        values=values,
+                    )
                 )
         if failures:
             raise SchemaError(failures)
@@ -198,9 +205,9 @@ class PurchaseModel(ValueModel):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view",
-                        "<frame>",
-                        f"has a single customer; {who} needs at least two customer rows "
+                        frame="view",
+                        column="<frame>",
+                        check=f"has a single customer; {who} needs at least two customer rows "
                         "to identify the model",
                     )
                 ]
@@ -209,11 +216,11 @@ class PurchaseModel(ValueModel):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view",
-                        self._columns[0],
-                        "no repeat buyers: the dropout process cannot be identified; "
+                        frame="view",
+                        column=self._columns[0],
+                        check="no repeat buyers: the dropout process cannot be identified; "
                         "fit on a longer calibration period or a larger sample",
-                        len(w),
+                        n_failing=len(w),
                     )
                 ]
             )

@@ -226,7 +226,16 @@ def check_count(value: Any, name: str, who: str) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise SchemaError(
-            [SchemaFailure("argument", name, f"must be an int >= 0 ({who})", 1, (), (value,))]
+            [
+                SchemaFailure(
+                    frame="argument",
+                    column=name,
+                    check=f"must be an int >= 0 ({who})",
+                    n_failing=1,
+                    rows=(),
+                    values=(value,),
+                )
+            ]
         )
     return int(value)
 
@@ -270,7 +279,13 @@ def check_argument(
     raw = np.asarray(value)
     if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
         raise SchemaError(
-            [SchemaFailure("argument", name, f"must be numeric ({who}), got dtype {raw.dtype}")]
+            [
+                SchemaFailure(
+                    frame="argument",
+                    column=name,
+                    check=f"must be numeric ({who}), got dtype {raw.dtype}",
+                )
+            ]
         )
     arr = raw.astype(np.float64)
     flat = arr.reshape(-1)
@@ -279,12 +294,12 @@ def check_argument(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "argument",
-                    name,
-                    f"must be finite and >= 0 ({who})",
-                    int(bad.sum()),
-                    (),
-                    tuple(flat[bad][:5].tolist()),
+                    frame="argument",
+                    column=name,
+                    check=f"must be finite and >= 0 ({who})",
+                    n_failing=int(bad.sum()),
+                    rows=(),
+                    values=tuple(flat[bad][:5].tolist()),
                 )
             ]
         )
@@ -294,12 +309,12 @@ def check_argument(
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "argument",
-                        name,
-                        f"must hold whole numbers ({who})",
-                        int(frac.sum()),
-                        (),
-                        tuple(flat[frac][:5].tolist()),
+                        frame="argument",
+                        column=name,
+                        check=f"must hold whole numbers ({who})",
+                        n_failing=int(frac.sum()),
+                        rows=(),
+                        values=tuple(flat[frac][:5].tolist()),
                     )
                 ]
             )
@@ -344,9 +359,9 @@ def per_customer(value: FloatArray, n: int, name: str, who: str) -> FloatArray:
     raise SchemaError(
         [
             SchemaFailure(
-                "argument",
-                name,
-                f"must be a scalar or hold one value per customer ({n}) ({who})",
+                frame="argument",
+                column=name,
+                check=f"must be a scalar or hold one value per customer ({n}) ({who})",
             )
         ]
     )

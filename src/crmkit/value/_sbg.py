@@ -499,9 +499,9 @@ def _periods(t: Any, who: str, minimum: int, name: str = "t") -> FloatArray:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "argument",
-                    name,
-                    f"must be whole numbers >= {minimum} (ShiftedBetaGeo.{who})",
+                    frame="argument",
+                    column=name,
+                    check=f"must be whole numbers >= {minimum} (ShiftedBetaGeo.{who})",
                     values=values,
                 )
             ]

@@ -126,7 +126,13 @@ class ContinuousTimeMixin(PurchaseModel):
         if Tv.ndim > 0 and Tv.shape != (int(n_customers),):
             wanted = f"a scalar or n_customers ({n_customers}) values"
             raise SchemaError(
-                [SchemaFailure("argument", "T", f"must be {wanted}, got shape {Tv.shape} ({who})")]
+                [
+                    SchemaFailure(
+                        frame="argument",
+                        column="T",
+                        check=f"must be {wanted}, got shape {Tv.shape} ({who})",
+                    )
+                ]
             )
         x, tx, Tt = self._simulate(prm, int(n_customers), Tv, seed)
         out: pd.DataFrame = pd.DataFrame(

@@ -123,7 +123,13 @@ def _report(f: Any, table: pd.DataFrame, checks: list[tuple[str, str, Any]]) -> 
     """Raise for the failed checks found in the grouped table (ids fetched only then)."""
     if int(table["weights"].sum()) == 0:
         raise SchemaError(
-            [SchemaFailure("view", "<frame>", f"has no customers; {_WHO} needs at least one")]
+            [
+                SchemaFailure(
+                    frame="view",
+                    column="<frame>",
+                    check=f"has no customers; {_WHO} needs at least one",
+                )
+            ]
         )
     flags = table["_flags"].to_numpy(dtype=np.int64)
     weights = table["weights"].to_numpy(dtype=np.int64)
@@ -134,7 +140,11 @@ def _report(f: Any, table: pd.DataFrame, checks: list[tuple[str, str, Any]]) -> 
         if not n_bad or (problem == "is greater than T" and fails):
             continue  # recency vs T is only meaningful for otherwise clean values
         ids, values = first_rows(f, mask, column)
-        fails.append(SchemaFailure("view", column, problem, n_bad, ids, values))
+        fails.append(
+            SchemaFailure(
+                frame="view", column=column, check=problem, n_failing=n_bad, rows=ids, values=values
+            )
+        )
     if fails:
         raise SchemaError(fails)
 

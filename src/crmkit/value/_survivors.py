@@ -44,7 +44,7 @@ def frame_error(check: str) -> SchemaError:
     1 problem in the input:
       - survivors['<frame>']: holds no cohort
     """
-    return SchemaError([SchemaFailure("survivors", "<frame>", check)])
+    return SchemaError([SchemaFailure(frame="survivors", column="<frame>", check=check)])
 
 
 def _is_number(v: Any) -> bool:
@@ -55,7 +55,9 @@ def _is_number(v: Any) -> bool:
 
 def _fail(label: Any, column: str, check: str, value: Any = None) -> SchemaFailure:
     values = () if value is None else (value,)
-    return SchemaFailure("survivors", column, check, 1, (label,), values)
+    return SchemaFailure(
+        frame="survivors", column=column, check=check, n_failing=1, rows=(label,), values=values
+    )
 
 
 def read_survivors(survivors: Any, n: Any) -> list[tuple[Any, FloatArray]]:
