@@ -5,13 +5,25 @@ All three compute the core customer view (frequency, recency, T, monetary
 value, revenue, number of rows) from the same transactions, in one run; the
 ratios are what to read (the machine is shared and noisy). crmkit's time
 includes full validation and the extra view columns.
+
+``--spark 1e6 1e7`` times, side by side in one run, Parquet -> customer view
+on pandas (``pd.read_parquet`` + ``summarize``) and on Spark ``local[2]``
+(``summarize(spark.read.parquet(...))`` written to the ``noop`` sink, so every
+row is computed and nothing is collected), after a warm-up job, and checks
+that the two views are identical (money too).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,10 +102,76 @@ def best_of(fn, repeat: int) -> tuple[float, object]:
     return best, out
 
 
+def _spark_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("crmkit-bench-summarize")
+        .config("spark.driver.memory", "6g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def spark_vs_pandas(sizes: list[float]) -> None:
+    """Parquet -> customer view on pandas and on Spark local[2], side by side."""
+    spark = _spark_session()
+    workdir = Path(tempfile.mkdtemp(prefix="crmkit-bench-summarize-"))
+    rows = []
+    try:
+        # the JVM compiles Spark's hot paths over the first jobs: warm it up properly
+        warm = workdir / "warm.parquet"
+        make_transactions(1_000_000, seed=1).to_parquet(warm, coerce_timestamps="us")
+        for _ in range(3):
+            crmkit.summarize(spark.read.parquet(str(warm)), as_of=AS_OF).write.format(
+                "noop").mode("overwrite").save()
+        for size in sizes:
+            n = int(size)
+            path = workdir / f"tx_{n}.parquet"
+            make_transactions(n).to_parquet(path, coerce_timestamps="us")
+
+            def on_spark(path: Path = path) -> Any:
+                view = crmkit.summarize(spark.read.parquet(str(path)), as_of=AS_OF)
+                view.write.format("noop").mode("overwrite").save()
+                return view
+
+            t_pd, ref = best_of(lambda p=path: crmkit.summarize(pd.read_parquet(p), as_of=AS_OF), 1)
+            t_sp, view = best_of(on_spark, 1)
+            got = view.toPandas().set_index("customer_id").sort_index()
+            same = all(
+                np.array_equal(got[c].to_numpy(float), ref[c].to_numpy(float), equal_nan=True)
+                for c in ("frequency", "recency", "T", "monetary_value", "revenue",
+                          "n_transactions", "n_products", "purchase_trend")
+                if c in ref.columns
+            )
+            rows.append((n, t_pd, t_sp, same))
+    finally:
+        spark.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{'rows':>12} {'pandas s':>9} {'spark s':>9} {'spark/pandas':>13}  identical")
+    for n, t_pd, t_sp, same in rows:
+        print(f"{n:>12,} {t_pd:>9.2f} {t_sp:>9.2f} {t_sp / t_pd:>13.2f}  {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="*", type=float, default=[1e5, 1e6, 1e7])
+    parser.add_argument("--spark", nargs="*", type=float, default=None,
+                        help="also time pandas vs Spark local[2] at these sizes")
     args = parser.parse_args()
+    if args.spark:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spark_vs_pandas(args.spark)
+        return
     print(f"{'rows':>10} {'crmkit s':>9} {'pandas s':>9} {'numpy s':>9} "
           f"{'crmkit/numpy':>13} {'pandas/crmkit':>14}")
     for size in args.sizes:

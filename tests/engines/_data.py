@@ -68,7 +68,7 @@ def by_customer(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def assert_view_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """Same customers and columns; exact where no float sum is involved."""
+    """Same customers and columns, every value identical (money too)."""
     got = by_customer(got)
     assert got.index.tolist() == expected.index.astype(str).tolist()
     assert list(got.columns) == list(expected.columns)
@@ -83,10 +83,8 @@ def assert_view_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
             np.testing.assert_array_equal(a.to_numpy(float), b.to_numpy(float), err_msg=col)
         else:
             assert col in SUMS, col
-            # float sums: summation order differs between engines
-            np.testing.assert_allclose(
-                a.to_numpy(float), b.to_numpy(float), rtol=1e-12, atol=1e-9, err_msg=col
-            )
+            # money is summed in integer micro-units: identical whatever the engine's order
+            np.testing.assert_array_equal(a.to_numpy(float), b.to_numpy(float), err_msg=col)
 
 
 def assert_scores_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crmkit.analysis._engine import engine_profile_counts, is_engine_frame
 from crmkit.data import CustomerData
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 
@@ -264,7 +265,7 @@ def _kind(values: np.ndarray, market_kind: str) -> str:
 
 
 def composition_vs_market(
-    customers: pd.DataFrame | pd.Series | CustomerData,
+    customers: object,
     market: pd.Series | pd.DataFrame | Mapping[Any, float],
     by: str | Sequence[str] = "industry",
     *,
@@ -292,7 +293,9 @@ def composition_vs_market(
     customers : DataFrame, Series or CustomerData
         The customer base: a customer view, a customers frame (one row per
         customer; a ``customer_id`` column is checked for duplicates), a
-        Series of profiles, or CustomerData (its customers records).
+        Series of profiles, or CustomerData (its customers records). A
+        polars, DuckDB, Dask or Spark frame is counted by profile inside its
+        engine; only the counts are collected.
     market : Series, mapping or DataFrame
         Counts or shares by profile: a Series indexed by profile (a
         MultiIndex for several ``by`` columns), a mapping, or a DataFrame
@@ -370,8 +373,10 @@ def composition_vs_market(
             f"The 'correction' parameter of {_OWNER} must be one of "
             f"{{'bonferroni', 'none'}}. Got {correction!r} instead."
         )
-    frame = _customers_frame(customers)
-    observed = _observed(frame, cols)
+    if is_engine_frame(customers):
+        observed = engine_profile_counts(customers, cols, _OWNER)
+    else:
+        observed = _observed(_customers_frame(customers), cols)
     ref = _market_series(market, cols, value_column)
     kind = _kind(ref.to_numpy(), market_kind)
     unknown = observed.index.difference(ref.index, sort=False)

@@ -21,13 +21,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmkit.analysis._engine import (
+    engine_value_counts,
+    gini_from_counts,
+    is_engine_frame,
+    pareto_groups,
+    value_counts,
+)
 from crmkit.analysis._inputs import (
     F,
     apply_negative_policy,
     as_values,
     check_fraction,
     check_int,
-    rank_groups,
     view_values,
 )
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
@@ -71,7 +77,7 @@ def _top_curve(x: F, total: float) -> F:
 
 
 def pareto_table(
-    view: pd.DataFrame | pd.Series, by: str = "revenue", q: int = 10, *, negative: str = "keep"
+    view: object, by: str = "revenue", q: int = 10, *, negative: str = "keep"
 ) -> pd.DataFrame:
     """Share of value by customer decile (or any number of equal groups), top group first.
 
@@ -85,7 +91,10 @@ def pareto_table(
     Parameters
     ----------
     view : DataFrame or Series
-        Customer view indexed by customer id, or the values themselves.
+        Customer view indexed by customer id, or the values themselves. A
+        polars, DuckDB, Dask or Spark view (``customer_id`` a column) is
+        aggregated inside its engine; only its distinct values are
+        collected, and the table is the one pandas gives.
     by : str, default="revenue"
         Value column of a view (revenue, margin, clv ...).
     q : int, default=10
@@ -138,14 +147,19 @@ def pareto_table(
             "The 'negative' parameter of pareto_table must be one of {'clip', 'keep', "
             f"'raise'}}. Got {negative!r} instead."
         )
-    x, index = view_values(view, by, owner)
-    if isinstance(view, pd.DataFrame):
+    if is_engine_frame(view):
         name = by
+        values, counts = engine_value_counts(view, by, owner, negative)
     else:
-        name = str(view.name) if isinstance(view, pd.Series) and view.name else "values"
-    if negative != "keep":
-        x = apply_negative_policy(x, index, negative, owner, name)
-    n = len(x)
+        x, index = view_values(view, by, owner)
+        if isinstance(view, pd.DataFrame):
+            name = by
+        else:
+            name = str(view.name) if isinstance(view, pd.Series) and view.name else "values"
+        if negative != "keep":
+            x = apply_negative_policy(x, index, negative, owner, name)
+        values, counts = value_counts(x)
+    n = int(counts.sum())
     if n < q:
         raise SchemaError(
             [
@@ -156,31 +170,23 @@ def pareto_table(
                 )
             ]
         )
-    total = _positive_total(x, owner, name)
-    group = rank_groups(x, q)
-    counts = np.bincount(group, minlength=q)
-    sums = np.bincount(group, weights=x, minlength=q)
-    mins = np.full(q, np.inf)
-    maxs = np.full(q, -np.inf)
-    np.minimum.at(mins, group, x)
-    np.maximum.at(maxs, group, x)
-    share = sums / total
-    out = pd.DataFrame(
+    total = _positive_total(values * counts, owner, name)
+    sizes, sums, mins, maxs = pareto_groups(values, counts, q)
+    table: pd.DataFrame = pd.DataFrame(
         {
-            "n_customers": counts.astype(np.int64),
-            "customer_share": counts / n,
-            "cum_customer_share": np.cumsum(counts) / n,
+            "n_customers": sizes,
+            "customer_share": sizes / n,
+            "cum_customer_share": np.cumsum(sizes) / n,
             "value": sums,
-            "value_share": share,
+            "value_share": sums / total,
             "cum_value_share": np.cumsum(sums) / total,
-            "mean_value": sums / counts,
+            "mean_value": sums / sizes,
             "min_value": mins,
             "max_value": maxs,
         },
         index=pd.Index(np.arange(1, q + 1), name="decile" if q == 10 else "group"),
     )
-    result: pd.DataFrame = out
-    return result
+    return table
 
 
 def pareto_share(values: object, customers: float = 0.2, *, negative: str = "raise") -> float:
@@ -304,7 +310,7 @@ def lorenz_curve(values: object, *, negative: str = "raise") -> pd.DataFrame:
     return result
 
 
-def gini(values: object, *, negative: str = "raise") -> float:
+def gini(values: object, *, negative: str = "raise", by: str = "revenue") -> float:
     """Gini coefficient of customer value: 0 = all equal, towards 1 = one customer has all.
 
     ``G = sum_i sum_j |x_i - x_j| / (2 n^2 mean(x))``, computed from the
@@ -313,15 +319,19 @@ def gini(values: object, *, negative: str = "raise") -> float:
 
     Parameters
     ----------
-    values : Series, ndarray or list
-        One non-negative value per customer.
+    values : Series, ndarray, list or DataFrame
+        One non-negative value per customer, or a customer view of any
+        engine (pandas, polars, DuckDB, Dask, Spark; computed inside the
+        engine, only the distinct values are collected).
     negative : {"raise", "clip"}, default="raise"
         How negative values are handled (see the module notes).
+    by : str, default="revenue"
+        The value column of a customer view.
 
     Returns
     -------
     float
-        In [0, 1).
+        In [0, 1); the same on every engine and for any row order.
 
     Raises
     ------
@@ -339,11 +349,20 @@ def gini(values: object, *, negative: str = "raise") -> float:
     >>> gini([0.0, 0.0, 0.0, 4.0])
     0.75
     """
-    x, _, total = _nonnegative(values, negative, "gini")
-    n = len(x)
-    ranks = np.arange(1, n + 1, dtype=np.float64)
-    g = float(np.sum((2.0 * ranks - n - 1.0) * np.sort(x)) / (n * total))
-    return max(g, 0.0)
+    if is_engine_frame(values) or isinstance(values, pd.DataFrame):
+        if negative not in ("raise", "clip"):
+            apply_negative_policy(np.zeros(0), pd.RangeIndex(0), negative, "gini")
+        if isinstance(values, pd.DataFrame):
+            x, index = view_values(values, by, "gini")
+            distinct, counts = value_counts(apply_negative_policy(x, index, negative, "gini", by))
+        else:
+            distinct, counts = engine_value_counts(values, by, "gini", negative)
+        total = _positive_total(distinct * counts, "gini", by)
+    else:
+        x, _, _ = _nonnegative(values, negative, "gini")
+        distinct, counts = value_counts(x)
+        total = float(np.sum(distinct * counts))
+    return gini_from_counts(distinct, counts, total)
 
 
 def herfindahl(values: object, *, normalized: bool = False, negative: str = "raise") -> float:

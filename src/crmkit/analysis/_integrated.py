@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit.analysis._engine import MICRO, engine_pivot_long, is_engine_frame, micro_units
 from crmkit.analysis._inputs import check_int, frame_of
 from crmkit.analysis._products import pivot_sum
 from crmkit.data import CustomerData
@@ -24,15 +25,16 @@ _PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
 _VALUES = ("revenue", "count", "quantity", "margin")
 
 
-def value_pivot(
-    data: CustomerData | pd.DataFrame, by: str = "product", values: str = "revenue"
-) -> pd.DataFrame:
+def value_pivot(data: object, by: str = "product", values: str = "revenue") -> pd.DataFrame:
     """Money (or counts) per customer and product, channel or period: a customer x ``by`` pivot.
 
     Parameters
     ----------
     data : CustomerData or DataFrame
-        Records or a transactions frame with canonical column names.
+        Records or a transactions frame with canonical column names; a
+        polars, DuckDB, Dask or Spark frame is summed inside its engine (one
+        validation pass, one ``group_by``) and only the sums per customer and
+        level are collected.
     by : str, default="product"
         A transactions column (``"product"``, ``"channel"`` ...) or a period
         of the date: ``"month"``, ``"quarter"``, ``"year"``.
@@ -45,7 +47,8 @@ def value_pivot(
     DataFrame
         Indexed by ``customer_id`` (sorted), one column per level of ``by``
         (category order, else sorted; periods as strings like ``"2025Q1"``),
-        0 where there is nothing.
+        0 where there is nothing. Money and quantities are summed exactly in
+        whole micro-units, so every engine gives the identical table.
 
     Raises
     ------
@@ -74,6 +77,18 @@ def value_pivot(
             f"{{'count', 'margin', 'quantity', 'revenue'}}. Got "
             f"{values!r} instead."
         )
+    if is_engine_frame(data):
+        long = engine_pivot_long(data, by, values, owner)
+        out = pivot_sum(long["customer_id"], long["key"], long["total"].to_numpy(),
+                        row_name="customer_id", column_name=by)
+    else:
+        out = _pandas_pivot(data, by, values, owner)
+    result: pd.DataFrame = out.astype(np.int64) if values == "count" else out / MICRO
+    return result
+
+
+def _pandas_pivot(data: object, by: str, values: str, owner: str) -> pd.DataFrame:
+    """The pivot of a pandas frame or CustomerData (money in whole micro-units)."""
     period = _PERIODS.get(by)
     needed = ["customer_id", "amount", "date" if period else by]
     needed += {"quantity": ["quantity"], "margin": ["cost"]}.get(values, [])
@@ -110,17 +125,19 @@ def value_pivot(
                     tuple(tx.index[miss][:5].tolist()),
                 )
             )
-        weights = amount - cost
+        weights = micro_units(amount) - micro_units(cost)
     elif values == "count":
         weights = (amount > 0).astype(np.float64)
     elif values == "quantity":
-        weights = tx["quantity"].to_numpy(dtype=np.float64, na_value=0.0)
+        weights = micro_units(tx["quantity"].to_numpy(dtype=np.float64, na_value=0.0))
     else:
-        weights = amount
+        weights = micro_units(amount)
     if failures:
         raise SchemaError(failures)
-    out = pivot_sum(tx["customer_id"], keys, weights, row_name="customer_id", column_name=by)
-    return out.astype(np.int64) if values == "count" else out
+    out: pd.DataFrame = pivot_sum(
+        tx["customer_id"], keys, weights, row_name="customer_id", column_name=by
+    )
+    return out
 
 
 def _as_of(data: object, dates: pd.Series, as_of: Any) -> pd.Timestamp:

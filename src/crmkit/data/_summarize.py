@@ -13,7 +13,8 @@ from crmkit.data._aggregates import record_aggregates
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._container import CustomerData
 from crmkit.data._core import distinct_per_customer, purchase_stats
-from crmkit.exceptions import DataWarning, InvalidParameterError
+from crmkit.data._summarize_nw import MICRO, MONEY_LIMIT
+from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 
 __all__ = ["summarize"]
 
@@ -25,6 +26,22 @@ def _days(dates: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
     return ns // 86_400_000_000_000
 
 
+def _micro(money: np.ndarray[Any, np.dtype[np.float64]], column: str) -> np.ndarray[Any, Any]:
+    """Money as whole micro-units (float64 holding integers): sums are exact in any order.
+
+    Rounded half up, ``floor(x * 1e6 + 0.5)``, the same expression every engine
+    evaluates (see ``crmkit.data._summarize_nw``); so revenue, spend and margin
+    are identical bit for bit on pandas, polars, DuckDB, Dask and Spark.
+    """
+    huge = np.abs(money) > MONEY_LIMIT
+    if huge.any():
+        raise SchemaError([SchemaFailure(
+            "transactions", column, f"has values beyond +-{MONEY_LIMIT:.0e}, which cannot be "
+            "summed exactly in integer micro-units", int(huge.sum()))])
+    out: np.ndarray[Any, Any] = np.floor(money * MICRO + 0.5)
+    return out
+
+
 def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     tx = data.transactions
     unit = TIME_UNITS[data.time_unit]
@@ -32,19 +49,20 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     codes = codes.astype(np.int64)
     n = len(uniques)
     day = _days(tx["date"])
-    amount = tx["amount"].to_numpy(dtype=np.float64)
+    amount = _micro(tx["amount"].to_numpy(dtype=np.float64), "amount")
     as_of_day = int((np.datetime64(data.as_of.date(), "D") - _EPOCH).astype(np.int64))
     missing: np.ndarray | None = None
     margin_rows: np.ndarray | None = None
     if "cost" in tx.columns:
         cost = tx["cost"].to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(cost)
-        margin_rows = amount - np.where(missing, 0.0, cost)
+        margin_rows = amount - _micro(np.where(missing, 0.0, cost), "cost")
     s = purchase_stats(codes, day, amount, n, as_of_day, margin_rows)
     frequency = s["n_periods"] - 1
     repeat_spend = s["revenue"] - s["first_amount"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0)
+        monetary = np.where(frequency > 0, repeat_spend / (np.maximum(frequency, 1) * MICRO),
+                            0.0)
         recency = (s["last_day"] - s["first_day"]) / unit
         trend_den = s["n_late"] + s["n_early"]
         trend = np.where(trend_den > 0, (s["n_late"] - s["n_early"]) / np.maximum(trend_den, 1),
@@ -58,10 +76,10 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
         "T": T,
         "monetary_value": monetary,
         "n_transactions": s["n_rows"].astype(np.int64),
-        "revenue": s["revenue"],
+        "revenue": s["revenue"] / MICRO,
     }
     if missing is not None:
-        margin = s["extra"]
+        margin = s["extra"] / MICRO
         unknown = np.bincount(codes[missing], minlength=n) > 0
         if unknown.any():
             warn_user(f"crmkit: {int(unknown.sum())} customers have transactions without "
@@ -108,9 +126,9 @@ def summarize(
     Parameters
     ----------
     records : CustomerData or DataFrame
-        Validated records, or a plain transactions frame (pandas, polars or
-        DuckDB). A non-pandas frame is aggregated inside its own engine and
-        the view comes back as the same kind of frame.
+        Validated records, or a plain transactions frame (pandas, polars,
+        DuckDB, Dask or Spark). A non-pandas frame is aggregated inside its
+        own engine and the view comes back as the same kind of frame.
     customer_id, date, amount : str, default names
         Column names of a plain transactions frame.
     product, cost : str, optional
@@ -138,12 +156,17 @@ def summarize(
         [-1, 1]: repeat purchase days in the later minus the earlier half of
         ``[first purchase, as_of]``, over their sum), ``mean_interpurchase``
         (NaN without repeats) and ``days_since_last``; plus aggregates of the
-        other records.
+        other records. Money is summed exactly in whole micro-units (amounts
+        rounded to 6 decimals), so ``revenue``, ``monetary_value`` and
+        ``margin`` are the same bit for bit for any row order and on every
+        engine. A polars or DuckDB view is sorted by ``customer_id``; a
+        Spark or Dask view comes in no particular order.
 
     Raises
     ------
     SchemaError
-        For invalid records (every problem listed).
+        For invalid records (every problem listed), including amounts or
+        costs beyond +-9e12 (their micro-units would overflow 64 bits).
     InvalidParameterError
         For records that are not a data frame, an unknown ``time_unit`` or an
         ``as_of`` that is not a date (also a :class:`TypeError`).
