@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 F = npt.NDArray[np.float64]
+
+
 def apply_negative_policy(
     x: F, index: pd.Index, negative: str, owner: str, name: str = "values"
 ) -> F:
@@ -226,13 +228,25 @@ def frame_of(data: object, kind: str, owner: str, required: Iterable[str] = ()) 
     return frame
 
 
-def rank_groups(x: F, q: int) -> npt.NDArray[np.int64]:
+def _label_ranks(labels: pd.Index) -> npt.NDArray[np.int64]:
+    """Each label's position in the sorted labels (as text when types mix)."""
+    try:
+        order = np.asarray(labels.argsort(kind="stable"))
+    except TypeError:
+        order = np.asarray(labels.astype(str).argsort(kind="stable"))
+    ranks = np.empty(len(labels), dtype=np.int64)
+    ranks[order] = np.arange(len(labels), dtype=np.int64)
+    return ranks
+
+
+def rank_groups(x: F, q: int, ties: pd.Index | None = None) -> npt.NDArray[np.int64]:
     """Split customers into ``q`` groups of (nearly) equal size by value, 0 = top.
 
-    Customers are ordered by decreasing value; ties keep their input order
-    (a stable sort). Consecutive ranks fill the groups; the first ``n % q``
-    groups hold one customer more than the rest (as :func:`numpy.array_split`
-    splits), so sizes differ by at most one.
+    Customers are ordered by decreasing value; ties are ordered by ``ties``
+    (e.g. the customer ids, so that the groups never depend on row order),
+    else keep their input order (a stable sort). Consecutive ranks fill the
+    groups; the first ``n % q`` groups hold one customer more than the rest
+    (as :func:`numpy.array_split` splits), so sizes differ by at most one.
 
     Parameters
     ----------
@@ -241,6 +255,8 @@ def rank_groups(x: F, q: int) -> npt.NDArray[np.int64]:
         taken as it is).
     q : int
         Number of groups.
+    ties : pandas Index, optional
+        Labels, one per value, ordering tied values (ascending).
 
     Returns
     -------
@@ -258,12 +274,17 @@ def rank_groups(x: F, q: int) -> npt.NDArray[np.int64]:
     --------
     >>> rank_groups(np.array([1.0, 5.0, 3.0, 2.0]), 2).tolist()
     [1, 0, 0, 1]
+    >>> rank_groups(np.array([2.0, 2.0, 1.0]), 2, ties=pd.Index(["b", "a", "c"])).tolist()
+    [0, 0, 1]
     """
     q = check_int(q, "q", "rank_groups")
     if not (isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype == np.float64):
         x, _ = as_values(x, "rank_groups")
     n = len(x)
-    order = np.argsort(-x, kind="stable")
+    if ties is None:
+        order = np.argsort(-x, kind="stable")
+    else:
+        order = np.lexsort((_label_ranks(ties), -x))
     sizes = np.full(q, n // q, dtype=np.int64)
     sizes[: n % q] += 1
     group_of_rank = np.repeat(np.arange(q, dtype=np.int64), sizes)

@@ -74,8 +74,9 @@ def decile_profiles(
 ) -> pd.DataFrame:
     """Profile the customers of each value decile: what unites them, how deciles differ.
 
-    Customers are cut into ``q`` equal groups by ``by`` exactly as in
-    :func:`pareto_table` (1 = top) and each group is profiled with
+    Customers are cut into ``q`` equal groups by ``by`` (1 = top; customers
+    tied on ``by`` are ordered by customer id, so the groups never depend on
+    row order) and each group is profiled with
     :func:`crmkit.segmentation.profile_segments` (size, value share, mean,
     median and lift of every numeric column, top industries). On top of that
     come the cumulative value share, for every categorical column its most
@@ -157,7 +158,7 @@ def decile_profiles(
             [SchemaFailure("view", by, f"has {len(x)} customers; {owner} needs at least q={q}")]
         )
     cats = _categorical_columns(view, categorical)
-    group = rank_groups(x, q)
+    group = rank_groups(x, q, ties=view.index)
     name = "decile" if q == 10 else "group"
     labels = pd.Series(group + 1, index=view.index, name=name)
     profile = profile_segments(view, labels, value_column=by, columns=columns)
