@@ -1,6 +1,6 @@
 """Care models, account plans and contact coverage.
 
-A care model (*hoitomalli*, seed 003) says how each customer is looked
+A care model (*hoitomalli*) says how each customer is looked
 after: how intensively, how often, through which channel, by whom, with
 which activities and with what share of the care budget. Three care models
 (plugins of kind ``care_models``) read a customer's assessment columns and
@@ -12,7 +12,7 @@ return the care plan columns of :data:`crmkit.plugins.CARE_PLAN_COLUMNS`:
 - :class:`LifecycleCare` (``lifecycle``) — actions per lifecycle stage:
   onboarding, development, retention, win-back; top-value customers first;
 - :class:`KeyAccountCare` (``key_accounts``) — key accounts versus the
-  rest, effort prioritised by value (seed 001).
+  rest, effort prioritised by value.
 
 In all three, churn reasons override routine care: a customer at risk gets
 the retention action matching its strongest early-warning signal

@@ -1,4 +1,4 @@
-"""Contact coverage and the decision-maker map (seed 002).
+"""Contact coverage and the decision-maker map.
 
 A relationship tied to one contact person is lost when that person leaves;
 an account manager should know every key decision maker and their part in

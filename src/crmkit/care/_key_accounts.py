@@ -1,4 +1,4 @@
-"""``KeyAccountCare``: key accounts versus the rest, effort prioritised by value (seed 001)."""
+"""``KeyAccountCare``: key accounts versus the rest, effort prioritised by value."""
 
 from __future__ import annotations
 
@@ -121,9 +121,9 @@ def _share_threshold(value: FloatArray, share: float) -> float:
 class KeyAccountCare(CareModelBase):
     """Key accounts get their own process; the rest are cared for by value.
 
-    Seed 001: processes differ by customer class, key accounts vs the rest,
+    Processes differ by customer class, key accounts vs the rest,
     and because resources are limited, effort is prioritised by the value
-    customers produce. Seed 002: a key account has an account plan and a
+    customers produce; a key account has an account plan and a
     known decision-maker map.
 
     Key accounts are the customers whose ``flag_column`` is true (``rule=

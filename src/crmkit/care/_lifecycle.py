@@ -1,4 +1,4 @@
-"""``LifecycleCare``: care actions by lifecycle stage (seeds 000 and 001)."""
+"""``LifecycleCare``: care actions by lifecycle stage."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def _loyalty_pair(value: Any) -> bool:
 class LifecycleCare(CareModelBase):
     """Care actions by lifecycle stage, prioritised by value.
 
-    Seed 000 gives every stage of a customership its own task; seed 001 lets
+    Every stage of a customership has its own task, and
     processes differ by lifecycle stage and asks to prioritise effort by the
     value customers produce:
 
@@ -162,7 +162,7 @@ class LifecycleCare(CareModelBase):
     References
     ----------
     Mäntyneva, M. (2001). Asiakkuudenhallinta. Helsinki: WSOY (the lifecycle
-    stages; seed 000 of crmkit's specification).
+    stages).
 
     Examples
     --------

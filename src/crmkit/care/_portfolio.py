@@ -1,4 +1,4 @@
-"""``PortfolioCare``: the care models of portfolios A-D (seed 003)."""
+"""``PortfolioCare``: the care models of portfolios A-D."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ PORTFOLIO_RULES: Mapping[str, Mapping[str, Any]] = {
 class PortfolioCare(CareModelBase):
     """Care by portfolio A/B/C/D, with churn reasons overriding routine care.
 
-    Seed 003 gives each portfolio its own care model (*hoitomalli*):
+    Each portfolio has its own care model (*hoitomalli*):
 
     - **A** contract customers, looked after with a customer-care and
       activity plan (maximum intensity, a key account manager visits
@@ -135,8 +135,8 @@ class PortfolioCare(CareModelBase):
 
     References
     ----------
-    Seed 003 of crmkit's specification (a thesis chapter on operational CRM
-    in education services): care models per portfolio A-D.
+    Operational CRM in education services (a thesis chapter): care models
+    per portfolio A-D.
 
     Examples
     --------

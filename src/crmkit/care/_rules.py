@@ -11,7 +11,7 @@ to save as JSON::
      "reason": "portfolio A: contract customer"}
 
 Churn reasons override routine care: a customer at risk gets the retention
-action matching its strongest early-warning signal (seed 000: react at the
+action matching its strongest early-warning signal (react at the
 moment the customer decides). Those actions are mappings too::
 
     {"action": "Follow up the feedback ...", "channel": "call",

@@ -1,6 +1,6 @@
 """Account plans followed up against actuals: attainment of each measurable target.
 
-Every action is followed up against its goals (seed 002): an account plan's
+Every action is followed up against its goals: an account plan's
 :class:`~crmkit.domain.PlanTarget` says what should be reached by when;
 :func:`track_plans` counts what the records of a later snapshot show and
 says, per target, whether it was met, is on track, behind, or missed.

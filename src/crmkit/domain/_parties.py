@@ -276,7 +276,7 @@ class Contact:
 
 
 class PipelineStage(str, Enum):
-    """How far a prospect got in the sales pipeline (seed 003), in order.
+    """How far a prospect got in the sales pipeline, in order.
 
     Examples
     --------

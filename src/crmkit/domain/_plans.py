@@ -1,6 +1,6 @@
 """Value objects for care and account planning: next steps, care plans, account plans.
 
-An account plan (seed 002) is kept in the CRM for everyone who works with
+An account plan is kept in the CRM for everyone who works with
 the customer: short- and long-term goals, the current situation, development
 points, how the customer's buying process works, and the next steps.
 """
@@ -125,7 +125,7 @@ def _intensity(value: CareIntensity | str) -> CareIntensity:
 
 @attrs.frozen(kw_only=True)
 class CarePlan:
-    """How a customer is looked after: the care model (seed 003) made concrete.
+    """How a customer is looked after: the care model made concrete.
 
     Parameters
     ----------
@@ -297,7 +297,7 @@ def _bullets(items: tuple[str, ...]) -> list[str]:
 
 @attrs.frozen(kw_only=True, unsafe_hash=False)
 class AccountPlan:
-    """A customer's account plan (seed 002); a value object, not hashable.
+    """A customer's account plan; a value object, not hashable.
 
     Parameters
     ----------

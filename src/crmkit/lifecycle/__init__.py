@@ -1,6 +1,6 @@
 """Customer lifecycle: stage assignment, stage migration, cohorts, sales pipeline.
 
-Seed 000 (Mäntyneva) describes four stages of a customership: acquisition
+Mäntyneva describes four stages of a customership: acquisition
 (a prospect), onboarding (the new customer is taken over), development
 (loyalty and purchases are grown) and retention (a mature customership is
 held on to). Whether the customership is still going on is a separate
@@ -34,7 +34,7 @@ dates and :func:`stage_migration` counts the moves between two of them
 (from ``"(new)"``, to ``"(gone)"``; the same for statuses);
 :func:`cohort_retention` follows each first-purchase cohort. For the
 acquisition side, :func:`pipeline_report` analyses the sales pipeline of
-seed 003 (identification, marketing actions, offer, negotiation, order):
+a sales process (identification, marketing actions, offer, negotiation, order):
 funnel, conversion rates, days per stage, win rate and a weighted forecast.
 
 Examples

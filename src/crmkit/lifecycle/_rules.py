@@ -39,7 +39,7 @@ _BASE_COLUMNS = ("n_transactions", "frequency", "recency", "T", "tenure", "purch
 class RuleStager(StagerBase):
     """Lifecycle stage of each customer from simple, documented rules.
 
-    The stages follow seed 000 (Mäntyneva): acquisition, onboarding,
+    The stages follow Mäntyneva's lifecycle model: acquisition, onboarding,
     development, retention; the first rule that applies wins:
 
     1. **acquisition** — no purchase yet (``n_transactions == 0``: a
@@ -153,7 +153,7 @@ class RuleStager(StagerBase):
     References
     ----------
     Mäntyneva, M. (2001). Asiakkuudenhallinta. Helsinki: WSOY (the four
-    lifecycle stages; seed 000 of crmkit's specification).
+    lifecycle stages).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Loyalty and customer-experience measurement (seeds 000, 001 and 004).
+"""Loyalty and customer-experience measurement.
 
 - :class:`LoyaltyIndex` -- loyalty 0-100 from buying behaviour (repeat
   rate, tenure, regularity, product breadth, share of wallet) and attitude

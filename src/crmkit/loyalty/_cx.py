@@ -1,4 +1,4 @@
-"""The basic customer-experience metrics of seed 004: NPS, CSAT and CES.
+"""The basic customer-experience metrics: NPS, CSAT and CES.
 
 Each metric is computed from the survey answers of its kind in the feedback
 records, overall, per segment (``by``) and/or per period (``freq``), with a

@@ -1,4 +1,4 @@
-"""The feedback loop of seed 001: are complaints and suggestions heard and answered?"""
+"""The feedback loop: are complaints and suggestions heard and answered?"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``LoyaltyIndex``: behavioural and attitudinal loyalty in one 0-100 score (seed 000)."""
+"""``LoyaltyIndex``: behavioural and attitudinal loyalty in one 0-100 score."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def _is_range(value: Any) -> bool:
 class LoyaltyIndex(BaseEstimator, Persistable):
     """Customer loyalty, 0-100, from buying behaviour and what the customer says.
 
-    Loyalty shows in buying behaviour and grows from satisfaction (seed 000).
+    Loyalty shows in buying behaviour and grows from satisfaction.
     The index is a weighted mean of component scores, each 0-100:
 
     behavioural

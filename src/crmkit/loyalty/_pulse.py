@@ -1,4 +1,4 @@
-"""The continuous customer pulse of seed 004: a rolling CX metric with a drop alarm."""
+"""The continuous customer pulse: a rolling CX metric with a drop alarm."""
 
 from __future__ import annotations
 

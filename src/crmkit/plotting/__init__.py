@@ -10,7 +10,7 @@ is called, never with :mod:`crmkit`.
   :func:`plot_clv_distribution`.
 - Model against the holdout: :func:`plot_tracking` (cumulative or per
   period), :func:`plot_holdout_by_frequency`.
-- Concentration (seed 004's 20/80 reading): :func:`plot_pareto_curve`,
+- Concentration (the 20/80 reading): :func:`plot_pareto_curve`,
   :func:`plot_lorenz_curve`, :func:`plot_decile_bars`.
 - Segments, stages, portfolios: :func:`plot_segment_profiles`,
   :func:`plot_segment_sizes`, :func:`plot_migration_heatmap`,

@@ -186,7 +186,7 @@ def holdout_section(inputs: ReportInputs, maker: FigureMaker) -> Section:
 
 
 def pulse_section(inputs: ReportInputs, maker: FigureMaker) -> Section:
-    """The NPS customer pulse (seed 004): a rolling NPS with drop alarms.
+    """The NPS customer pulse: a rolling NPS with drop alarms.
 
     Parameters
     ----------
