@@ -117,6 +117,17 @@ def _keys(frame: pd.DataFrame, cols: list[str], edges: dict[str, np.ndarray]) ->
     return np.array([" & ".join(t) for t in zip(*parts, strict=True)], dtype=object)
 
 
+def _levels(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # np.unique(key, return_inverse=True) without sorting every customer's key:
+    # hash the keys (linear), sort only the distinct levels
+    first_seen, uniques = pd.factorize(key)
+    order = np.argsort(uniques)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    levels: np.ndarray = uniques[order]
+    return levels, rank[first_seen]
+
+
 def _groups(x: np.ndarray, best_q: float, worst_q: float | str | None) -> tuple[Any, Any]:
     n = len(x)
     order = np.argsort(-x, kind="stable")
@@ -275,7 +286,7 @@ def _profile(
     rows, keys = [], {}
     for a in attributes:
         key = _keys(view, _columns(a), edges)
-        levels, codes = np.unique(key, return_inverse=True)
+        levels, codes = _levels(key)
         n_l = len(levels)
         n_all = np.bincount(codes, minlength=n_l).astype(np.float64)
         pi = (n_all + 1.0) / (len(x) + n_l)
