@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from crmkit._persist_read import MAX_FILE_BYTES, decode, nonfinite_fields, read_document
 from crmkit._persist_types import resolve_type
@@ -59,14 +60,15 @@ def _version() -> str:
 def encode(value: Any) -> Any:
     """Turn a value into plain JSON types, losslessly.
 
-    Floats round-trip bit for bit; non-finite floats, numpy arrays, tuples and
-    nested persistable objects are tagged.
+    Floats round-trip bit for bit; non-finite floats, numpy arrays, sparse
+    matrices (as CSR: data, indices, indptr and shape), tuples and nested
+    persistable objects are tagged.
 
     Parameters
     ----------
     value : object
         None, bool, int, float, str, list, tuple, dict with str keys, numpy
-        scalar or array, or a :class:`Persistable`.
+        scalar or array, ``scipy.sparse`` matrix, or a :class:`Persistable`.
 
     Returns
     -------
@@ -104,6 +106,14 @@ def encode(value: Any) -> Any:
         )
         return {"__ndarray__": [encode(v) for v in items], "dtype": dtype,
                 "shape": list(value.shape)}
+    if sp.issparse(value):  # stored as CSR: its three arrays and its shape
+        source: Any = value
+        csr = sp.csr_array(source, copy=True)
+        csr.sum_duplicates()  # canonical: sorted column indices, no duplicates
+        return {"__csr__": [encode(np.asarray(csr.data, dtype=np.float64)),
+                            encode(np.asarray(csr.indices, dtype=np.int64)),
+                            encode(np.asarray(csr.indptr, dtype=np.int64))],
+                "shape": [int(n) for n in csr.shape]}
     if isinstance(value, tuple):
         return {"__tuple__": [encode(v) for v in value]}
     if isinstance(value, list):

@@ -56,6 +56,7 @@ _TAGS: Mapping[str, frozenset[str]] = {
     "__dict__": frozenset({"__dict__"}),
     "__ndarray__": frozenset({"__ndarray__", "dtype", "shape"}),
     "__model__": frozenset({"__model__"}),
+    "__csr__": frozenset({"__csr__", "shape"}),
 }
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -276,6 +277,54 @@ def _array(value: dict[str, Any], where: str, depth: int, model: Callable[..., A
         raise _bad(where, f"a value does not fit dtype {dtype}: {exc}") from None
 
 
+def _csr(value: dict[str, Any], where: str, depth: int, model: Callable[..., Any]) -> Any:
+    """A sparse CSR matrix: every count, index and value checked before it is built."""
+    import scipy.sparse as sp
+
+    parts, shape = value["__csr__"], value["shape"]
+    if (
+        not isinstance(shape, list)
+        or len(shape) != 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**62 for s in shape)
+    ):
+        raise _bad(where, f"a sparse matrix shape must be 2 integers >= 0; got {shape!r:.80}")
+    if not isinstance(parts, list) or len(parts) != 3 or not all(
+        isinstance(a, dict) and set(a) == _TAGS["__ndarray__"]
+        and isinstance(a["__ndarray__"], list) and a["dtype"] != "object"
+        for a in parts
+    ):
+        raise _bad(where, "'__csr__' must hold three arrays: data, indices and indptr")
+    n_rows, n_cols = shape
+    n_data, n_ind, n_ptr = (len(a["__ndarray__"]) for a in parts)
+    if n_ptr != n_rows + 1 or n_data != n_ind:
+        raise _bad(
+            where, f"a sparse matrix of {n_rows} rows needs {n_rows + 1} row pointers and as "
+            f"many values as indices; got {n_ptr} pointers, {n_data} values, {n_ind} indices"
+        )
+    data, indices, indptr = (
+        _array(a, f"{where}.{name}", depth + 1, model)
+        for a, name in zip(parts, ("data", "indices", "indptr"), strict=True)
+    )
+    if data.ndim != 1 or data.dtype.kind != "f" or not np.isfinite(data).all():
+        raise _bad(where, "sparse matrix values must be a 1-d array of finite floats")
+    for arr, name in ((indices, "indices"), (indptr, "indptr")):
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise _bad(where, f"sparse matrix {name} must be a 1-d integer array")
+    if indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0):
+        raise _bad(where, "sparse matrix row pointers must rise from 0 to the number of values")
+    if len(indices) and (indices.min() < 0 or indices.max() >= n_cols):
+        raise _bad(where, f"sparse matrix column indices must lie in [0, {n_cols})")
+    rising = np.diff(indices) > 0
+    row_start = np.zeros(len(indices), dtype=bool)
+    row_start[indptr[1:-1][indptr[1:-1] < len(indices)]] = True
+    if len(indices) > 1 and not np.all(rising | row_start[1:]):
+        raise _bad(where, "sparse matrix column indices must rise strictly within each row")
+    return sp.csr_array(
+        (data.astype(np.float64), indices.astype(np.int64), indptr.astype(np.int64)),
+        shape=(n_rows, n_cols),
+    )
+
+
 def decode(
     value: Any,
     where: str = "value",
@@ -305,7 +354,9 @@ def decode(
     ModelFileError
         For an unknown or malformed tag, a non-finite float outside a
         ``__float__`` tag, an array of a dtype not in :data:`ARRAY_DTYPES`
-        or whose element count differs from its shape, or nesting too deep.
+        or whose element count differs from its shape, a sparse matrix
+        (``__csr__``) whose pointers, indices or values do not fit its shape
+        or are not finite, or nesting too deep.
 
     Examples
     --------
@@ -355,6 +406,8 @@ def decode(
         return out
     if tag == "__ndarray__":
         return _array(value, where, depth, model or _default_model)
+    if tag == "__csr__":
+        return _csr(value, where, depth, model or _default_model)
     if not isinstance(inner, dict):
         raise _bad(where, f"'__model__' must hold an object, got {type(inner).__name__}")
     return (model or _default_model)(inner, where, depth + 1)
@@ -400,6 +453,10 @@ def nonfinite_fields(value: Any, where: str) -> list[str]:
                 found.append(f"{path}[{at}] ({node[tuple(bad)]})")
             elif node.dtype == object:
                 stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node.ravel().tolist()))
+        elif getattr(node, "format", None) == "csr":  # a scipy.sparse matrix
+            values = np.asarray(node.data)
+            if values.dtype.kind == "f" and not np.isfinite(values).all():
+                found.append(f"{path}.data[{int(np.argmin(np.isfinite(values)))}] (non-finite)")
         elif isinstance(node, dict):
             stack.extend((v, f"{path}.{k}") for k, v in node.items())
         elif isinstance(node, (list, tuple)):

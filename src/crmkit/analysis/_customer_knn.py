@@ -6,20 +6,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from crmkit._params import Constraint, Interval
-from crmkit.analysis._crosssell import CrossSellRecommender
-from crmkit.analysis._inputs import F
+from crmkit.analysis._crosssell import CrossSellRecommender, Ints, top_k_per_row
 
 __all__ = ["CustomerKNNRecommender"]
-
-_BLOCK = 1024
-
-
-def _unit_rows(x: F) -> F:
-    norm = np.sqrt((x * x).sum(axis=1, keepdims=True))
-    out: F = np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
-    return out
 
 
 class CustomerKNNRecommender(CrossSellRecommender):
@@ -29,12 +21,19 @@ class CustomerKNNRecommender(CrossSellRecommender):
     ``n_neighbors`` most similar other customers (similarity > 0) vote, each
     with its similarity as weight, and a product's score is the weighted
     share of neighbours who bought it. Customers with no product in common
-    with anybody get no recommendations.
+    with anybody get no recommendations. Among customers equally similar to
+    the last neighbour, those earlier in customer-id order are taken, so
+    the result never depends on the order of the records.
 
     The neighbours are looked up among the customers given to ``fit`` (kept
     in memory only: a saved model holds no customer data, so after loading,
     the customers passed to ``recommend(data=...)`` serve as their own
     neighbours). A customer is never its own neighbour.
+
+    The search is sparse: only customers sharing a product are ever
+    compared, in blocks of bounded size, so memory never grows with
+    customers x customers and time grows with the pairs of customers who
+    share a product.
 
     Parameters
     ----------
@@ -49,9 +48,11 @@ class CustomerKNNRecommender(CrossSellRecommender):
         Customers who bought each product.
     n_customers_ : int
         Customers in ``fit``.
-    purchases_ : DataFrame
+    purchases_ : scipy.sparse.csr_array, shape (n_customers, n_products)
         The fitted 0/1 customer x product matrix: the neighbour pool (in
         memory only, not saved).
+    customer_index_ : Index
+        The customer id of each row of ``purchases_`` (in memory only).
 
     References
     ----------
@@ -77,42 +78,59 @@ class CustomerKNNRecommender(CrossSellRecommender):
     def __init__(self, *, n_neighbors: int = 30) -> None:
         self.n_neighbors = n_neighbors
 
-    def _score(self, x: F, ids: pd.Index) -> tuple[F, Any]:
+    def _prepare(self, x: sp.csr_array, ids: pd.Index) -> Any:
         if hasattr(self, "purchases_"):
-            pool_frame: pd.DataFrame = self.purchases_
+            pool: sp.csr_array = self.purchases_
+            pool_ids = pd.Index(self.customer_index_)
         else:
-            pool_frame = pd.DataFrame(x, index=ids)
-        pool = pool_frame.to_numpy(dtype=np.float64)
-        pool_unit = _unit_rows(pool)
-        position = pd.Index(pool_frame.index).get_indexer(ids)
-        k = min(int(self.n_neighbors), max(len(pool) - 1, 0))
-        m = x.shape[0]
-        scores = np.zeros_like(x)
-        neigh = np.full((m, k), -1, dtype=np.int64)
-        weights = np.zeros((m, k))
-        target_unit = _unit_rows(x)
-        for start in range(0, m, _BLOCK):
-            stop = min(start + _BLOCK, m)
-            sim = target_unit[start:stop] @ pool_unit.T
-            own = position[start:stop]
-            has_own = own >= 0
-            sim[np.flatnonzero(has_own), own[has_own]] = -np.inf
-            if k == 0:
-                continue
-            idx = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-            w = np.take_along_axis(sim, idx, axis=1)
-            w = np.where(w > 0, w, 0.0)
-            total = w.sum(axis=1, keepdims=True)
-            votes = np.zeros((stop - start, x.shape[1]))
-            for j in range(k):
-                votes += w[:, j : j + 1] * pool[idx[:, j]]
-            scores[start:stop] = np.divide(votes, total, out=np.zeros_like(votes), where=total > 0)
-            neigh[start:stop] = np.where(w > 0, idx, -1)
-            weights[start:stop] = w
-        return scores, (pool, neigh)
+            pool, pool_ids = x, pd.Index(ids)
+        pool_t = sp.csr_array(pool.T)  # products x pool customers
+        pool_t.sort_indices()
+        size = np.diff(pool.indptr).astype(np.float64)
+        return pool, pool_ids, pool_t, size
 
-    def _explain(self, context: Any, row: int, product: int) -> str:
-        pool, neigh = context
-        used = neigh[row][neigh[row] >= 0]
-        bought = int(pool[used, product].sum())
-        return f"bought by {bought} of {len(used)} similar customers"
+    def _row_cost(self, x: sp.csr_array, k: int, prepared: Any) -> Ints:
+        pool_t = prepared[2]
+        buyers = np.diff(pool_t.indptr)
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        cost = np.bincount(rows, weights=buyers[x.indices], minlength=x.shape[0])
+        return cost.astype(np.int64) + 1
+
+    def _score(
+        self, x: sp.csr_array, ids: pd.Index, k: int, prepared: Any
+    ) -> tuple[sp.csr_array, Any]:
+        pool, pool_ids, pool_t, size = prepared
+        m, n_pool = x.shape[0], pool.shape[0]
+        n_keep = min(int(self.n_neighbors), max(n_pool - 1, 0))
+        # shared products of every (target, pool customer) pair that has one
+        common = sp.csr_array(x @ pool_t)
+        common.sum_duplicates()
+        rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(common.indptr))
+        cols = np.asarray(common.indices, dtype=np.int64)
+        own = pool_ids.get_indexer(ids)
+        target_size = np.diff(x.indptr).astype(np.float64)
+        sim = common.data / np.sqrt(target_size[rows] * size[cols])
+        keep = (cols != own[rows]) & (sim > 0)
+        rows, cols, sim, _ = top_k_per_row(
+            rows[keep], cols[keep], sim[keep], n_keep, ranked=False
+        )
+        weights = sp.csr_array((sim, (rows, cols)), shape=(m, n_pool))
+        chosen = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(m, n_pool))
+        total = np.bincount(rows, weights=sim, minlength=m)
+        votes = sp.csr_array(weights @ pool)
+        votes.sum_duplicates()
+        vote_rows = np.repeat(np.arange(m), np.diff(votes.indptr))
+        scores = sp.csr_array(
+            (votes.data / total[vote_rows], votes.indices, votes.indptr), shape=votes.shape
+        )
+        bought_by = sp.csr_array(chosen @ pool)
+        used = np.bincount(rows, minlength=m)
+        return scores, (bought_by, used)
+
+    def _explain(self, context: Any, rows: Ints, products: Ints) -> list[str]:
+        bought_by, used = context
+        counts = np.asarray(bought_by[rows, products], dtype=np.float64).ravel()
+        return [
+            f"bought by {int(c)} of {int(u)} similar customers"
+            for c, u in zip(counts.tolist(), used[rows].tolist(), strict=True)
+        ]

@@ -2,20 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from crmkit._params import Constraint, Interval, Options
-from crmkit.analysis._crosssell import CrossSellRecommender
+from crmkit.analysis._crosssell import CrossSellRecommender, Ints, top_k_per_row
 from crmkit.analysis._inputs import F
-from crmkit.exceptions import InvalidParameterError
+from crmkit.exceptions import InvalidParameterError, ModelFileError
 
-__all__ = ["ItemCoPurchaseRecommender"]
+__all__ = ["ItemCoPurchaseRecommender", "item_similarity"]
 
 
-def item_similarity(x: F, similarity: str, shrinkage: float) -> F:
+def _measure(
+    co: Any, n_i: Any, n_j: Any, n_customers: int, similarity: str, shrinkage: float
+) -> Any:
+    """The similarity of co-purchase counts ``co`` (same operations dense and sparse)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if similarity == "cosine":
+            sim = co / np.sqrt(n_i * n_j)
+        elif similarity == "jaccard":
+            sim = co / (n_i + n_j - co)
+        else:
+            sim = co * n_customers / (n_i * n_j)
+        shrink = co / (co + shrinkage) if shrinkage > 0 else np.ones_like(co)
+        sim = sim * shrink
+    return np.where(np.isfinite(sim), sim, 0.0)
+
+
+def _sparse_similarity(x: Any, similarity: str, shrinkage: float) -> sp.csr_array:
+    xb = sp.csr_array(x, dtype=np.float64)
+    co = sp.csr_array(xb.T @ xb)
+    co.sum_duplicates()
+    co.sort_indices()
+    n = co.diagonal()
+    rows = np.repeat(np.arange(co.shape[0], dtype=np.int64), np.diff(co.indptr))
+    cols = np.asarray(co.indices, dtype=np.int64)
+    sim = _measure(co.data, n[rows], n[cols], int(xb.shape[0]), similarity, shrinkage)
+    keep = (rows != cols) & (sim != 0)
+    indptr = np.zeros(co.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=co.shape[0]), out=indptr[1:])
+    return sp.csr_array(
+        (np.asarray(sim[keep], dtype=np.float64), cols[keep], indptr), shape=co.shape
+    )
+
+
+@overload
+def item_similarity(x: F, similarity: str, shrinkage: float) -> F: ...
+@overload
+def item_similarity(x: sp.sparray, similarity: str, shrinkage: float) -> sp.csr_array: ...
+def item_similarity(x: Any, similarity: str, shrinkage: float) -> Any:
     """Product x product similarity from a 0/1 customer x product matrix.
 
     With ``c_ij`` the customers who bought both products, ``n_i`` those who
@@ -24,9 +62,14 @@ def item_similarity(x: F, similarity: str, shrinkage: float) -> F:
     is shrunk by ``c_ij / (c_ij + shrinkage)`` so that pairs seen together
     only a few times count less; the diagonal is 0.
 
+    A sparse ``x`` (``scipy.sparse``, e.g. from
+    :func:`~crmkit.analysis._products.sparse_product_matrix`) gives a sparse
+    result holding only the co-purchased pairs (the same numbers); memory then
+    grows with those pairs, never with products x products.
+
     Parameters
     ----------
-    x : ndarray of float, shape (n_customers, n_products)
+    x : ndarray or scipy.sparse matrix of float, shape (n_customers, n_products)
         0/1 purchases.
     similarity : {"cosine", "jaccard", "lift"}
         The measure.
@@ -35,8 +78,9 @@ def item_similarity(x: F, similarity: str, shrinkage: float) -> F:
 
     Returns
     -------
-    ndarray of float, shape (n_products, n_products)
-        Symmetric, finite, >= 0.
+    ndarray or scipy.sparse.csr_array of float, shape (n_products, n_products)
+        Symmetric, finite, >= 0 (sparse, without stored zeros, for a sparse
+        ``x``).
 
     Raises
     ------
@@ -49,15 +93,26 @@ def item_similarity(x: F, similarity: str, shrinkage: float) -> F:
     >>> x = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     >>> item_similarity(x, "cosine", 0.0).round(2).tolist()
     [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    >>> import scipy.sparse as sp
+    >>> item_similarity(sp.csr_array(x), "cosine", 0.0).nnz
+    2
     """
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        x = np.empty(0)
-    if x.ndim != 2 or not np.all(np.isfinite(x)):
+    sparse = sp.issparse(x)
+    if sparse:
+        values = np.asarray(x.data) if hasattr(x, "data") else np.empty(0)
+        ok = len(x.shape) == 2 and values.dtype.kind in "biuf" and bool(np.all(np.isfinite(values)))
+        shape = tuple(x.shape)
+    else:
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            x = np.empty(0)
+        ok = x.ndim == 2 and bool(np.all(np.isfinite(x)))
+        shape = x.shape
+    if not ok:
         raise InvalidParameterError(
             "item_similarity needs a finite 2-d 0/1 matrix (customers x products); got "
-            f"shape {x.shape}"
+            f"shape {shape}"
         )
     if not isinstance(similarity, str) or similarity not in ("cosine", "jaccard", "lift"):
         raise InvalidParameterError(
@@ -67,18 +122,11 @@ def item_similarity(x: F, similarity: str, shrinkage: float) -> F:
         np.isfinite(shrinkage) and shrinkage >= 0
     ):
         raise InvalidParameterError(f"shrinkage must be a number >= 0; got {shrinkage!r}")
+    if sparse:
+        return _sparse_similarity(x, similarity, float(shrinkage))
     co = x.T @ x
     n_i = np.diag(co).copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if similarity == "cosine":
-            sim = co / np.sqrt(np.outer(n_i, n_i))
-        elif similarity == "jaccard":
-            sim = co / (n_i[:, None] + n_i[None, :] - co)
-        else:
-            sim = co * x.shape[0] / np.outer(n_i, n_i)
-        shrink = co / (co + shrinkage) if shrinkage > 0 else np.ones_like(co)
-        sim = sim * shrink
-    sim = np.where(np.isfinite(sim), sim, 0.0)
+    sim = _measure(co, n_i[:, None], n_i[None, :], x.shape[0], similarity, float(shrinkage))
     np.fill_diagonal(sim, 0.0)
     out: F = np.asarray(sim, dtype=np.float64)
     return out
@@ -89,7 +137,9 @@ class ItemCoPurchaseRecommender(CrossSellRecommender):
 
     The score of a product the customer lacks is the sum of its similarities
     (:func:`item_similarity`: cosine, Jaccard or lift of co-purchase) with
-    the products the customer bought; the reason names the product that
+    the products the customer bought (each product's ``n_neighbors`` most
+    similar products; everything is sparse, nothing products x products or
+    customers x products is dense); the reason names the product that
     contributes most. A saved model keeps only the product x product
     similarities (no customer data).
 
@@ -99,6 +149,13 @@ class ItemCoPurchaseRecommender(CrossSellRecommender):
         Co-purchase measure.
     shrinkage : float, default=5.0
         Pseudo-count shrinking the similarity of rarely co-bought pairs.
+    n_neighbors : int or None, default=50
+        Each product keeps only its ``n_neighbors`` most similar products
+        (ties: earlier product first), the classic item-based model size
+        [1]_: scoring then costs at most ``n_neighbors`` cells per product a
+        customer bought, and the saved model at most ``n_neighbors`` values
+        per product. ``None`` keeps every co-purchased pair (with 50
+        products or fewer, the same).
 
     Attributes
     ----------
@@ -108,10 +165,13 @@ class ItemCoPurchaseRecommender(CrossSellRecommender):
         Customers who bought each product.
     n_customers_ : int
         Customers in ``fit``.
-    similarity_ : ndarray of float, shape (n_products, n_products)
-        The product x product similarities.
-    purchases_ : DataFrame
+    similarity_ : scipy.sparse.csr_array of float, shape (n_products, n_products)
+        The product x product similarities: row ``i`` holds the products
+        most similar to product ``i`` (only co-purchased pairs stored).
+    purchases_ : scipy.sparse.csr_array, shape (n_customers, n_products)
         The fitted 0/1 customer x product matrix (in memory only, not saved).
+    customer_index_ : Index
+        The customer id of each row of ``purchases_`` (in memory only).
 
     References
     ----------
@@ -136,28 +196,80 @@ class ItemCoPurchaseRecommender(CrossSellRecommender):
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "similarity": [Options(frozenset({"cosine", "jaccard", "lift"}))],
         "shrinkage": [Interval("float", 0, None)],
+        "n_neighbors": [Interval("int", 1, None), None],
     }
 
-    def __init__(self, *, similarity: str = "cosine", shrinkage: float = 5.0) -> None:
+    def __init__(
+        self, *, similarity: str = "cosine", shrinkage: float = 5.0, n_neighbors: int | None = 50
+    ) -> None:
         self.similarity = similarity
         self.shrinkage = shrinkage
+        self.n_neighbors = n_neighbors
 
-    def _learn(self, x: F) -> None:
-        self.similarity_ = item_similarity(x, self.similarity, float(self.shrinkage))
+    def _learn(self, x: sp.csr_array) -> None:
+        sim = item_similarity(x, self.similarity, float(self.shrinkage))
+        if self.n_neighbors is not None:  # each product keeps its most similar products
+            n = sim.shape[0]
+            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(sim.indptr))
+            cols = np.asarray(sim.indices, dtype=np.int64)
+            big = (np.diff(sim.indptr) > int(self.n_neighbors))[rows]  # rows to cut
+            top_rows, top_cols, _, _ = top_k_per_row(
+                rows[big], cols[big], sim.data[big], int(self.n_neighbors), ranked=False
+            )
+            keep = ~big
+            # positions of the kept cells in the canonical (row-major) matrix
+            keep[np.searchsorted(rows * n + cols, top_rows * n + top_cols)] = True
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+            sim = sp.csr_array((sim.data[keep], cols[keep], indptr), shape=sim.shape)
+        self.similarity_ = sim
 
-    def _score(self, x: F, ids: pd.Index) -> tuple[F, Any]:
-        scores: F = x @ self.similarity_
+    def _row_cost(self, x: sp.csr_array, k: int, prepared: Any) -> Ints:
+        degree = np.diff(self.similarity_.indptr)
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        cost = np.bincount(rows, weights=degree[x.indices], minlength=x.shape[0])
+        return cost.astype(np.int64) + np.diff(x.indptr)
+
+    def _score(
+        self, x: sp.csr_array, ids: pd.Index, k: int, prepared: Any
+    ) -> tuple[sp.csr_array, Any]:
+        scores = sp.csr_array(x @ self.similarity_)
         return scores, x
 
-    def _explain(self, context: Any, row: int, product: int) -> str:
-        basket = np.flatnonzero(context[row] > 0)
-        contrib = self.similarity_[basket, product]
-        best = int(basket[int(np.argmax(contrib))])
-        return f"often bought with {self.products_[best]} ({contrib.max():.2f})"
+    def _explain(self, context: Any, rows: Ints, products: Ints) -> list[str]:
+        x: sp.csr_array = context
+        start, length = x.indptr[rows], np.diff(x.indptr)[rows]
+        pair = np.repeat(np.arange(len(rows)), length)
+        within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+        basket = np.asarray(x.indices, dtype=np.int64)[np.repeat(start, length) + within]
+        contrib = np.asarray(self.similarity_[basket, products[pair]], dtype=np.float64).ravel()
+        # the largest contribution of each pair; ties go to the first basket product
+        order = np.lexsort((within, -contrib, pair))
+        first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
+        names = np.asarray(self.products_, dtype=object)[basket[first]]
+        return [
+            f"often bought with {n} ({c:.2f})"
+            for n, c in zip(names.tolist(), contrib[first].tolist(), strict=True)
+        ]
 
     def _model_state(self) -> dict[str, Any]:
-        return {"similarity_": np.asarray(self.similarity_)}
+        return {"similarity_": sp.csr_array(self.similarity_)}
 
     def _set_state(self, state: dict[str, Any]) -> None:
         super()._set_state(state)
-        self.similarity_ = np.asarray(state["similarity_"], dtype=np.float64)
+        sim = state["similarity_"]
+        n = len(self.products_)
+        if not sp.issparse(sim):  # files written before the sparse format: a dense matrix
+            sim = np.asarray(sim, dtype=np.float64)
+            if sim.shape != (n, n):
+                raise ModelFileError(
+                    f"field 'state.similarity_': shape {sim.shape}, expected ({n}, {n})"
+                )
+        sim = sp.csr_array(sim, dtype=np.float64)
+        if sim.shape != (n, n):
+            raise ModelFileError(
+                f"field 'state.similarity_': shape {sim.shape}, expected ({n}, {n}) "
+                "(one row and column per product)"
+            )
+        sim.eliminate_zeros()
+        self.similarity_ = sim

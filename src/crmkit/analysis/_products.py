@@ -1,17 +1,24 @@
-"""Customer x product (and customer x anything) pivots of the transactions."""
+"""Customer x product (and customer x anything) pivots of the transactions.
+
+The recommenders work on :func:`sparse_product_matrix`: a
+``scipy.sparse`` CSR matrix holding only the pairs a customer bought, so
+memory grows with the transactions, never with customers x products.
+"""
 
 from __future__ import annotations
 
 import warnings
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from crmkit.analysis._inputs import frame_of
 from crmkit.data import CustomerData
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 
-__all__ = ["product_matrix", "pivot_sum", "level_codes"]
+__all__ = ["PurchaseMatrix", "level_codes", "pivot_sum", "product_matrix", "sparse_product_matrix"]
 
 _VALUES = ("binary", "count", "revenue", "quantity")
 
@@ -80,11 +87,14 @@ def pivot_sum(
         flat.reshape(n_r, n_c),
         index=pd.Index(r_levels, name=row_name),
         columns=pd.Index(c_levels, name=column_name),
+        copy=False,
     )
     return result
 
 
-def product_matrix(data: CustomerData | pd.DataFrame, values: str = "count") -> pd.DataFrame:
+def product_matrix(
+    data: CustomerData | pd.DataFrame, values: str = "count", *, sparse: bool = False
+) -> pd.DataFrame:
     """The customer x product matrix of the transactions.
 
     Parameters
@@ -98,6 +108,11 @@ def product_matrix(data: CustomerData | pd.DataFrame, values: str = "count") -> 
         are not purchases); ``"binary"``: 1 when the customer bought the
         product at least once, else 0; ``"revenue"``: net amount (refunds
         subtract); ``"quantity"``: units.
+    sparse : bool, default=False
+        Return columns of pandas' ``Sparse`` dtype (fill value 0), built
+        from a ``scipy.sparse`` matrix: memory grows with the transactions,
+        not with customers x products (use it for large catalogues;
+        :meth:`DataFrame.sparse.to_coo` gives the scipy matrix).
 
     Returns
     -------
@@ -135,6 +150,30 @@ def product_matrix(data: CustomerData | pd.DataFrame, values: str = "count") -> 
     1            10.0    5.0
     2             0.0    0.0
     """
+    tx, weights = _weights(data, values)
+    if sparse:
+        pm = _sparse_from(tx, weights, values)
+        accessor: Any = pd.DataFrame.sparse
+        frame: pd.DataFrame = accessor.from_spmatrix(
+            pm.matrix.astype(np.int64) if values in ("count", "binary") else pm.matrix,
+            index=pd.Index(pm.customers, name="customer_id"),
+            columns=pd.Index(pm.products, name="product"),
+        )
+        return frame
+    out = pivot_sum(
+        tx["customer_id"], tx["product"], weights, row_name="customer_id", column_name="product"
+    )
+    if values == "binary":
+        result: pd.DataFrame = (out > 0).astype(np.int64)
+        return result
+    if values == "count":
+        result = out.astype(np.int64)
+        return result
+    return out
+
+
+def _weights(data: CustomerData | pd.DataFrame, values: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The transactions with a product and what each line adds to its cell."""
     if values not in _VALUES:
         raise InvalidParameterError(
             "The 'values' parameter of product_matrix must be one of {'binary', 'count', "
@@ -156,7 +195,7 @@ def product_matrix(data: CustomerData | pd.DataFrame, values: str = "count") -> 
             f"product_matrix: {int(no_product.sum())} transaction lines without a product "
             f"left out (first rows {tx.index[no_product][:5].tolist()})",
             DataWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         tx = tx.loc[~no_product]
     amount = tx["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -166,13 +205,91 @@ def product_matrix(data: CustomerData | pd.DataFrame, values: str = "count") -> 
         weights = np.nan_to_num(amount, nan=0.0)
     else:
         weights = tx["quantity"].to_numpy(dtype=np.float64, na_value=0.0)
-    out = pivot_sum(
-        tx["customer_id"], tx["product"], weights, row_name="customer_id", column_name="product"
-    )
+    return tx, weights
+
+
+class PurchaseMatrix(NamedTuple):
+    """A sparse customer x product matrix with its labels.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_array of float64, shape (n_customers, n_products)
+        Canonical CSR (sorted column indices, no duplicates, no stored zeros).
+    customers : Index
+        Row labels (sorted customer ids; every customer with a product line,
+        also one whose cells are all 0).
+    products : Index
+        Column labels (category order, else sorted).
+    """
+
+    matrix: sp.csr_array
+    customers: pd.Index
+    products: pd.Index
+
+
+def _sparse_from(tx: pd.DataFrame, weights: np.ndarray, values: str) -> PurchaseMatrix:
+    r, r_levels = level_codes(tx["customer_id"])
+    c, c_levels = level_codes(tx["product"])
+    n_r, n_c = len(r_levels), len(c_levels)
+    # one key per cell; np.unique sorts it row-major, bincount sums each cell in
+    # record order (the very sums of the dense pivot)
+    cells, inverse = np.unique(r * n_c + c, return_inverse=True)
+    sums = np.bincount(inverse.ravel(), weights=weights, minlength=len(cells))
     if values == "binary":
-        result: pd.DataFrame = (out > 0).astype(np.int64)
-        return result
-    if values == "count":
-        result = out.astype(np.int64)
-        return result
-    return out
+        sums = (sums > 0).astype(np.float64)
+    keep = sums != 0
+    cells, sums = cells[keep], sums[keep]
+    rows = cells // n_c
+    indptr = np.zeros(n_r + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_r), out=indptr[1:])
+    matrix = sp.csr_array(
+        (sums.astype(np.float64), (cells % n_c).astype(np.int64), indptr), shape=(n_r, n_c)
+    )
+    return PurchaseMatrix(matrix, pd.Index(r_levels), pd.Index(c_levels))
+
+
+def sparse_product_matrix(
+    data: CustomerData | pd.DataFrame, values: str = "binary"
+) -> PurchaseMatrix:
+    """The customer x product matrix as a sparse CSR matrix with its labels.
+
+    The same numbers as :func:`product_matrix` (summed in the same order),
+    but only the non-zero cells are stored: memory grows with the
+    transactions, not with customers x products.
+
+    Parameters
+    ----------
+    data : CustomerData or DataFrame
+        Validated records or a transactions frame (see :func:`product_matrix`).
+    values : {"binary", "count", "revenue", "quantity"}, default="binary"
+        What a cell holds (see :func:`product_matrix`).
+
+    Returns
+    -------
+    PurchaseMatrix
+        ``matrix`` (CSR, float64), ``customers`` and ``products``.
+
+    Raises
+    ------
+    SchemaError
+        When the transactions lack a needed column, or every line lacks a
+        product.
+    InvalidParameterError
+        For another ``values``.
+
+    Warns
+    -----
+    DataWarning
+        When lines without a product are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": [2, 1, 1], "product": ["ink", "ink", "paper"],
+    ...                    "amount": [8.0, 10.0, 5.0]})
+    >>> pm = sparse_product_matrix(tx)
+    >>> pm.matrix.toarray().tolist(), pm.customers.tolist(), pm.products.tolist()
+    ([[1.0, 1.0], [1.0, 0.0]], [1, 2], ['ink', 'paper'])
+    """
+    tx, weights = _weights(data, values)
+    return _sparse_from(tx, weights, values)

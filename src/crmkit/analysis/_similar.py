@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from crmkit.analysis._inputs import F, check_int, view_values
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
-__all__ = ["encode_features", "predict_from_similar"]
+__all__ = ["encode_features", "nearest_with_ties", "predict_from_similar"]
 
 _DEFAULT = ("industry", "size_class", "region")
-_BLOCK = 1024
 _HALF = float(np.sqrt(0.5))
 
 
@@ -132,6 +134,91 @@ def encode_features(
     return known_x, new_x, names
 
 
+def nearest_with_ties(
+    known_x: F, new_x: F, limit: npt.NDArray[np.int64], own: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], F, npt.NDArray[np.int64]]:
+    """The ``limit`` nearest known rows of each new row, with every tie of the last one.
+
+    Identical known rows are collapsed to one profile and searched with a
+    k-d tree (:class:`scipy.spatial.cKDTree`): the work grows with
+    ``n_new * log(n_profiles)`` and the neighbours kept, never with
+    ``n_new * n_known``. Distances are Euclidean, computed exactly from the
+    coordinate differences; rows within 1e-9 of the ``limit``-th distance
+    count as tied and are all kept. ``own[i] >= 0`` is the known row of new
+    row ``i`` itself, never its own neighbour.
+
+    Parameters
+    ----------
+    known_x : ndarray of float, shape (n_known, n_features)
+    new_x : ndarray of float, shape (n_new, n_features)
+    limit : ndarray of int, shape (n_new,)
+        Neighbours wanted per new row (1 <= limit <= available known rows).
+    own : ndarray of int, shape (n_new,)
+        Known row of the same customer, or -1.
+
+    Returns
+    -------
+    chosen : ndarray of int
+        Known rows, concatenated per new row: nearest first, ties in known
+        row order.
+    distance : ndarray of float
+        Their distances.
+    starts : ndarray of int, shape (n_new + 1,)
+        ``chosen[starts[i]:starts[i + 1]]`` belong to new row ``i``.
+
+    Examples
+    --------
+    >>> known = np.array([[0.0], [1.0], [1.0], [5.0]])
+    >>> chosen, d, starts = nearest_with_ties(known, np.array([[0.9]]), np.array([2]),
+    ...                                       np.array([-1]))
+    >>> chosen.tolist(), starts.tolist()
+    ([1, 2], [0, 2])
+    """
+    n_new = len(new_x)
+    if n_new == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64)
+    profiles, group = np.unique(known_x, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")  # members of each profile, in row order
+    size = np.bincount(group, minlength=len(profiles))
+    first = np.concatenate([[0], np.cumsum(size)])
+    tree = cKDTree(profiles, balanced_tree=False)  # sliding midpoint: one-hot columns split well
+    # enough profiles to hold limit rows even without the customer's own row
+    n_query = np.minimum(limit + 1, len(profiles))
+    reach = np.empty(n_new)
+    for q in np.unique(n_query).tolist():
+        at = np.flatnonzero(n_query == q)
+        found: tuple[Any, Any] = tree.query(new_x[at], k=q)
+        idx = np.asarray(found[1]).reshape(len(at), q)
+        # exact distances, then the limit-th nearest row (own row left out)
+        d = np.sqrt(((profiles[idx] - new_x[at][:, None, :]) ** 2).sum(axis=2))
+        counts = size[idx] - (group[np.maximum(own[at], 0)][:, None] == idx) * (own[at] >= 0)[
+            :, None
+        ]
+        sort = np.argsort(d, axis=1, kind="stable")
+        d, counts = np.take_along_axis(d, sort, 1), np.take_along_axis(counts, sort, 1)
+        enough = np.cumsum(counts, axis=1) >= limit[at][:, None]
+        reach[at] = d[np.arange(len(at)), np.argmax(enough, axis=1)]
+    balls = tree.query_ball_point(new_x, reach + 1e-9 + 1e-12 * (1.0 + reach))
+    chosen_parts: list[npt.NDArray[np.int64]] = []
+    dist_parts: list[F] = []
+    starts = np.zeros(n_new + 1, dtype=np.int64)
+    for i in range(n_new):
+        near = np.asarray(balls[i], dtype=np.int64)
+        d = np.sqrt(((profiles[near] - new_x[i]) ** 2).sum(axis=1))
+        near, d = near[d <= reach[i] + 1e-9], d[d <= reach[i] + 1e-9]
+        rows = np.concatenate([order[first[g] : first[g + 1]] for g in near.tolist()])
+        row_d = np.repeat(d, size[near])
+        if own[i] >= 0:
+            keep = rows != own[i]
+            rows, row_d = rows[keep], row_d[keep]
+        sort = np.lexsort((rows, row_d))
+        chosen_parts.append(rows[sort])
+        dist_parts.append(row_d[sort])
+        starts[i + 1] = starts[i] + len(sort)
+    return np.concatenate(chosen_parts), np.concatenate(dist_parts), starts
+
+
 def predict_from_similar(
     view_new: pd.DataFrame,
     view_known: pd.DataFrame,
@@ -236,43 +323,39 @@ def predict_from_similar(
     own = pd.Index(view_known.index).get_indexer(view_new.index)
     n_known = len(y)
     kk = min(k, n_known)
-    preds = np.empty(len(view_new))
-    spread = np.empty(len(view_new))
-    n_used = np.empty(len(view_new), dtype=np.int64)
-    mean_d = np.empty(len(view_new))
-    used_ids: list[tuple[object, ...]] = []
-    k_norm = (known_x**2).sum(axis=1)
-    for start in range(0, len(view_new), _BLOCK):
-        stop = min(start + _BLOCK, len(view_new))
-        block = new_x[start:stop]
-        d2 = (block**2).sum(axis=1)[:, None] + k_norm[None, :] - 2.0 * block @ known_x.T
-        d = np.sqrt(np.maximum(d2, 0.0))
-        for r in range(stop - start):
-            row = d[r]
-            if own[start + r] >= 0:
-                row = row.copy()
-                row[own[start + r]] = np.inf
-            limit = kk - (1 if own[start + r] >= 0 and kk == n_known else 0)
-            if limit < 1:
-                raise SchemaError(
-                    [
-                        SchemaFailure(
-                            "view_known",
-                            "<frame>",
-                            f"has no other customer to compare {view_new.index[start + r]!r} with",
-                        )
-                    ]
+    limit = np.full(len(view_new), kk, dtype=np.int64)
+    limit[(own >= 0) & (kk == n_known)] -= 1
+    if len(view_new) and limit.min() < 1:
+        row = int(np.argmin(limit))
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    "view_known",
+                    "<frame>",
+                    f"has no other customer to compare {view_new.index[row]!r} with",
                 )
-            kth = np.partition(row, limit - 1)[limit - 1]
-            chosen = np.flatnonzero(row <= kth + 1e-9)
-            chosen = chosen[np.argsort(row[chosen], kind="stable")]
-            dist = row[chosen]
-            w = 1.0 / (0.1 + dist) if weights == "distance" else np.ones(len(chosen))
-            preds[start + r] = float(np.sum(w * y[chosen]) / np.sum(w))
-            spread[start + r] = float(np.std(y[chosen]))
-            n_used[start + r] = len(chosen)
-            mean_d[start + r] = float(dist.mean())
-            used_ids.append(tuple(view_known.index[chosen].tolist()))
+            ]
+        )
+    chosen, dist, starts = nearest_with_ties(known_x, new_x, limit, own)
+    counts = np.diff(starts)
+    pair = np.repeat(np.arange(len(view_new)), counts)
+    w = 1.0 / (0.1 + dist) if weights == "distance" else np.ones(len(chosen))
+    yc = y[chosen]
+    preds = np.bincount(pair, weights=w * yc, minlength=len(view_new)) / np.bincount(
+        pair, weights=w, minlength=len(view_new)
+    ) if len(view_new) else np.zeros(0)
+    mean_y = np.bincount(pair, weights=yc, minlength=len(view_new)) / np.maximum(counts, 1)
+    spread = np.sqrt(
+        np.bincount(pair, weights=(yc - mean_y[pair]) ** 2, minlength=len(view_new))
+        / np.maximum(counts, 1)
+    )
+    n_used = counts.astype(np.int64)
+    mean_d = np.bincount(pair, weights=dist, minlength=len(view_new)) / np.maximum(counts, 1)
+    known_ids = np.asarray(view_known.index, dtype=object)[chosen]
+    used_ids = [
+        tuple(known_ids[s:e].tolist())
+        for s, e in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+    ]
     result: pd.DataFrame = pd.DataFrame(
         {
             f"predicted_{target}": preds,

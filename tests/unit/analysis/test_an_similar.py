@@ -103,3 +103,47 @@ def test_beats_the_overall_mean_on_synthetic_crm(crm_view: pd.DataFrame) -> None
     assert mae < 0.85 * mae_mean
     assert out["predicted_spend_rate"].corr(truth, method="spearman") > 0.4
     assert (out["n_neighbors"] >= 25).all()
+
+
+def _brute_force(new: pd.DataFrame, known: pd.DataFrame, features: list[str], k: int) -> list:
+    """Every distance, exactly: the k nearest other known customers and all ties."""
+    from crmkit.analysis._similar import encode_features
+
+    kx, nx, _ = encode_features(known, new, features, "test")
+    out = []
+    for i, cid in enumerate(new.index):
+        d = np.sqrt(((kx - nx[i]) ** 2).sum(axis=1))
+        d[known.index == cid] = np.inf
+        kth = np.sort(d)[min(k, int(np.isfinite(d).sum())) - 1]
+        chosen = np.flatnonzero(d <= kth + 1e-9)
+        chosen = chosen[np.lexsort((chosen, d[chosen]))]
+        out.append(tuple(known.index[chosen]))
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 4, 25])
+def test_tree_search_equals_brute_force_with_ties(k: int) -> None:
+    rng = np.random.default_rng(k)
+    n = 400
+    known = pd.DataFrame(
+        {
+            "industry": rng.choice(["ict", "retail", "health"], n),
+            "size_class": pd.Categorical(
+                rng.choice(["s", "m", "l"], n), ["s", "m", "l"], ordered=True
+            ),
+            "first_order": rng.integers(1, 4, n).astype(float),  # many exact ties
+            "revenue": rng.gamma(2.0, 100.0, n),
+        },
+        index=pd.Index([f"k{i}" for i in range(n)], name="customer_id"),
+    )
+    new = pd.concat([known.iloc[:40], known.sample(60, random_state=1).rename(index="n{}".format)])
+    new = new.drop(columns="revenue")
+    features = ["industry", "size_class", "first_order"]
+    out = predict_from_similar(new, known, features=features, k=k)
+    assert out["neighbors"].tolist() == _brute_force(new, known, features, k)
+    means = [known.loc[list(ids), "revenue"].mean() for ids in out["neighbors"]]
+    np.testing.assert_allclose(out["predicted_revenue"], means, rtol=1e-12)
+    # the order of the known customers changes nothing but the order of tied ids
+    again = predict_from_similar(new, known.iloc[::-1], features=features, k=k)
+    np.testing.assert_allclose(again["predicted_revenue"], out["predicted_revenue"], rtol=1e-12)
+    assert [set(t) for t in again["neighbors"]] == [set(t) for t in out["neighbors"]]
