@@ -18,6 +18,8 @@ Usage::
     python benchmarks/bench_engines.py                       # 10**7 transactions
     python benchmarks/bench_engines.py --n 1000000 --engines pandas polars duckdb
     python benchmarks/bench_engines.py --spark-n 2000000     # smaller data for Spark
+    python benchmarks/bench_engines.py --playbook --n 1000000 --engines spark dask
+        # engines.assess of a fitted Playbook vs pandas Playbook.assess
 
 The ``if __name__ == "__main__"`` guard is required: Dask's LocalCluster
 starts worker processes that re-import this file.
@@ -241,6 +243,99 @@ def run_spark(path: Path, models: Any) -> dict[str, Any]:
     }
 
 
+def _spark_session(shuffle_partitions: int = 8) -> Any:
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("crmkit-bench-playbook")
+        .config("spark.driver.memory", "6g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def playbook_bench(path: Path, engines: list[str], partitions: int) -> None:
+    """engines.assess of a fitted default Playbook: pandas, Spark local[2], 2-worker Dask.
+
+    The playbook is fitted once with pandas on all records; each engine then
+    assesses every customer from the Parquet file (read included), the
+    result materialised (Spark: a ``noop`` write of every column; Dask:
+    ``compute`` of ``customer_id`` and ``clv``). Every engine's ``clv`` is
+    then collected (untimed for Spark) and compared with pandas
+    ``Playbook.assess`` (exact equality expected).
+    """
+    from crmkit.compose import Playbook
+    from crmkit.data import CustomerData
+    from crmkit.engines import assess
+
+    def pandas_data() -> Any:
+        return CustomerData.from_frames(pd.read_parquet(path), as_of=AS_OF)
+
+    data, t_data = timed(pandas_data)
+    pb, t_fit = timed(lambda: Playbook().fit(data, progress=False))
+    ref, t_assess = timed(lambda: pb.assess(data, progress=False))
+    ref_clv = ref["clv"].sort_index()
+    print(f"\nPlaybook (default) on {data.n_customers:,} customers")
+    print(f"  pandas: read + validate {t_data:.1f} s, fit {t_fit:.1f} s, assess {t_assess:.1f} s")
+    rows = [("pandas", t_data + t_assess, "reference")]
+
+    def compare(clv: pd.Series) -> str:
+        got = clv.sort_index()
+        if not got.index.equals(ref_clv.index):
+            return "DIFFERENT customers"
+        exact = bool(np.array_equal(got.to_numpy(), ref_clv.to_numpy(), equal_nan=True))
+        return "clv identical" if exact else "clv DIFFERS"
+
+    if "spark" in engines:
+        spark = _spark_session(partitions)
+        try:
+
+            def run() -> Any:
+                out = assess(pb, spark.read.parquet(str(path)), as_of=AS_OF, progress=False)
+                out.write.format("noop").mode("overwrite").save()  # every customer assessed
+                return out
+
+            out, t = timed(run)
+            clv = out.select("customer_id", "clv").toPandas()  # untimed: runs assess again
+            rows.append(("spark", t, compare(clv.set_index("customer_id")["clv"])))
+        finally:
+            spark.stop()
+    if "dask" in engines:
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit="5GB",
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster),
+        ):
+
+            def run_dask() -> pd.Series:
+                tx = dd.read_parquet(str(path))
+                out = assess(pb, tx, as_of=AS_OF, partitions=partitions, progress=False)
+                return out[["customer_id", "clv"]].compute().set_index("customer_id")["clv"]
+
+            clv, t = timed(run_dask)
+            rows.append(("dask", t, compare(clv)))
+    print(f"\n{'engine':8} {'read + assess':>14}  vs pandas")
+    for engine, t, same in rows:
+        print(f"{engine:8} {t:>13.1f}s  {same}")
+
+
 RUNNERS = {
     "pandas": run_pandas,
     "polars": run_polars,
@@ -257,6 +352,12 @@ def main() -> None:
         "--spark-n", type=int, default=None, help="transactions for Spark (default: --n)"
     )
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument(
+        "--playbook",
+        action="store_true",
+        help="only engines.assess of a fitted Playbook (pandas, spark, dask)",
+    )
+    parser.add_argument("--partitions", type=int, default=8, help="customer buckets")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     workdir = Path(tempfile.mkdtemp(prefix="crmkit-bench-"))
@@ -267,6 +368,9 @@ def main() -> None:
             f"{args.n:,} transactions -> {path.stat().st_size / 1e6:.0f} MB Parquet "
             f"in {t_gen:.1f} s"
         )
+        if args.playbook:
+            playbook_bench(path, args.engines, args.partitions)
+            return
         # reference: the pandas view and models fitted on its sufficient statistics
         view = crmkit.summarize(pd.read_parquet(path), as_of=AS_OF)
         print(f"{len(view):,} customers, {int((view['frequency'] > 0).sum()):,} repeat buyers")

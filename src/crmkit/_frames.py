@@ -133,9 +133,15 @@ def require_columns(f: Any, columns: Sequence[str], who: str) -> dict[str, Any]:
     fails: list[SchemaFailure] = []
     for c in columns:
         if c not in schema:
-            fails.append(SchemaFailure("view", c, f"is missing (required by {who})"))
+            fails.append(
+                SchemaFailure(frame="view", column=c, check=f"is missing (required by {who})")
+            )
         elif not schema[c].is_numeric() or schema[c] == nw.Boolean:
-            fails.append(SchemaFailure("view", c, f"must be numeric, got {schema[c]} ({who})"))
+            fails.append(
+                SchemaFailure(
+                    frame="view", column=c, check=f"must be numeric, got {schema[c]} ({who})"
+                )
+            )
     if fails:
         raise SchemaError(sorted(fails, key=lambda x: str(x.column)))
     return schema

@@ -58,7 +58,8 @@ class SchemaFailure:
 
     Examples
     --------
-    >>> f = SchemaFailure("transactions", "amount", "is not finite", 1, (7,), (float("inf"),))
+    >>> f = SchemaFailure(frame="transactions", column="amount", check="is not finite",
+    ...                   n_failing=1, rows=(7,), values=(float("inf"),))
     >>> print(f.describe())
     transactions['amount']: is not finite (1 row; rows [7]; values [inf])
     """
@@ -80,7 +81,7 @@ class SchemaFailure:
 
         Examples
         --------
-        >>> SchemaFailure("view", "T", "is missing").describe()
+        >>> SchemaFailure(frame="view", column="T", check="is missing").describe()
         "view['T']: is missing"
         """
         text = f"{self.frame}[{self.column!r}]: {self.check}"
@@ -114,7 +115,7 @@ class SchemaError(CrmkitError, ValueError):
 
     Examples
     --------
-    >>> err = SchemaError([SchemaFailure("transactions", "date", "is missing")])
+    >>> err = SchemaError([SchemaFailure(frame="transactions", column="date", check="is missing")])
     >>> print(err)
     1 problem in the input:
       - transactions['date']: is missing
@@ -124,7 +125,7 @@ class SchemaError(CrmkitError, ValueError):
 
     def __init__(self, failures: Sequence[SchemaFailure] | str) -> None:
         if isinstance(failures, str):
-            failures = [SchemaFailure("<input>", "<frame>", failures)]
+            failures = [SchemaFailure(frame="<input>", column="<frame>", check=failures)]
         self.failures: tuple[SchemaFailure, ...] = tuple(failures)
         n = len(self.failures)
         head = f"{n} problem{'s' if n != 1 else ''} in the input:"

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-from collections.abc import Iterator
+import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -43,33 +43,6 @@ pytestmark = [
     # PySpark 4 passes pandas 3 a deprecated copy= keyword
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
-    # executors must run the same Python, with crmkit installed
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("crmkit-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "500")
-        # short jobs: the C1 JIT starts the JVM faster
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +102,63 @@ def test_bad_values_name_customers(spark: Any, view: pd.DataFrame, models: Any) 
     with pytest.raises(Exception, match="SchemaError") as exc:
         score(frame, models[0], horizon=52).collect()
     assert "00004" in str(exc.value)
+
+
+def test_spend_is_identical_on_every_engine(spark: Any, tx: pd.DataFrame) -> None:
+    # the same transactions on pandas, polars, DuckDB, Dask and Spark: the money columns
+    # (summed in integer micro-units) and the spend statistics agree bit for bit
+    pl = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(11)
+    noisy = tx.assign(
+        amount=tx["amount"] * rng.uniform(0.5, 1.5, len(tx)),
+        cost=tx["amount"] * rng.uniform(0.1, 0.9, len(tx)),
+    )
+    noisy = noisy.sample(frac=1.0, random_state=2)
+    frames = {
+        "polars": lambda: pl.from_pandas(noisy).lazy(),
+        "duckdb": lambda: duckdb.from_df(noisy),
+        "dask": lambda: dd.from_pandas(noisy, npartitions=4),
+        "spark": lambda: spark.createDataFrame(noisy),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        ref = crmkit.summarize(noisy.sort_values("date"), as_of=AS_OF, time_unit="W")
+        views = {
+            name: crmkit.summarize(make(), as_of=AS_OF, time_unit="W")
+            for name, make in frames.items()
+        }
+    collect = {
+        "polars": lambda v: v.collect().to_pandas(),
+        "duckdb": lambda v: v.df(),
+        "dask": lambda v: v.compute(),
+        "spark": lambda v: v.toPandas(),
+    }
+    spend = sufficient_stats(ref, SPEND_COLUMNS)
+    for name, view in views.items():
+        got = collect[name](view).set_index("customer_id").sort_index()
+        for col in ("revenue", "monetary_value", "margin"):
+            np.testing.assert_array_equal(
+                got[col].to_numpy(float), ref[col].to_numpy(float), err_msg=f"{name}: {col}"
+            )
+        pd.testing.assert_frame_equal(
+            sufficient_stats(view, SPEND_COLUMNS), spend, check_exact=True, obj=name
+        )
+
+
+def test_analyses_inside_spark_equal_pandas(
+    spark: Any, tx: pd.DataFrame, view: pd.DataFrame
+) -> None:
+    from crmkit.analysis import gini, pareto_table, value_pivot
+
+    frame = spark.createDataFrame(view.reset_index())
+    for by, q in (("revenue", 10), ("margin", 3)):
+        pd.testing.assert_frame_equal(
+            pareto_table(frame, by=by, q=q), pareto_table(view, by=by, q=q), check_exact=True
+        )
+    assert gini(frame) == gini(view["revenue"])
+    got = value_pivot(spark.createDataFrame(tx), by="quarter", values="margin")
+    pd.testing.assert_frame_equal(
+        got, value_pivot(tx, by="quarter", values="margin"), check_exact=True
+    )

@@ -76,7 +76,9 @@ def _customers_frame(customers: object) -> pd.DataFrame:
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "customers", "<frame>", f"is missing; {_OWNER} needs customer attributes"
+                        frame="customers",
+                        column="<frame>",
+                        check=f"is missing; {_OWNER} needs customer attributes",
                     )
                 ]
             )
@@ -88,9 +90,9 @@ def _customers_frame(customers: object) -> pd.DataFrame:
     raise SchemaError(
         [
             SchemaFailure(
-                "customers",
-                "<frame>",
-                f"is a {type(customers).__name__}; "
+                frame="customers",
+                column="<frame>",
+                check=f"is a {type(customers).__name__}; "
                 f"{_OWNER} needs a customer view, a customers frame or "
                 "CustomerData",
             )
@@ -102,7 +104,12 @@ def _observed(frame: pd.DataFrame, by: list[str]) -> pd.Series:
     missing = [c for c in by if c not in frame.columns]
     if missing:
         raise SchemaError(
-            [SchemaFailure("customers", c, f"is missing (required by {_OWNER})") for c in missing]
+            [
+                SchemaFailure(
+                    frame="customers", column=c, check=f"is missing (required by {_OWNER})"
+                )
+                for c in missing
+            ]
         )
     ids = frame["customer_id"] if "customer_id" in frame.columns else frame.index.to_series()
     dup = ids.duplicated(keep=False).to_numpy()
@@ -110,12 +117,12 @@ def _observed(frame: pd.DataFrame, by: list[str]) -> pd.Series:
     if dup.any():
         failures.append(
             SchemaFailure(
-                "customers",
-                "customer_id",
-                "has duplicate customer ids (each customer must be counted once)",
-                int(dup.sum()),
-                tuple(frame.index[dup][:5].tolist()),
-                tuple(ids[dup][:5].tolist()),
+                frame="customers",
+                column="customer_id",
+                check="has duplicate customer ids (each customer must be counted once)",
+                n_failing=int(dup.sum()),
+                rows=tuple(frame.index[dup][:5].tolist()),
+                values=tuple(ids[dup][:5].tolist()),
             )
         )
     for c in by:
@@ -123,19 +130,23 @@ def _observed(frame: pd.DataFrame, by: list[str]) -> pd.Series:
         if na.any():
             failures.append(
                 SchemaFailure(
-                    "customers",
-                    c,
-                    "contains missing values (fill them, "
+                    frame="customers",
+                    column=c,
+                    check="contains missing values (fill them, "
                     "e.g. with 'unknown', or drop those customers)",
-                    int(na.sum()),
-                    tuple(frame.index[na][:5].tolist()),
+                    n_failing=int(na.sum()),
+                    rows=tuple(frame.index[na][:5].tolist()),
                 )
             )
     if failures:
         raise SchemaError(failures)
     if len(frame) == 0:
         raise SchemaError(
-            [SchemaFailure("customers", "<frame>", f"is empty; {_OWNER} needs customers")]
+            [
+                SchemaFailure(
+                    frame="customers", column="<frame>", check=f"is empty; {_OWNER} needs customers"
+                )
+            ]
         )
     sizes = frame.groupby(by, observed=True, sort=False).size()
     if len(by) == 1:
@@ -153,7 +164,12 @@ def _market_series(market: object, by: list[str], value_column: str | None) -> p
         missing = [c for c in by if c not in market.columns]
         if missing:
             raise SchemaError(
-                [SchemaFailure("market", c, f"is missing (required by {_OWNER})") for c in missing]
+                [
+                    SchemaFailure(
+                        frame="market", column=c, check=f"is missing (required by {_OWNER})"
+                    )
+                    for c in missing
+                ]
             )
         rest = [c for c in market.columns if c not in by]
         if value_column is None:
@@ -162,16 +178,18 @@ def _market_series(market: object, by: list[str], value_column: str | None) -> p
                 raise SchemaError(
                     [
                         SchemaFailure(
-                            "market",
-                            "<frame>",
-                            f"has numeric columns {numeric}; name the one with "
+                            frame="market",
+                            column="<frame>",
+                            check=f"has numeric columns {numeric}; name the one with "
                             "counts or shares with value_column=",
                         )
                     ]
                 )
             value_column = numeric[0]
         elif value_column not in market.columns:
-            raise SchemaError([SchemaFailure("market", value_column, "is missing")])
+            raise SchemaError(
+                [SchemaFailure(frame="market", column=value_column, check="is missing")]
+            )
         index = (
             pd.Index(market[by[0]])
             if len(by) == 1
@@ -182,9 +200,9 @@ def _market_series(market: object, by: list[str], value_column: str | None) -> p
         raise SchemaError(
             [
                 SchemaFailure(
-                    "market",
-                    "<frame>",
-                    f"is a {type(market).__name__}; "
+                    frame="market",
+                    column="<frame>",
+                    check=f"is a {type(market).__name__}; "
                     f"{_OWNER} needs a Series, mapping or DataFrame of "
                     "counts or shares by profile",
                 )
@@ -194,9 +212,9 @@ def _market_series(market: object, by: list[str], value_column: str | None) -> p
         raise SchemaError(
             [
                 SchemaFailure(
-                    "market",
-                    "<index>",
-                    f"has {market.index.nlevels} "
+                    frame="market",
+                    column="<index>",
+                    check=f"has {market.index.nlevels} "
                     f"levels; profiles are defined by {len(by)} columns "
                     f"{by}",
                 )
@@ -205,36 +223,44 @@ def _market_series(market: object, by: list[str], value_column: str | None) -> p
     failures = []
     if not pd.api.types.is_numeric_dtype(market.dtype) or pd.api.types.is_bool_dtype(market.dtype):
         raise SchemaError(
-            [SchemaFailure("market", str(market.name), f"is not numeric (dtype {market.dtype})")]
+            [
+                SchemaFailure(
+                    frame="market",
+                    column=str(market.name),
+                    check=f"is not numeric (dtype {market.dtype})",
+                )
+            ]
         )
     v = market.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(v) | (v < 0)
     if bad.any():
         failures.append(
             SchemaFailure(
-                "market",
-                str(market.name),
-                "must be finite and >= 0",
-                int(bad.sum()),
-                tuple(market.index[bad][:5].tolist()),
-                tuple(v[bad][:5].tolist()),
+                frame="market",
+                column=str(market.name),
+                check="must be finite and >= 0",
+                n_failing=int(bad.sum()),
+                rows=tuple(market.index[bad][:5].tolist()),
+                values=tuple(v[bad][:5].tolist()),
             )
         )
     dup = market.index.duplicated(keep=False)
     if dup.any():
         failures.append(
             SchemaFailure(
-                "market",
-                "<index>",
-                "has duplicate profiles",
-                int(dup.sum()),
-                tuple(market.index[dup][:5].tolist()),
+                frame="market",
+                column="<index>",
+                check="has duplicate profiles",
+                n_failing=int(dup.sum()),
+                rows=tuple(market.index[dup][:5].tolist()),
             )
         )
     if failures:
         raise SchemaError(failures)
     if not v.sum() > 0:
-        raise SchemaError([SchemaFailure("market", str(market.name), "sums to 0")])
+        raise SchemaError(
+            [SchemaFailure(frame="market", column=str(market.name), check="sums to 0")]
+        )
     result: pd.Series = pd.Series(v, index=market.index)
     return result
 
@@ -255,9 +281,9 @@ def _kind(values: np.ndarray, market_kind: str) -> str:
     raise SchemaError(
         [
             SchemaFailure(
-                "market",
-                "<values>",
-                f"sum to {total:.6g}: neither shares (sum 1) nor whole counts; "
+                frame="market",
+                column="<values>",
+                check=f"sum to {total:.6g}: neither shares (sum 1) nor whole counts; "
                 "say which with market_kind='shares' (they are then rescaled) or 'counts'",
             )
         ]
@@ -385,23 +411,23 @@ def composition_vs_market(
     if len(unknown):
         failures.append(
             SchemaFailure(
-                "customers",
-                "+".join(cols),
-                "has profiles the market reference lacks",
-                int(observed[unknown].sum()),
-                (),
-                tuple(unknown[:5].tolist()),
+                frame="customers",
+                column="+".join(cols),
+                check="has profiles the market reference lacks",
+                n_failing=int(observed[unknown].sum()),
+                rows=(),
+                values=tuple(unknown[:5].tolist()),
             )
         )
     if len(zero):
         failures.append(
             SchemaFailure(
-                "market",
-                "+".join(cols),
-                "gives share 0 to profiles we have customers in",
-                len(zero),
-                (),
-                tuple(zero[:5].tolist()),
+                frame="market",
+                column="+".join(cols),
+                check="gives share 0 to profiles we have customers in",
+                n_failing=len(zero),
+                rows=(),
+                values=tuple(zero[:5].tolist()),
             )
         )
     if failures:

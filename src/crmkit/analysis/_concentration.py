@@ -55,9 +55,12 @@ def _positive_total(x: F, owner: str, name: str) -> float:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "values",
-                    name,
-                    f"sums to {total:.6g}; {owner} needs a positive total to compute shares of it",
+                    frame="values",
+                    column=name,
+                    check=(
+                        f"sums to {total:.6g}; {owner} needs a "
+                        "positive total to compute shares of it"
+                    ),
                 )
             ]
         )
@@ -164,9 +167,11 @@ def pareto_table(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view",
-                    name,
-                    f"has {n} customers; pareto_table needs at least q={q} to fill every group",
+                    frame="view",
+                    column=name,
+                    check=(
+                        f"has {n} customers; pareto_table needs at least q={q} to fill every group"
+                    ),
                 )
             ]
         )

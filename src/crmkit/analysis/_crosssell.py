@@ -148,8 +148,10 @@ def top_k_per_row(
     values = np.asarray(values, dtype=np.float64)
     empty = np.zeros(0, dtype=np.int64)
     n_rows = int(rows[-1]) + 1 if len(rows) else 0
-    limit = np.broadcast_to(np.asarray(k, dtype=np.int64), (n_rows,)) if np.ndim(k) == 0 else (
-        np.asarray(k, dtype=np.int64)
+    limit = (
+        np.broadcast_to(np.asarray(k, dtype=np.int64), (n_rows,))
+        if np.ndim(k) == 0
+        else (np.asarray(k, dtype=np.int64))
     )
     if len(rows) == 0:
         return empty, empty, np.zeros(0), empty
@@ -377,12 +379,12 @@ class CrossSellRecommender(BaseEstimator, Persistable):
                 raise SchemaError(
                     [
                         SchemaFailure(
-                            "customer_ids",
-                            "customer_id",
-                            "has customers without purchases of known products in the data",
-                            len(unknown),
-                            (),
-                            tuple(unknown[:5].tolist()),
+                            frame="customer_ids",
+                            column="customer_id",
+                            check="has customers without purchases of known products in the data",
+                            n_failing=len(unknown),
+                            rows=(),
+                            values=tuple(unknown[:5].tolist()),
                         )
                     ]
                 )

@@ -144,7 +144,9 @@ def hit_rate(recommendations: pd.DataFrame, actual: pd.DataFrame, k: int = 5) ->
         raise SchemaError(
             [
                 SchemaFailure(
-                    "actual", "<frame>", "is empty; hit_rate needs customers with new purchases"
+                    frame="actual",
+                    column="<frame>",
+                    check="is empty; hit_rate needs customers with new purchases",
                 )
             ]
         )

@@ -5,13 +5,131 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
 from crmkit._params import Constraint, Interval
 from crmkit.analysis._crosssell import CrossSellRecommender, Ints, top_k_per_row
+from crmkit.analysis._inputs import F
 
 __all__ = ["CustomerKNNRecommender"]
+
+Masks = npt.NDArray[np.uint64]
+#: The search over distinct baskets is used when the catalogue has at most 64
+#: products and the pool at most this share of distinct baskets.
+MAX_BASKET_SHARE = 0.5
+#: (target basket, pool basket) pairs compared at once by that search.
+BASKET_BLOCK = 262_144  # small enough for the CPU cache
+
+
+def _masks(x: sp.csr_array) -> Masks:
+    """Each row's products as the bits of one integer (at most 64 products, canonical rows)."""
+    bits = np.left_shift(np.uint64(1), np.asarray(x.indices, dtype=np.uint64))
+    total = np.concatenate([np.zeros(1, np.uint64), np.cumsum(bits, dtype=np.uint64)])
+    out: Masks = total[x.indptr[1:]] - total[x.indptr[:-1]]  # exact modulo 2**64
+    return out
+
+
+def _expand(starts: Ints, lengths: Ints) -> Ints:
+    """The indices ``starts[i] .. starts[i] + lengths[i] - 1`` of every ``i``, concatenated."""
+    offsets = np.cumsum(lengths) - lengths
+    out: Ints = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+    return out
+
+
+class _Baskets:
+    """The pool's distinct baskets, and for every distinct target basket the pool
+    baskets that can hold its nearest neighbours.
+
+    A target's similarity to a pool basket depends only on the sizes of both and
+    on the products they share, so the pool customers are first counted by
+    (shared, pool basket size): the most similar levels that hold ``n_keep +
+    1`` customers (one may be the target itself) hold every neighbour, and
+    their pool baskets are the candidates; of each, only the first ``n_keep +
+    1`` customers in pool order can be chosen (ties go to the earlier
+    customer). The candidate customers thus hold the neighbours the full
+    search finds, with the same similarities.
+    """
+
+    def __init__(self, x: sp.csr_array, pool: sp.csr_array, n_keep: int) -> None:
+        baskets, group, counts = np.unique(_masks(pool), return_inverse=True, return_counts=True)
+        self.members: Ints = np.argsort(group, kind="stable").astype(np.int64)
+        self.start: Ints = (np.cumsum(counts) - counts).astype(np.int64)
+        self.take: Ints = np.minimum(counts, n_keep + 1).astype(np.int64)
+        self.targets: Masks = np.unique(_masks(x))
+        base = x.shape[1] + 1
+        t_size = np.bitwise_count(self.targets).astype(np.int64)
+        g_size = np.bitwise_count(baskets).astype(np.int32)
+        # similarity of every (target size, shared, pool size), as the full search computes it
+        size, shared, other = np.meshgrid(np.arange(base), np.arange(base), np.arange(base),
+                                          indexing="ij")  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table = shared.astype(np.float64) / np.sqrt(size.astype(np.float64) * other)
+        table = np.where((shared > 0) & (size > 0) & (other > 0), table, 0.0)
+        table = table.reshape(base, base * base)
+        order = np.argsort(-table, axis=1, kind="stable")
+        n_g = len(baskets)
+        step = max(1, BASKET_BLOCK // n_g)
+        weight = np.tile(counts.astype(np.float64), min(step, len(self.targets)))
+        rows, groups, sims = [], [], []
+        for lo in range(0, len(self.targets), step):
+            hi = min(lo + step, len(self.targets))
+            common = np.bitwise_count(self.targets[lo:hi, None] & baskets[None, :])
+            cell = np.multiply(common, base, dtype=np.int32)
+            cell += g_size
+            cell += np.arange(hi - lo, dtype=np.int32)[:, None] * (base * base)
+            cell = cell.ravel()
+            count = np.bincount(
+                cell, weights=weight[: len(cell)], minlength=(hi - lo) * base * base
+            ).reshape(hi - lo, base * base)
+            level = order[t_size[lo:hi]]
+            held = np.cumsum(np.take_along_axis(count, level, axis=1), axis=1)
+            last = np.minimum((held < n_keep + 1).sum(axis=1), base * base - 1)
+            sim_of = table[t_size[lo:hi]]
+            bound = sim_of[np.arange(hi - lo), level[np.arange(hi - lo), last]]
+            wanted = ((sim_of >= bound[:, None]) & (sim_of > 0)).ravel()
+            (at,) = np.nonzero(wanted[cell])
+            r, g = np.divmod(at, n_g)
+            sim = sim_of.ravel()[cell[at]]
+            rows.append(r + lo)
+            groups.append(g)
+            sims.append(sim)
+        row = np.concatenate(rows).astype(np.int64)
+        self.group: Ints = np.concatenate(groups).astype(np.int64)
+        self.sim: F = np.concatenate(sims)
+        n_t = len(self.targets)
+        self.ptr: Ints = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n_t))])
+        cost = np.bincount(row, weights=self.take[self.group], minlength=n_t)
+        self.cost: Ints = cost.astype(np.int64)
+
+    def basket_of(self, x: sp.csr_array) -> Ints:
+        """The distinct target basket of each row of ``x`` (rows of the targets)."""
+        out: Ints = np.searchsorted(self.targets, _masks(x)).astype(np.int64)
+        return out
+
+    def candidates(self, x: sp.csr_array) -> tuple[Ints, Ints, F]:
+        """Candidate (row, pool customer, similarity) cells of the target rows ``x``."""
+        basket = self.basket_of(x)
+        lengths = self.ptr[basket + 1] - self.ptr[basket]
+        pair = _expand(self.ptr[basket], lengths)
+        group = self.group[pair]
+        take = self.take[group]
+        rows = np.repeat(np.repeat(np.arange(x.shape[0], dtype=np.int64), lengths), take)
+        cols = self.members[_expand(self.start[group], take)]
+        return rows, cols, np.repeat(self.sim[pair], take)
+
+
+def _group_baskets(x: sp.csr_array, pool: sp.csr_array, n_keep: int) -> _Baskets | None:
+    """The search over distinct baskets where it pays (few products, repeated baskets)."""
+    if x.shape[1] > 64 or n_keep == 0 or x.shape[0] == 0 or pool.shape[0] == 0:
+        return None
+    for m in (x, pool):
+        if not m.has_canonical_format or not np.all(m.data == 1):
+            return None
+    if len(np.unique(_masks(pool))) > MAX_BASKET_SHARE * pool.shape[0]:
+        return None
+    return _Baskets(x, pool, n_keep)
 
 
 class CustomerKNNRecommender(CrossSellRecommender):
@@ -33,7 +151,12 @@ class CustomerKNNRecommender(CrossSellRecommender):
     The search is sparse: only customers sharing a product are ever
     compared, in blocks of bounded size, so memory never grows with
     customers x customers and time grows with the pairs of customers who
-    share a product.
+    share a product. On a small catalogue (at most 64 products) where the
+    customers hold at most half as many distinct baskets, nearly every pair
+    shares a product; there the distinct baskets are compared instead, and
+    the neighbours are drawn from the few most similar baskets (same
+    neighbours, same scores, exactly). Time then grows with the pairs of
+    distinct baskets.
 
     Parameters
     ----------
@@ -87,9 +210,13 @@ class CustomerKNNRecommender(CrossSellRecommender):
         pool_t = sp.csr_array(pool.T)  # products x pool customers
         pool_t.sort_indices()
         size = np.diff(pool.indptr).astype(np.float64)
-        return pool, pool_ids, pool_t, size
+        n_keep = min(int(self.n_neighbors), max(pool.shape[0] - 1, 0))
+        return pool, pool_ids, pool_t, size, _group_baskets(x, pool, n_keep)
 
     def _row_cost(self, x: sp.csr_array, k: int, prepared: Any) -> Ints:
+        grouped: _Baskets | None = prepared[4]
+        if grouped is not None:
+            return grouped.cost[grouped.basket_of(x)] + 1
         pool_t = prepared[2]
         buyers = np.diff(pool_t.indptr)
         rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
@@ -99,21 +226,25 @@ class CustomerKNNRecommender(CrossSellRecommender):
     def _score(
         self, x: sp.csr_array, ids: pd.Index, k: int, prepared: Any
     ) -> tuple[sp.csr_array, Any]:
-        pool, pool_ids, pool_t, size = prepared
+        pool, pool_ids, pool_t, size, grouped = prepared
         m, n_pool = x.shape[0], pool.shape[0]
         n_keep = min(int(self.n_neighbors), max(n_pool - 1, 0))
-        # shared products of every (target, pool customer) pair that has one
-        common = sp.csr_array(x @ pool_t)
-        common.sum_duplicates()
-        rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(common.indptr))
-        cols = np.asarray(common.indices, dtype=np.int64)
+        if grouped is not None:
+            rows, cols, sim = grouped.candidates(x)
+        else:
+            # shared products of every (target, pool customer) pair that has one
+            common = sp.csr_array(x @ pool_t)
+            common.sum_duplicates()
+            rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(common.indptr))
+            cols = np.asarray(common.indices, dtype=np.int64)
+            target_size = np.diff(x.indptr).astype(np.float64)
+            sim = common.data / np.sqrt(target_size[rows] * size[cols])
         own = pool_ids.get_indexer(ids)
-        target_size = np.diff(x.indptr).astype(np.float64)
-        sim = common.data / np.sqrt(target_size[rows] * size[cols])
         keep = (cols != own[rows]) & (sim > 0)
-        rows, cols, sim, _ = top_k_per_row(
-            rows[keep], cols[keep], sim[keep], n_keep, ranked=False
-        )
+        rows, cols, sim, _ = top_k_per_row(rows[keep], cols[keep], sim[keep], n_keep, ranked=False)
+        if grouped is not None:  # the order of the full search: columns rise in a row
+            order = np.lexsort((cols, rows))
+            rows, cols, sim = rows[order], cols[order], sim[order]
         weights = sp.csr_array((sim, (rows, cols)), shape=(m, n_pool))
         chosen = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(m, n_pool))
         total = np.bincount(rows, weights=sim, minlength=m)

@@ -106,12 +106,25 @@ def _checks(f: Any, column: str, owner: str) -> dict[str, Any]:
     """One pass: rows, distinct ids, nulls, NaN/inf and negatives of ``column``."""
     schema = f.collect_schema()
     if column not in schema:
-        raise SchemaError([SchemaFailure("view", column, f"is missing (required by {owner}); "
-                                         f"columns present: {', '.join(list(schema)[:12])}")])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="view",
+                    column=column,
+                    check=f"is missing (required by {owner}); "
+                    f"columns present: {', '.join(list(schema)[:12])}",
+                )
+            ]
+        )
     dtype = schema[column]
     if not dtype.is_numeric() or dtype == nw.Boolean:
-        raise SchemaError([SchemaFailure("view", column, f"has dtype {dtype}; {owner} needs "
-                                         "numbers")])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="view", column=column, check=f"has dtype {dtype}; {owner} needs numbers"
+                )
+            ]
+        )
     x = nw.col(column)
     exprs: dict[str, Any] = {
         "n": nw.len(),
@@ -140,16 +153,36 @@ def _refuse(counts: dict[str, Any], column: str, owner: str) -> None:
     fails = []
     n = int(counts["n"])
     if n == 0:
-        fails.append(SchemaFailure("view", column, f"is empty; {owner} needs customers"))
+        fails.append(
+            SchemaFailure(frame="view", column=column, check=f"is empty; {owner} needs customers")
+        )
     if int(counts["null"] or 0):
-        fails.append(SchemaFailure("view", column, "contains missing values",
-                                   int(counts["null"])))
+        fails.append(
+            SchemaFailure(
+                frame="view",
+                column=column,
+                check="contains missing values",
+                n_failing=int(counts["null"]),
+            )
+        )
     if int(counts.get("nonfinite") or 0):
-        fails.append(SchemaFailure("view", column, "contains NaN or infinite values",
-                                   int(counts["nonfinite"])))
+        fails.append(
+            SchemaFailure(
+                frame="view",
+                column=column,
+                check="contains NaN or infinite values",
+                n_failing=int(counts["nonfinite"]),
+            )
+        )
     if "ids" in counts and int(counts["ids"]) != n:
-        fails.append(SchemaFailure("view", "customer_id", "has duplicate customer ids; one row "
-                                   "per customer is needed", n - int(counts["ids"])))
+        fails.append(
+            SchemaFailure(
+                frame="view",
+                column="customer_id",
+                check="has duplicate customer ids; one row per customer is needed",
+                n_failing=n - int(counts["ids"]),
+            )
+        )
     if fails:
         raise SchemaError(fails)
 
@@ -198,19 +231,31 @@ def engine_value_counts(frame: Any, column: str, owner: str, negative: str) -> V
     n_neg = int(counts["negative"] or 0)
     if n_neg and negative == "raise":
         ids, vals = _first_negative(f, column)
-        raise SchemaError([SchemaFailure(
-            "values", column, f"has negative values; {owner} measures non-negative value "
-            "(pass negative='clip' to count loss-makers and refunds as 0)", n_neg, ids, vals)])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="values",
+                    column=column,
+                    check=f"has negative values; {owner} measures non-negative value "
+                    "(pass negative='clip' to count loss-makers and refunds as 0)",
+                    n_failing=n_neg,
+                    rows=ids,
+                    values=vals,
+                )
+            ]
+        )
     if n_neg and negative == "clip":
-        warnings.warn(f"{owner}: {n_neg} negative {column} (total "
-                      f"{float(counts['negative_total']):.6g}) clipped to 0", DataWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"{owner}: {n_neg} negative {column} (total "
+            f"{float(counts['negative_total']):.6g}) clipped to 0",
+            DataWarning,
+            stacklevel=3,
+        )
         x = nw.when(x < 0).then(0.0).otherwise(x)
     table = _collect(f.select(x.alias("value")).group_by("value").agg(nw.len().alias("n")))
     native = table.to_pandas() if hasattr(table, "to_pandas") else table.to_native()
     native = native.sort_values("value", kind="stable")
-    return _merged(native["value"].to_numpy(dtype=np.float64),
-                   native["n"].to_numpy(dtype=np.int64))
+    return _merged(native["value"].to_numpy(dtype=np.float64), native["n"].to_numpy(dtype=np.int64))
 
 
 def _merged(values: F, counts: I64) -> ValueCounts:
@@ -338,8 +383,11 @@ def _pivot_weight(values: str) -> Any:
     if values == "count":
         return (amount > 0).cast(nw.Int64)
     if values == "quantity":
-        return (nw.col("quantity").cast(nw.Float64).fill_null(0.0) * MICRO + 0.5).floor().cast(
-            nw.Int64)
+        return (
+            (nw.col("quantity").cast(nw.Float64).fill_null(0.0) * MICRO + 0.5)
+            .floor()
+            .cast(nw.Int64)
+        )
     micro = (amount * MICRO + 0.5).floor().cast(nw.Int64)
     if values == "margin":
         return micro - (nw.col("cost").cast(nw.Float64) * MICRO + 0.5).floor().cast(nw.Int64)
@@ -384,25 +432,41 @@ def engine_pivot_long(frame: Any, by: str, values: str, owner: str) -> pd.DataFr
     needed += {"quantity": ["quantity"], "margin": ["cost"]}.get(values, [])
     missing = [c for c in dict.fromkeys(needed) if c not in schema]
     if missing:
-        raise SchemaError([SchemaFailure("transactions", c, f"is missing (required by {owner})")
-                           for c in missing])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="transactions", column=c, check=f"is missing (required by {owner})"
+                )
+                for c in missing
+            ]
+        )
     key = _period_key(nw.col("date"), by) if by in _PERIOD_KEYS else nw.col(by)
-    checks = {"key": _count(key.is_null()),
-              "huge": _count(nw.col("amount").cast(nw.Float64).abs() > _MONEY_LIMIT)}
+    checks = {
+        "key": _count(key.is_null()),
+        "huge": _count(nw.col("amount").cast(nw.Float64).abs() > _MONEY_LIMIT),
+    }
     if values == "margin":
         checks["cost"] = _count(nw.col("cost").is_null())
     row = dict(zip(checks, _collect(f.select(**checks)).row(0), strict=True))
     fails = []
-    for name, column, what in (("key", by, "contains missing values (fill them or drop those "
-                                "lines)"), ("cost", "cost", "contains missing values; margin "
-                                "needs every cost"), ("huge", "amount", "has values beyond "
-                                "+-9e12, which cannot be summed exactly")):
+    for name, column, what in (
+        ("key", by, "contains missing values (fill them or drop those lines)"),
+        ("cost", "cost", "contains missing values; margin needs every cost"),
+        ("huge", "amount", "has values beyond +-9e12, which cannot be summed exactly"),
+    ):
         if int(row.get(name) or 0):
-            fails.append(SchemaFailure("transactions", column, what, int(row[name])))
+            fails.append(
+                SchemaFailure(
+                    frame="transactions", column=column, check=what, n_failing=int(row[name])
+                )
+            )
     if fails:
         raise SchemaError(fails)
-    long = (f.select(nw.col("customer_id"), key.alias("key"), _pivot_weight(values).alias("w"))
-            .group_by("customer_id", "key").agg(nw.col("w").sum().alias("total")))
+    long = (
+        f.select(nw.col("customer_id"), key.alias("key"), _pivot_weight(values).alias("w"))
+        .group_by("customer_id", "key")
+        .agg(nw.col("w").sum().alias("total"))
+    )
     long = _collect(long)
     out = long.to_pandas() if hasattr(long, "to_pandas") else long.to_native()
     cols: dict[str, Any] = {"total": out["total"].to_numpy(dtype=np.float64)}
@@ -449,8 +513,14 @@ def engine_profile_counts(frame: Any, by: list[str], owner: str) -> pd.Series:
     schema = f.collect_schema()
     missing = [c for c in by if c not in schema]
     if missing:
-        raise SchemaError([SchemaFailure("customers", c, f"is missing (required by {owner})")
-                           for c in missing])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="customers", column=c, check=f"is missing (required by {owner})"
+                )
+                for c in missing
+            ]
+        )
     exprs: dict[str, Any] = {"n": nw.len()}
     exprs.update({f"null_{i}": _count(nw.col(c).is_null()) for i, c in enumerate(by)})
     if "customer_id" in schema:
@@ -458,23 +528,37 @@ def engine_profile_counts(frame: Any, by: list[str], owner: str) -> pd.Series:
     row = dict(zip(exprs, _collect(f.select(**exprs)).row(0), strict=True))
     fails = []
     if "ids" in row and int(row["ids"]) != int(row["n"]):
-        fails.append(SchemaFailure("customers", "customer_id", "has duplicate customer ids "
-                                   "(each customer must be counted once)",
-                                   int(row["n"]) - int(row["ids"])))
+        fails.append(
+            SchemaFailure(
+                frame="customers",
+                column="customer_id",
+                check="has duplicate customer ids (each customer must be counted once)",
+                n_failing=int(row["n"]) - int(row["ids"]),
+            )
+        )
     for i, c in enumerate(by):
         if int(row[f"null_{i}"] or 0):
-            fails.append(SchemaFailure("customers", c, "contains missing values (fill them, "
-                                       "e.g. with 'unknown', or drop those customers)",
-                                       int(row[f"null_{i}"])))
+            fails.append(
+                SchemaFailure(
+                    frame="customers",
+                    column=c,
+                    check="contains missing values (fill them, "
+                    "e.g. with 'unknown', or drop those customers)",
+                    n_failing=int(row[f"null_{i}"]),
+                )
+            )
     if not int(row["n"]):
-        fails.append(SchemaFailure("customers", "<frame>", f"is empty; {owner} needs customers"))
+        fails.append(
+            SchemaFailure(
+                frame="customers", column="<frame>", check=f"is empty; {owner} needs customers"
+            )
+        )
     if fails:
         raise SchemaError(fails)
     table = _collect(f.group_by(*by).agg(nw.len().alias("__n")))
     native = table.to_pandas() if hasattr(table, "to_pandas") else table.to_native()
     native = native.sort_values(by, kind="stable")
     keys = [native[c].astype(object).tolist() for c in by]
-    index = (pd.Index(keys[0], dtype=object) if len(by) == 1
-             else pd.MultiIndex.from_arrays(keys))
+    index = pd.Index(keys[0], dtype=object) if len(by) == 1 else pd.MultiIndex.from_arrays(keys)
     counts: pd.Series = pd.Series(native["__n"].to_numpy(dtype=np.float64), index=index)
     return counts

@@ -79,13 +79,13 @@ def apply_negative_policy(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "values",
-                    name,
-                    f"has negative values; {owner} measures non-negative value "
+                    frame="values",
+                    column=name,
+                    check=f"has negative values; {owner} measures non-negative value "
                     "(pass negative='clip' to count loss-makers and refunds as 0)",
-                    int(neg.sum()),
-                    _first(index, neg),
-                    tuple(x[neg][:_SHOWN].tolist()),
+                    n_failing=int(neg.sum()),
+                    rows=_first(index, neg),
+                    values=tuple(x[neg][:_SHOWN].tolist()),
                 )
             ]
         )
@@ -132,7 +132,13 @@ def view_values(view: object, column: str, owner: str) -> tuple[F, pd.Index]:
 
         validate_view(view, owner, required=(column,), numeric=(column,), min_customers=1)
         if pd.api.types.is_bool_dtype(view[column].dtype):
-            raise SchemaError([SchemaFailure("view", column, f"is boolean; {owner} needs numbers")])
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        frame="view", column=column, check=f"is boolean; {owner} needs numbers"
+                    )
+                ]
+            )
         x = view[column].to_numpy(dtype=np.float64, na_value=np.nan)
         return x, view.index
     return as_values(view, owner)
@@ -170,7 +176,10 @@ def require_columns(frame: pd.DataFrame, kind: str, columns: Iterable[str], owne
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
         raise SchemaError(
-            [SchemaFailure(kind, c, f"is missing (required by {owner})") for c in missing]
+            [
+                SchemaFailure(frame=kind, column=c, check=f"is missing (required by {owner})")
+                for c in missing
+            ]
         )
 
 
@@ -209,7 +218,13 @@ def frame_of(data: object, kind: str, owner: str, required: Iterable[str] = ()) 
         frame = data.get(kind)
         if frame is None:
             raise SchemaError(
-                [SchemaFailure(kind, "<frame>", f"is missing; {owner} needs {kind} records")]
+                [
+                    SchemaFailure(
+                        frame=kind,
+                        column="<frame>",
+                        check=f"is missing; {owner} needs {kind} records",
+                    )
+                ]
             )
     elif isinstance(data, pd.DataFrame):
         frame = data
@@ -217,9 +232,9 @@ def frame_of(data: object, kind: str, owner: str, required: Iterable[str] = ()) 
         raise SchemaError(
             [
                 SchemaFailure(
-                    kind,
-                    "<frame>",
-                    f"got a {type(data).__name__}; {owner} needs CustomerData or a "
+                    frame=kind,
+                    column="<frame>",
+                    check=f"got a {type(data).__name__}; {owner} needs CustomerData or a "
                     f"pandas DataFrame of {kind}",
                 )
             ]

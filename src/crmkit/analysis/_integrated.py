@@ -79,8 +79,13 @@ def value_pivot(data: object, by: str = "product", values: str = "revenue") -> p
         )
     if is_engine_frame(data):
         long = engine_pivot_long(data, by, values, owner)
-        out = pivot_sum(long["customer_id"], long["key"], long["total"].to_numpy(),
-                        row_name="customer_id", column_name=by)
+        out = pivot_sum(
+            long["customer_id"],
+            long["key"],
+            long["total"].to_numpy(),
+            row_name="customer_id",
+            column_name=by,
+        )
     else:
         out = _pandas_pivot(data, by, values, owner)
     result: pd.DataFrame = out.astype(np.int64) if values == "count" else out / MICRO
@@ -104,11 +109,11 @@ def _pandas_pivot(data: object, by: str, values: str, owner: str) -> pd.DataFram
     if na.any():
         failures.append(
             SchemaFailure(
-                "transactions",
-                by,
-                "contains missing values (fill them or drop those lines)",
-                int(na.sum()),
-                tuple(tx.index[na][:5].tolist()),
+                frame="transactions",
+                column=by,
+                check="contains missing values (fill them or drop those lines)",
+                n_failing=int(na.sum()),
+                rows=tuple(tx.index[na][:5].tolist()),
             )
         )
     amount = tx["amount"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -118,11 +123,11 @@ def _pandas_pivot(data: object, by: str, values: str, owner: str) -> pd.DataFram
         if miss.any():
             failures.append(
                 SchemaFailure(
-                    "transactions",
-                    "cost",
-                    "contains missing values; margin needs every cost",
-                    int(miss.sum()),
-                    tuple(tx.index[miss][:5].tolist()),
+                    frame="transactions",
+                    column="cost",
+                    check="contains missing values; margin needs every cost",
+                    n_failing=int(miss.sum()),
+                    rows=tuple(tx.index[miss][:5].tolist()),
                 )
             )
         weights = micro_units(amount) - micro_units(cost)
@@ -161,9 +166,9 @@ def _visits(interactions: pd.DataFrame, kind: str | None, owner: str) -> pd.Data
         raise SchemaError(
             [
                 SchemaFailure(
-                    "interactions",
-                    "kind",
-                    f"is missing; {owner} with kind={kind!r} needs it (or pass kind=None)",
+                    frame="interactions",
+                    column="kind",
+                    check=f"is missing; {owner} with kind={kind!r} needs it (or pass kind=None)",
                 )
             ]
         )

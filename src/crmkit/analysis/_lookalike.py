@@ -32,16 +32,24 @@ def _prospect_frame(prospects: object) -> pd.DataFrame:
         frame = prospects.get("prospects")
         if frame is None:
             raise SchemaError(
-                [SchemaFailure("prospects", "<frame>", f"is missing; {_OWNER} needs prospects")]
+                [
+                    SchemaFailure(
+                        frame="prospects",
+                        column="<frame>",
+                        check=f"is missing; {_OWNER} needs prospects",
+                    )
+                ]
             )
         prospects = frame
     if not isinstance(prospects, pd.DataFrame):
         raise SchemaError(
             [
                 SchemaFailure(
-                    "prospects",
-                    "<frame>",
-                    f"is a {type(prospects).__name__}; {_OWNER} needs a DataFrame of prospects",
+                    frame="prospects",
+                    column="<frame>",
+                    check=(
+                        f"is a {type(prospects).__name__}; {_OWNER} needs a DataFrame of prospects"
+                    ),
                 )
             ]
         )
@@ -52,11 +60,11 @@ def _prospect_frame(prospects: object) -> pd.DataFrame:
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "prospects",
-                        "prospect_id",
-                        "has missing or duplicate ids",
-                        int(bad.sum()),
-                        tuple(prospects.index[bad][:5].tolist()),
+                        frame="prospects",
+                        column="prospect_id",
+                        check="has missing or duplicate ids",
+                        n_failing=int(bad.sum()),
+                        rows=tuple(prospects.index[bad][:5].tolist()),
                     )
                 ]
             )
@@ -78,9 +86,9 @@ def _default_attributes(view: pd.DataFrame, prospects: pd.DataFrame) -> list[Att
         raise SchemaError(
             [
                 SchemaFailure(
-                    "prospects",
-                    "<frame>",
-                    "shares no attribute column with the customer view; name the attributes",
+                    frame="prospects",
+                    column="<frame>",
+                    check="shares no attribute column with the customer view; name the attributes",
                 )
             ]
         )
@@ -96,9 +104,9 @@ def _keys(frame: pd.DataFrame, cols: list[str], edges: dict[str, np.ndarray]) ->
                 raise SchemaError(
                     [
                         SchemaFailure(
-                            "prospects",
-                            c,
-                            f"is not numeric (dtype {s.dtype}) but the "
+                            frame="prospects",
+                            column=c,
+                            check=f"is not numeric (dtype {s.dtype}) but the "
                             "customer view's column is; make them the same kind",
                         )
                     ]
@@ -144,7 +152,9 @@ def _groups(x: np.ndarray, best_q: float, worst_q: float | str | None) -> tuple[
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view", "<values>", "best and worst customers overlap; lower best_q or worst_q"
+                    frame="view",
+                    column="<values>",
+                    check="best and worst customers overlap; lower best_q or worst_q",
                 )
             ]
         )
@@ -152,7 +162,9 @@ def _groups(x: np.ndarray, best_q: float, worst_q: float | str | None) -> tuple[
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view", "<values>", "has no loss-making customer (value < 0) for worst_q='loss'"
+                    frame="view",
+                    column="<values>",
+                    check="has no loss-making customer (value < 0) for worst_q='loss'",
                 )
             ]
         )
@@ -263,7 +275,7 @@ def _profile(
     attributes = list(attributes)
     frames = [("view", view)] + ([("prospects", prospects)] if prospects is not None else [])
     missing = [
-        SchemaFailure(fname, c, f"is missing (an attribute of {_OWNER})")
+        SchemaFailure(frame=fname, column=c, check=f"is missing (an attribute of {_OWNER})")
         for fname, f in frames
         for a in attributes
         for c in _columns(a)
@@ -394,7 +406,9 @@ def lookalike_scores(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view", "<frame>", f"is a {type(view).__name__}; {_OWNER} needs a customer view"
+                    frame="view",
+                    column="<frame>",
+                    check=f"is a {type(view).__name__}; {_OWNER} needs a customer view",
                 )
             ]
         )

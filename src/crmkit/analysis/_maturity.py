@@ -132,9 +132,9 @@ def _check_network(network: object) -> pd.DataFrame | None:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "network",
-                    "<frame>",
-                    f"is a {type(network).__name__}; "
+                    frame="network",
+                    column="<frame>",
+                    check=f"is a {type(network).__name__}; "
                     "assess_maturity needs a DataFrame with customer_id "
                     "and partner",
                 )
@@ -461,9 +461,9 @@ def assess_maturity(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "data",
-                    "<frame>",
-                    f"is a {type(data).__name__}; assess_maturity needs CustomerData",
+                    frame="data",
+                    column="<frame>",
+                    check=f"is a {type(data).__name__}; assess_maturity needs CustomerData",
                 )
             ]
         )

@@ -186,7 +186,9 @@ def _weights(data: CustomerData | pd.DataFrame, values: str) -> tuple[pd.DataFra
         raise SchemaError(
             [
                 SchemaFailure(
-                    "transactions", "product", "has no values; product_matrix needs products"
+                    frame="transactions",
+                    column="product",
+                    check="has no values; product_matrix needs products",
                 )
             ]
         )

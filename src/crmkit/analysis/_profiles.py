@@ -22,7 +22,9 @@ def _categorical_columns(view: pd.DataFrame, columns: Sequence[str] | None) -> l
         if missing:
             raise SchemaError(
                 [
-                    SchemaFailure("view", c, "is missing (required by decile_profiles)")
+                    SchemaFailure(
+                        frame="view", column=c, check="is missing (required by decile_profiles)"
+                    )
                     for c in missing
                 ]
             )
@@ -146,16 +148,22 @@ def decile_profiles(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view",
-                    "<frame>",
-                    f"is a {type(view).__name__}; {owner} needs a customer view DataFrame",
+                    frame="view",
+                    column="<frame>",
+                    check=f"is a {type(view).__name__}; {owner} needs a customer view DataFrame",
                 )
             ]
         )
     x, _ = view_values(view, by, owner)
     if len(x) < q:
         raise SchemaError(
-            [SchemaFailure("view", by, f"has {len(x)} customers; {owner} needs at least q={q}")]
+            [
+                SchemaFailure(
+                    frame="view",
+                    column=by,
+                    check=f"has {len(x)} customers; {owner} needs at least q={q}",
+                )
+            ]
         )
     cats = _categorical_columns(view, categorical)
     group = rank_groups(x, q, ties=view.index)

@@ -56,9 +56,9 @@ def roc_auc(scores: object, labels: object) -> float:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    "<values>",
-                    f"has shape {y_raw.shape}; roc_auc needs one label per score ({len(s)})",
+                    frame="labels",
+                    column="<values>",
+                    check=f"has shape {y_raw.shape}; roc_auc needs one label per score ({len(s)})",
                 )
             ]
         )
@@ -68,11 +68,11 @@ def roc_auc(scores: object, labels: object) -> float:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    "<values>",
-                    "must be 0/1 or bool (no missing)",
-                    int((~ok).sum()),
-                    tuple(np.flatnonzero(~ok)[:5].tolist()),
+                    frame="labels",
+                    column="<values>",
+                    check="must be 0/1 or bool (no missing)",
+                    n_failing=int((~ok).sum()),
+                    rows=tuple(np.flatnonzero(~ok)[:5].tolist()),
                 )
             ]
         )
@@ -82,9 +82,9 @@ def roc_auc(scores: object, labels: object) -> float:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "labels",
-                    "<values>",
-                    "has a single class; roc_auc needs positives and negatives",
+                    frame="labels",
+                    column="<values>",
+                    check="has a single class; roc_auc needs positives and negatives",
                 )
             ]
         )

@@ -69,7 +69,11 @@ def encode_features(
     for frame_name, frame in (("known", known), ("new", new)):
         for c in features:
             if c not in frame.columns:
-                failures.append(SchemaFailure(frame_name, c, f"is missing (a feature of {owner})"))
+                failures.append(
+                    SchemaFailure(
+                        frame=frame_name, column=c, check=f"is missing (a feature of {owner})"
+                    )
+                )
     if failures:
         raise SchemaError(failures)
     blocks_k: list[F] = []
@@ -85,9 +89,12 @@ def encode_features(
             ):
                 failures.append(
                     SchemaFailure(
-                        "new",
-                        c,
-                        "must be a categorical with the same ordered levels as the known customers",
+                        frame="new",
+                        column=c,
+                        check=(
+                            "must be a categorical with the "
+                            "same ordered levels as the known customers"
+                        ),
                     )
                 )
                 continue
@@ -113,11 +120,11 @@ def encode_features(
                 bad = True
                 failures.append(
                     SchemaFailure(
-                        frame_name,
-                        c,
-                        "has missing or infinite values (fill or drop them first)",
-                        int(miss.sum()),
-                        tuple(frame.index[miss][:5].tolist()),
+                        frame=frame_name,
+                        column=c,
+                        check="has missing or infinite values (fill or drop them first)",
+                        n_failing=int(miss.sum()),
+                        rows=tuple(frame.index[miss][:5].tolist()),
                     )
                 )
         if bad:
@@ -192,9 +199,9 @@ def nearest_with_ties(
         idx = np.asarray(found[1]).reshape(len(at), q)
         # exact distances, then the limit-th nearest row (own row left out)
         d = np.sqrt(((profiles[idx] - new_x[at][:, None, :]) ** 2).sum(axis=2))
-        counts = size[idx] - (group[np.maximum(own[at], 0)][:, None] == idx) * (own[at] >= 0)[
-            :, None
-        ]
+        counts = (
+            size[idx] - (group[np.maximum(own[at], 0)][:, None] == idx) * (own[at] >= 0)[:, None]
+        )
         sort = np.argsort(d, axis=1, kind="stable")
         d, counts = np.take_along_axis(d, sort, 1), np.take_along_axis(counts, sort, 1)
         enough = np.cumsum(counts, axis=1) >= limit[at][:, None]
@@ -301,7 +308,9 @@ def predict_from_similar(
             raise SchemaError(
                 [
                     SchemaFailure(
-                        name, "<frame>", f"is a {type(frame).__name__}; {owner} needs a DataFrame"
+                        frame=name,
+                        column="<frame>",
+                        check=f"is a {type(frame).__name__}; {owner} needs a DataFrame",
                     )
                 ]
             )
@@ -312,9 +321,11 @@ def predict_from_similar(
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "view_new",
-                        "<frame>",
-                        f"has none of the default features {list(_DEFAULT)}; name the features",
+                        frame="view_new",
+                        column="<frame>",
+                        check=(
+                            f"has none of the default features {list(_DEFAULT)}; name the features"
+                        ),
                     )
                 ]
             )
@@ -330,9 +341,9 @@ def predict_from_similar(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "view_known",
-                    "<frame>",
-                    f"has no other customer to compare {view_new.index[row]!r} with",
+                    frame="view_known",
+                    column="<frame>",
+                    check=f"has no other customer to compare {view_new.index[row]!r} with",
                 )
             ]
         )
@@ -341,9 +352,12 @@ def predict_from_similar(
     pair = np.repeat(np.arange(len(view_new)), counts)
     w = 1.0 / (0.1 + dist) if weights == "distance" else np.ones(len(chosen))
     yc = y[chosen]
-    preds = np.bincount(pair, weights=w * yc, minlength=len(view_new)) / np.bincount(
-        pair, weights=w, minlength=len(view_new)
-    ) if len(view_new) else np.zeros(0)
+    preds = (
+        np.bincount(pair, weights=w * yc, minlength=len(view_new))
+        / np.bincount(pair, weights=w, minlength=len(view_new))
+        if len(view_new)
+        else np.zeros(0)
+    )
     mean_y = np.bincount(pair, weights=yc, minlength=len(view_new)) / np.maximum(counts, 1)
     spread = np.sqrt(
         np.bincount(pair, weights=(yc - mean_y[pair]) ** 2, minlength=len(view_new))

@@ -62,9 +62,9 @@ def customer_timeline(data: CustomerData, customer_id: Any) -> pd.DataFrame:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "data",
-                    "<frame>",
-                    f"is a {type(data).__name__}; customer_timeline needs CustomerData",
+                    frame="data",
+                    column="<frame>",
+                    check=f"is a {type(data).__name__}; customer_timeline needs CustomerData",
                 )
             ]
         )
@@ -100,7 +100,12 @@ def customer_timeline(data: CustomerData, customer_id: Any) -> pd.DataFrame:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "data", "customer_id", "has no record of this customer", 1, (), (customer_id,)
+                    frame="data",
+                    column="customer_id",
+                    check="has no record of this customer",
+                    n_failing=1,
+                    rows=(),
+                    values=(customer_id,),
                 )
             ]
         )

@@ -331,19 +331,28 @@ def account_plan(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "transactions",
-                    "customer_id",
-                    "has no transactions of this customer",
-                    1,
-                    (),
-                    (customer_id,),
+                    frame="transactions",
+                    column="customer_id",
+                    check="has no transactions of this customer",
+                    n_failing=1,
+                    rows=(),
+                    values=(customer_id,),
                 )
             ]
         ) from None
     if view is not None:
         if customer_id not in view.index:
             raise SchemaError(
-                [SchemaFailure("view", "<index>", "lacks the customer", 1, (), (customer_id,))]
+                [
+                    SchemaFailure(
+                        frame="view",
+                        column="<index>",
+                        check="lacks the customer",
+                        n_failing=1,
+                        rows=(),
+                        values=(customer_id,),
+                    )
+                ]
             )
         row = _row(view.loc[customer_id])
     else:

@@ -36,7 +36,16 @@ def _number(value: Any, column: str) -> float | None:
         v = float(value)
     except (TypeError, ValueError):
         raise SchemaError(
-            [SchemaFailure("row", column, "is not a number", 0, (), (value,))]
+            [
+                SchemaFailure(
+                    frame="row",
+                    column=column,
+                    check="is not a number",
+                    n_failing=0,
+                    rows=(),
+                    values=(value,),
+                )
+            ]
         ) from None
     return None if math.isnan(v) else v
 
@@ -152,20 +161,32 @@ def assessment_from_row(
         customer_id = customer_id.item()
     if "stage" not in row:
         raise SchemaError(
-            [SchemaFailure("row", "stage", "is missing (an assessment needs the lifecycle stage)")]
+            [
+                SchemaFailure(
+                    frame="row",
+                    column="stage",
+                    check="is missing (an assessment needs the lifecycle stage)",
+                )
+            ]
         )
     label = str(row["stage"])
     legacy = label == _LAPSED
     if not legacy and label not in STAGES:
         raise SchemaError(
-            [SchemaFailure("row", "stage", f"is not a lifecycle stage ({', '.join(STAGES)})",
-                           0, (), (row["stage"],))]
+            [SchemaFailure(
+frame="row",
+column="stage",
+check=f"is not a lifecycle stage ({', '.join(STAGES)})",
+                           n_failing=0, rows=(), values=(row["stage"],))]
         )  # fmt: skip
     status = _text(row.get("status")) or ACTIVE
     if status not in STATUSES:
         raise SchemaError(
-            [SchemaFailure("row", "status", f"is not a status ({', '.join(STATUSES)})",
-                           0, (), (row["status"],))]
+            [SchemaFailure(
+frame="row",
+column="status",
+check=f"is not a status ({', '.join(STATUSES)})",
+                           n_failing=0, rows=(), values=(row["status"],))]
         )  # fmt: skip
     if legacy:
         status = _LAPSED

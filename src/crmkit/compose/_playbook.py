@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from crmkit._display import playbook_html
-from crmkit._estimator import BaseEstimator, check_is_fitted, clone
+from crmkit._estimator import BaseEstimator, check_is_fitted
 from crmkit._params import Constraint, Interval, Predicate
 from crmkit._persist import Persistable
 from crmkit.compose._assessment import assessment_from_row
@@ -31,8 +31,9 @@ from crmkit.compose._steps import (
     view_schema,
 )
 from crmkit.compose._value_defaults import (
-    default_loyalty,
     fit_value_models,
+    given_value_models,
+    new_loyalty,
 )
 from crmkit.data import CustomerData, summarize
 from crmkit.domain import CustomerAssessment
@@ -267,8 +268,9 @@ class Playbook(BaseEstimator, Persistable):
         return "\n".join([super().__repr__(), *resolution_lines(*said)])
 
     def fit(
-        self, data: CustomerData, y: pd.Series | None = None, *, progress: bool | None = None
-    ) -> Playbook:
+        self, data: CustomerData, y: pd.Series | None = None, *, progress: bool | None = None,
+        value_models: tuple[Any, Any] | None = None,
+    ) -> Playbook:  # fmt: skip
         """Fit every component on the customer base.
 
         Parameters
@@ -282,6 +284,12 @@ class Playbook(BaseEstimator, Persistable):
             'crmkit[progress]'``; silent without it). Default: shown for
             50,000 customers or more on a terminal or in a notebook;
             ``False`` never, ``True`` always.
+        value_models : (purchase_model, spend_model), optional
+            Value models fitted already (e.g. on the sufficient statistics
+            of the whole base, :func:`crmkit.engines.fit`), used as given
+            instead of fitting ``purchase_model`` and ``spend_model`` on
+            ``data``; a spend model of None values purchases at observed
+            spend. The other steps are fitted on ``data``.
 
         Returns
         -------
@@ -309,11 +317,12 @@ class Playbook(BaseEstimator, Persistable):
         ('stager', 'segmenter:0', 'churn', 'care')
         """
         with step_bar(progress, size_of(data), "Playbook.fit") as bar:
-            return self._fit(data, y, Stopwatch(bar), None)
+            return self._fit(data, y, Stopwatch(bar), None, value_models)
 
     def _fit(
-        self, data: CustomerData, y: pd.Series | None, watch: Stopwatch, base: Any
-    ) -> Playbook:
+        self, data: CustomerData, y: pd.Series | None, watch: Stopwatch, base: Any,
+        value_models: tuple[Any, Any] | None = None, keep: list[pd.DataFrame] | None = None,
+    ) -> Playbook:  # fmt: skip
         self._validate_params()
         view = self._view(data, watch, fitting=True, base=base)
         self.time_unit_ = data.time_unit
@@ -321,10 +330,12 @@ class Playbook(BaseEstimator, Persistable):
         said = Resolution()
         with watch("setup"):
             profile = profile_records(data, view)
-            self.loyalty_ = self._new_loyalty(view, said)
+            self.loyalty_ = new_loyalty(self.loyalty, view, said)
         with watch("value"):
-            self.purchase_model_, self.spend_model_ = fit_value_models(
-                self.purchase_model, self.spend_model, view, said
+            self.purchase_model_, self.spend_model_ = (
+                fit_value_models(self.purchase_model, self.spend_model, view, said)
+                if value_models is None
+                else given_value_models(value_models, said)
             )
             view = view.assign(**self._value(view))
         with watch("loyalty"):
@@ -366,14 +377,9 @@ class Playbook(BaseEstimator, Persistable):
         self.resolved_ = dict(said.resolved)
         self.notes_ = tuple(said.notes)
         self.timings_ = dict(watch.seconds)
+        if keep is not None:  # fit_assess: the fitted steps already ran on this very view
+            keep.append(view)
         return self
-
-    def _new_loyalty(self, view: pd.DataFrame, said: Resolution) -> Any:
-        if self.loyalty is False:
-            return None
-        if self.loyalty is True:
-            return default_loyalty(view, said)
-        return clone(self.loyalty, safe=False)
 
     def _check_fitted(self) -> None:
         check_is_fitted(self, ("plugins_", "order_", "schema_"))
@@ -479,25 +485,29 @@ class Playbook(BaseEstimator, Persistable):
             watch = Stopwatch(bar)
             self._validate_params()
             base = self._view(data, watch, fitting=True)
-            self._fit(data, y, watch, base)
-            return self._assess(data, watch, base, include_view)
+            fitted: list[pd.DataFrame] = []
+            self._fit(data, y, watch, base, keep=fitted)
+            # fitting ran every component, in order, on this very view: assess is that view
+            return self._assess(data, watch, base, include_view, done=fitted[0])
 
     def _assess(
-        self, data: CustomerData, watch: Stopwatch, base: Any, include_view: bool
-    ) -> pd.DataFrame:
-        view = self._view(data, watch, fitting=False, base=base)
-        with watch("value"):
-            view = view.assign(**self._value(view))
-        with watch("loyalty"):
-            if self.loyalty_ is not None:
-                view = view.assign(loyalty=self.loyalty_.score(view)["loyalty"])
-        for step in self._steps():
-            with watch(step.group):
-                view = view.assign(**apply_step(step, view, self.churn_labels_))
+        self, data: CustomerData, watch: Stopwatch, base: Any, include_view: bool,
+        done: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:  # fmt: skip
+        if done is not None:
+            view = done
+        else:
+            view = self._view(data, watch, fitting=False, base=base)
+            with watch("value"):
+                view = view.assign(**self._value(view))
+            with watch("loyalty"):
+                if self.loyalty_ is not None:
+                    view = view.assign(loyalty=self.loyalty_.score(view)["loyalty"])
+            for step in self._steps():
+                with watch(step.group):
+                    view = view.assign(**apply_step(step, view, self.churn_labels_))
         with watch("assemble"):
-            out = assemble(
-                view, self._steps(), self.schema_, "care" in self.plugins_, include_view
-            )
+            out = assemble(view, self._steps(), self.schema_, "care" in self.plugins_, include_view)
         out.attrs["playbook"] = {
             "resolved": dict(getattr(self, "resolved_", {})),
             "notes": list(getattr(self, "notes_", ())),
@@ -540,9 +550,9 @@ class Playbook(BaseEstimator, Persistable):
             raise SchemaError(
                 [
                     SchemaFailure(
-                        "transactions",
-                        "customer_id",
-                        f"holds {len(frame)} customers; assess_one reads one customer's "
+                        frame="transactions",
+                        column="customer_id",
+                        check=f"holds {len(frame)} customers; assess_one reads one customer's "
                         "records (data.for_customer(id)); use assess for several",
                     )
                 ]

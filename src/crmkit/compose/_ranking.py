@@ -62,7 +62,9 @@ def top_risks(result: pd.DataFrame, n: int) -> pd.DataFrame:
         raise SchemaError(
             [
                 SchemaFailure(
-                    "assessment", "churn_risk", "is missing: the playbook has no churn step"
+                    frame="assessment",
+                    column="churn_risk",
+                    check="is missing: the playbook has no churn step",
                 )
             ]
         )

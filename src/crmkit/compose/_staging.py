@@ -33,12 +33,12 @@ def _labels(
         raise SchemaError(
             [
                 SchemaFailure(
-                    "stager output",
-                    column,
-                    f"holds labels {owner} may not give ({', '.join(allowed)} allowed){hint}",
-                    int(bad.sum()),
-                    tuple(index[bad][:5].tolist()),
-                    tuple(raw[bad][:5].tolist()),
+                    frame="stager output",
+                    column=column,
+                    check=f"holds labels {owner} may not give ({', '.join(allowed)} allowed){hint}",
+                    n_failing=int(bad.sum()),
+                    rows=tuple(index[bad][:5].tolist()),
+                    values=tuple(raw[bad][:5].tolist()),
                 )
             ]
         )

@@ -344,9 +344,9 @@ def order_steps(steps: Sequence[Step], available: Sequence[str]) -> list[Step]:
             made = {c for s in pending for c in s.provides}
             failures = [
                 SchemaFailure(
-                    "view",
-                    col,
-                    f"is required by the playbook's {s.key} ({type(s.plugin).__name__}) but "
+                    frame="view",
+                    column=col,
+                    check=f"is required by the playbook's {s.key} ({type(s.plugin).__name__}) but "
                     "neither the customer view nor an earlier step provides it"
                     + (" (a circular requirement)" if col in made else ""),
                 )

@@ -21,8 +21,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit._estimator import clone
 from crmkit.compose._defaults import AUTO, Resolution
-from crmkit.exceptions import ConvergenceError, ConvergenceWarning, DataWarning, SchemaError
+from crmkit.exceptions import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataWarning,
+    InvalidParameterError,
+    NotFittedError,
+    SchemaError,
+)
 
 __all__ = [
     "DEFAULT_PENALIZER",
@@ -396,3 +404,96 @@ def default_loyalty(view: pd.DataFrame, resolution: Resolution) -> Any:
     )
     resolution.say("loyalty", "LoyaltyIndex without " + ", ".join(off))
     return LoyaltyIndex(weights={name: 0.0 for name in off})
+
+
+def new_loyalty(loyalty: Any, view: pd.DataFrame, resolution: Resolution) -> Any:
+    """The Playbook's unfitted loyalty index: none, the default, or a clone of the given one.
+
+    Parameters
+    ----------
+    loyalty : bool or LoyaltyIndex
+        The Playbook's ``loyalty`` parameter.
+    view : DataFrame
+        The customer view (the default index depends on its columns).
+    resolution : Resolution
+        Collects what "auto" resolved to.
+
+    Returns
+    -------
+    LoyaltyIndex or None
+
+    Examples
+    --------
+    >>> new_loyalty(False, None, Resolution()) is None
+    True
+    """
+    if loyalty is False:
+        return None
+    if loyalty is True:
+        return default_loyalty(view, resolution)
+    return clone(loyalty, safe=False)
+
+
+def given_value_models(models: Any, resolution: Resolution) -> tuple[Any, Any]:
+    """Check value models fitted elsewhere (``Playbook.fit(value_models=...)``) and say so.
+
+    Parameters
+    ----------
+    models : (purchase_model, spend_model)
+        A fitted purchase model (or None: no value columns) and a fitted
+        spend model (or None: observed spend).
+    resolution : Resolution
+        Receives what was used.
+
+    Returns
+    -------
+    purchase_model, spend_model : object or None
+        The models as given (no spend model without a purchase model).
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``models`` is not a pair of models (or None).
+    NotFittedError
+        When a model is not fitted.
+
+    Examples
+    --------
+    >>> from crmkit.value import BetaGeo
+    >>> r = Resolution()
+    >>> m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> given_value_models((m, None), r)[0] is m, r.resolved["purchase_model"]
+    (True, 'BetaGeo (fitted before, given to fit)')
+    """
+    if not isinstance(models, tuple) or len(models) != 2:
+        raise InvalidParameterError(
+            "Playbook.fit: 'value_models' must be a pair (purchase_model, spend_model) of "
+            f"fitted models or None; got {type(models).__name__}"
+        )
+    purchase, spend = models
+    needs = {
+        "purchase model": ("p_alive", "conditional_expected_purchases"),
+        "spend model": ("expected_spend",),
+    }
+    for what, model in (("purchase model", purchase), ("spend model", spend)):
+        if model is None:
+            continue
+        if not all(callable(getattr(model, n, None)) for n in needs[what]):
+            raise InvalidParameterError(
+                f"Playbook.fit: the {what} of 'value_models' lacks "
+                f"{', '.join(needs[what])}; got {type(model).__name__}"
+            )
+        if getattr(model, "params_", None) is None:
+            raise NotFittedError(
+                f"Playbook.fit: the {what} of 'value_models' ({type(model).__name__}) is not "
+                "fitted; fit it first (e.g. on crmkit.engines.sufficient_stats)"
+            )
+    if purchase is None:
+        resolution.note("value: no purchase model (value_models=(None, ...)), so no clv")
+        return None, None
+    resolution.say("purchase_model", f"{type(purchase).__name__} (fitted before, given to fit)")
+    if spend is None:
+        resolution.say("spend_model", "observed spend per purchase (ObservedSpend)")
+    else:
+        resolution.say("spend_model", f"{type(spend).__name__} (fitted before, given to fit)")
+    return purchase, spend

@@ -22,12 +22,24 @@ from crmkit.exceptions import (
 
 __all__ = ["CustomerData", "DroppedRows", "ValidationReport"]
 
-_DATED = {"transactions": "date", "interactions": "date", "feedback": "date",
-          "events": "date", "touches": "date"}
+_DATED = {
+    "transactions": "date",
+    "interactions": "date",
+    "feedback": "date",
+    "events": "date",
+    "touches": "date",
+}
 _SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-_SINGULAR = {"transactions": "transaction", "customers": "customer", "contacts": "contact",
-             "interactions": "interaction", "events": "event", "campaigns": "campaign",
-             "touches": "touch", "prospects": "prospect"}
+_SINGULAR = {
+    "transactions": "transaction",
+    "customers": "customer",
+    "contacts": "contact",
+    "interactions": "interaction",
+    "events": "event",
+    "campaigns": "campaign",
+    "touches": "touch",
+    "prospects": "prospect",
+}
 
 
 @attrs.frozen
@@ -263,6 +275,7 @@ class CustomerData:
         columns: ColumnMap | Mapping[str, str] | None = None,
         as_of: Any = None,
         time_unit: str = "W",
+        collect: bool = False,
     ) -> CustomerData:
         """Validate and map the user's records.
 
@@ -289,7 +302,9 @@ class CustomerData:
         ----------
         transactions : DataFrame
             Purchases: customer_id, date, amount (+ product, quantity,
-            channel, cost). pandas, polars or DuckDB frames are accepted.
+            channel, cost). pandas, polars or DuckDB frames are accepted
+            (lazy ones are collected); Spark and Dask frames only with
+            ``collect=True``.
         customers, contacts, interactions, feedback, events : DataFrame, optional
             The other record kinds (see ``crmkit.data.RECORD_SCHEMAS``).
         campaigns, touches, prospects : DataFrame, optional
@@ -300,6 +315,11 @@ class CustomerData:
             Analysis date; default the last transaction day.
         time_unit : {"D", "W", "M"}, default="W"
             Unit of recency, T and tenure.
+        collect : bool, default=False
+            Collect Spark or Dask frames onto this machine (every row, as
+            pandas). Without it a distributed frame is refused: assess and
+            fit at scale with :func:`crmkit.engines.assess` and
+            :func:`crmkit.engines.fit`, which run inside the engine.
 
         Returns
         -------
@@ -310,9 +330,10 @@ class CustomerData:
         SchemaError
             Listing every problem found (also ids that cannot join).
         InvalidParameterError
-            For arguments of the wrong type, an unknown ``time_unit`` or an
+            For arguments of the wrong type, an unknown ``time_unit``, an
             ``as_of`` outside 1677-09-22 .. 2262-04-10 (also a
-            :class:`TypeError`).
+            :class:`TypeError`), or a Spark/Dask frame without
+            ``collect=True``.
 
         Examples
         --------
@@ -330,9 +351,17 @@ class CustomerData:
                 f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
             )
         cmap = columns if isinstance(columns, ColumnMap) else ColumnMap(columns or {})
-        given = {"transactions": transactions, "customers": customers, "contacts": contacts,
-                 "interactions": interactions, "feedback": feedback, "events": events,
-                 "campaigns": campaigns, "touches": touches, "prospects": prospects}
+        given = {
+            "transactions": transactions,
+            "customers": customers,
+            "contacts": contacts,
+            "interactions": interactions,
+            "feedback": feedback,
+            "events": events,
+            "campaigns": campaigns,
+            "touches": touches,
+            "prospects": prospects,
+        }
         if transactions is None:
             raise InvalidParameterError("transactions are required")
         fails: list[SchemaFailure] = []
@@ -341,19 +370,27 @@ class CustomerData:
         for kind, frame in given.items():
             if frame is None:
                 continue
-            pdf = to_pandas(frame, kind)
+            pdf = to_pandas(frame, kind, collect=bool(collect))
             n_rows[kind] = len(pdf)
             if kind == "transactions" and len(pdf) == 0:  # no rows: missing columns, not types
                 found: list[SchemaFailure] = []
                 validate_frame(pdf, kind, cmap, found)
                 found = [f for f in found if f.check.startswith(("is missing", "appears more"))]
-                fails += found or [SchemaFailure(kind, "<frame>", "is empty: no transactions")]
+                fails += found or [
+                    SchemaFailure(frame=kind, column="<frame>", check="is empty: no transactions")
+                ]
                 continue
             frames[kind] = validate_frame(pdf, kind, cmap, fails)
         raise_if(fails)
         tx = frames["transactions"]
         if len(tx) == 0:
-            raise_if([SchemaFailure("transactions", "<frame>", "is empty: no transactions")])
+            raise_if(
+                [
+                    SchemaFailure(
+                        frame="transactions", column="<frame>", check="is empty: no transactions"
+                    )
+                ]
+            )
         if "feedback" in frames:
             _check_scores(frames["feedback"], fails)
         raise_if(fails)
@@ -363,9 +400,17 @@ class CustomerData:
         as_of_ts = last_tx if as_of is None else _day(as_of_timestamp(as_of))
         first_tx = tx["date"].min()
         if as_of_ts < _day(first_tx):
-            raise_if([SchemaFailure(
-                "transactions", "date", f"all transactions are after as_of={as_of_ts.date()} "
-                f"(the first is on {first_tx.date()}): nothing to analyse", len(tx))])
+            raise_if(
+                [
+                    SchemaFailure(
+                        frame="transactions",
+                        column="date",
+                        check=f"all transactions are after as_of={as_of_ts.date()} "
+                        f"(the first is on {first_tx.date()}): nothing to analyse",
+                        n_failing=len(tx),
+                    )
+                ]
+            )
         dropped: list[DroppedRows] = []
         cutoff = as_of_ts + pd.Timedelta(days=1)
         for kind, col in _DATED.items():
@@ -374,15 +419,23 @@ class CustomerData:
             f = frames[kind]
             late = (f[col] >= cutoff).to_numpy()
             if late.any():
-                dropped.append(DroppedRows(kind, f"dated after as_of={as_of_ts.date()}",
-                                           int(late.sum()), tuple(f.index[late][:5].tolist())))
+                dropped.append(
+                    DroppedRows(
+                        kind,
+                        f"dated after as_of={as_of_ts.date()}",
+                        int(late.sum()),
+                        tuple(f.index[late][:5].tolist()),
+                    )
+                )
                 frames[kind] = f.loc[~late]
         notes: list[str] = []
         n_dup = _duplicates(frames["transactions"])
         if n_dup:
-            notes.append(f"{n_dup} transaction rows repeat another row's customer, timestamp "
-                         "and amount; they were kept (two identical purchases are possible) "
-                         "— deduplicate first if they are double-counted")
+            notes.append(
+                f"{n_dup} transaction rows repeat another row's customer, timestamp "
+                "and amount; they were kept (two identical purchases are possible) "
+                "— deduplicate first if they are double-counted"
+            )
         # Kept duplicates change no number: a note in the report, not a warning.
         # Rows dropped or not joined change the answer: they also warn.
         if unmatched:
@@ -480,7 +533,7 @@ class CustomerData:
             raise InvalidParameterError(
                 f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
             )
-        frames = read_sql(source, {"transactions": transactions, **records})
+        frames: dict[str, Any] = dict(read_sql(source, {"transactions": transactions, **records}))
         tx = frames.pop("transactions")
         return cls.from_frames(tx, columns=columns, as_of=as_of, time_unit=time_unit, **frames)
 
@@ -551,20 +604,27 @@ def _duplicates(tx: pd.DataFrame) -> int:
     else:
         codes, _ = pd.factorize(ids)
     stamp = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return count_duplicates(codes.astype(np.int64), stamp,
-                            tx["amount"].to_numpy(dtype=np.float64))
+    return count_duplicates(codes.astype(np.int64), stamp, tx["amount"].to_numpy(dtype=np.float64))
 
 
 def _check_scores(fb: pd.DataFrame, fails: list[SchemaFailure]) -> None:
     if "score" not in fb.columns:
         return
-    kinds = fb["kind"].astype(str).str.lower()
+    # the distinct kinds lower-cased once, not every row's text
+    codes, distinct = pd.factorize(fb["kind"])
+    lowered = np.array([str(k).lower() for k in distinct], dtype=object)
     score = fb["score"].to_numpy(dtype=np.float64, na_value=np.nan)
     for kind, (lo, hi) in _SCALES.items():
-        mask = (kinds == kind).to_numpy()
+        mask = np.isin(codes, np.flatnonzero(lowered == kind))
         bad = mask & (np.isnan(score) | (score < lo) | (score > hi))
         if bad.any():
-            fails.append(SchemaFailure("feedback", "score", f"{kind} scores must be in "
-                                       f"{lo}..{hi}", int(bad.sum()),
-                                       tuple(fb.index[bad][:5].tolist()),
-                                       tuple(score[bad][:5].tolist())))
+            fails.append(
+                SchemaFailure(
+                    frame="feedback",
+                    column="score",
+                    check=f"{kind} scores must be in {lo}..{hi}",
+                    n_failing=int(bad.sum()),
+                    rows=tuple(fb.index[bad][:5].tolist()),
+                    values=tuple(score[bad][:5].tolist()),
+                )
+            )

@@ -43,7 +43,8 @@ def stable_order(key: IntArray) -> npt.NDArray[np.intp]:
     if kmax.bit_length() + row_bits <= 62:
         packed = (key << row_bits) | np.arange(n, dtype=np.int64)
         packed.sort()
-        return (packed & ((1 << row_bits) - 1)).astype(np.intp)
+        packed &= (1 << row_bits) - 1  # in place: no second row-sized array
+        return packed.astype(np.intp, copy=False)
     return np.argsort(key, kind="stable")
 
 
@@ -52,18 +53,58 @@ def _canonical_ties(
 ) -> None:
     """Within each run of equal keys, put rows in (amount, extra) order, in place.
 
-    Sums over a run then never depend on the input's row order. Only rows
-    of runs longer than one are re-sorted (usually a small share).
+    Sums over a run then never depend on the input's row order. Only runs of
+    three rows or more are re-sorted: a sum of two numbers is the same in
+    either order. The rows are put in amount order by one float sort, then
+    in run order by one sort of packed integers; only rows that tie on
+    (run, amount) are then ordered by ``extra``.
     """
     sizes = np.diff(np.append(pstart, len(order)))
-    multi = sizes > 1
+    multi = sizes > 2
     if not multi.any():
         return
     idx = np.flatnonzero(np.repeat(multi, sizes))
     sub = order[idx]
-    run = np.repeat(np.arange(len(sizes))[multi], sizes[multi])
-    keys = (amount[sub], run) if extra is None else (extra[sub], amount[sub], run)
-    order[idx] = sub[np.lexsort(keys)]
+    run = np.repeat(np.arange(int(multi.sum()), dtype=np.int64), sizes[multi])
+    m = len(sub)
+    bits = max(int(m - 1).bit_length(), 1)
+    if 2 * bits > 62:  # too many rows to pack (run, position) into one integer
+        keys = (amount[sub], run) if extra is None else (extra[sub], amount[sub], run)
+        order[idx] = sub[np.lexsort(keys)]
+        return
+    by_amount = np.argsort(amount[sub])  # ties in amount are ordered below (by extra)
+    packed = (run[by_amount] << bits) | np.arange(m, dtype=np.int64)
+    packed.sort()
+    perm = by_amount[packed & ((1 << bits) - 1)]
+    del packed, by_amount
+    if extra is not None:
+        a_sorted = amount[sub[perm]]
+        r_sorted = run[perm]
+        tie = (r_sorted[1:] == r_sorted[:-1]) & (a_sorted[1:] == a_sorted[:-1])
+        if tie.any():
+            tied = np.zeros(m, dtype=bool)
+            tied[1:] |= tie
+            tied[:-1] |= tie
+            at = np.flatnonzero(tied)
+            group = np.cumsum(np.append(True, ~tie[at[:-1]]))
+            within = perm[at]
+            perm[at] = within[np.lexsort((extra[sub[within]], group))]
+    order[idx] = sub[perm]
+
+
+def _exact_in_any_order(values: FloatArray | None, codes: IntArray, n_customers: int) -> bool:
+    """Whether every partial sum of ``values`` within a customer is exact, in any order.
+
+    True for whole numbers (e.g. money in integer micro-units) whose absolute
+    total per customer stays below 2**52: every partial sum of a customer's
+    rows is then a representable integer.
+    """
+    if values is None or len(values) == 0:
+        return True
+    if not np.array_equal(np.floor(values), values):
+        return False
+    totals = np.bincount(codes, weights=np.abs(values), minlength=n_customers)
+    return bool(totals.max(initial=0.0) < 2.0**52)
 
 
 def purchase_stats(
@@ -100,7 +141,9 @@ def purchase_stats(
         of ``[first_day, as_of_day]``); ``extra`` (its totals) when given.
         Rows are summed in a canonical order (customer, day, amount,
         ``extra``), so every total is the same bit for bit whatever the row
-        order of the input.
+        order of the input; whole-number amounts (e.g. integer micro-units)
+        with an absolute total below 2**52 per customer sum exactly in any
+        order and skip that sort.
 
     Examples
     --------
@@ -119,7 +162,11 @@ def purchase_stats(
     starts_mask[0] = True
     np.not_equal(ks[1:], ks[:-1], out=starts_mask[1:])
     pstart = np.flatnonzero(starts_mask)
-    _canonical_ties(order, pstart, amount, extra)
+    if not (
+        _exact_in_any_order(amount, codes, n_customers)
+        and _exact_in_any_order(extra, codes, n_customers)
+    ):
+        _canonical_ties(order, pstart, amount, extra)  # float sums: one order for all inputs
     p_key = ks[pstart]
     p_cust = p_key // span
     p_day = p_key - p_cust * span + dmin
@@ -140,9 +187,11 @@ def purchase_stats(
     late = repeat & (2 * p_day >= mid2[p_cust])
     n_late = np.bincount(p_cust[late], minlength=n_customers)
     n_early = np.bincount(p_cust[repeat], minlength=n_customers) - n_late
-    out: dict[str, Any] = {} if extra is None else {
-        "extra": np.add.reduceat(np.add.reduceat(extra[order], pstart), cstart)
-    }
+    out: dict[str, Any] = (
+        {}
+        if extra is None
+        else {"extra": np.add.reduceat(np.add.reduceat(extra[order], pstart), cstart)}
+    )
     return out | {
         "n_periods": n_periods,
         "first_day": first_day,
@@ -183,21 +232,39 @@ def count_duplicates(codes: IntArray, stamp_ns: IntArray, amount: FloatArray) ->
     """
     if len(codes) < 2:
         return 0
-    with np.errstate(over="ignore"):
-        mix = (codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-               ^ stamp_ns.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-               ^ amount.view(np.uint64) * np.uint64(0x165667B19E3779F9))
-    ms = np.sort(mix)
+    u64 = np.uint64
+    with np.errstate(over="ignore"):  # wrap-around multiplication, in two row-sized buffers
+        mix = np.multiply(
+            np.ascontiguousarray(codes, dtype=np.int64).view(u64), u64(0x9E3779B97F4A7C15)
+        )
+        part = np.multiply(
+            np.ascontiguousarray(stamp_ns, dtype=np.int64).view(u64), u64(0xC2B2AE3D27D4EB4F)
+        )
+        mix ^= part
+        np.multiply(
+            np.ascontiguousarray(amount, dtype=np.float64).view(u64),
+            u64(0x165667B19E3779F9),
+            out=part,
+        )
+        mix ^= part
+    ms = part
+    ms[:] = mix
+    ms.sort()
     repeated = ms[1:][ms[1:] == ms[:-1]]
     if len(repeated) == 0:
         return 0
-    # verify the few candidate rows exactly (a hash collision never counts); a binary
-    # search in the repeated mixes, not ``isin`` (which sorts all rows again)
+    # verify the few candidate rows exactly (a hash collision never counts). A bitmap
+    # of the candidates' low mix bits (small enough to stay in cache) filters the rows;
+    # only those that pass are binary-searched in the repeated mixes.
     candidates = np.unique(repeated)
-    at = np.minimum(np.searchsorted(candidates, mix), len(candidates) - 1)
-    rows = np.flatnonzero(candidates[at] == mix)
-    table = pd.DataFrame({"c": codes[rows], "t": stamp_ns[rows],
-                          "a": amount[rows].view(np.uint64)})
+    bits = min(max((16 * len(candidates)).bit_length(), 16), 30)
+    mask = np.uint64((1 << bits) - 1)
+    seen = np.zeros(1 << bits, dtype=bool)
+    seen[(candidates & mask).astype(np.intp)] = True
+    maybe = np.flatnonzero(seen[(mix & mask).astype(np.intp)])
+    at = np.minimum(np.searchsorted(candidates, mix[maybe]), len(candidates) - 1)
+    rows = maybe[candidates[at] == mix[maybe]]
+    table = pd.DataFrame({"c": codes[rows], "t": stamp_ns[rows], "a": amount[rows].view(np.uint64)})
     return int(table.duplicated().sum())
 
 

@@ -95,8 +95,10 @@ class UnmatchedRows:
         noun = "row names" if self.n_rows == 1 else "rows name"
         ids = ", ".join(repr(v) for v in self.ids)
         rows = ", ".join(repr(r) for r in self.rows)
-        return (f"{self.n_rows} {self.kind} {noun} no known {self.target} "
-                f"({self.column} e.g. {ids}; rows [{rows}])")
+        return (
+            f"{self.n_rows} {self.kind} {noun} no known {self.target} "
+            f"({self.column} e.g. {ids}; rows [{rows}])"
+        )
 
 
 def _id_type(s: pd.Series) -> str | None:
@@ -138,8 +140,15 @@ def _plain(values: Any) -> pd.Index:
 
 def _normalised(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
     """Ids as written loosely: spaces, case and leading zeros of numbers ignored (C007 ~ c7)."""
-    return np.array([_LEADING_ZEROS.sub("", str(v).strip().casefold()) for v in values],
-                    dtype=object)
+    return np.array(
+        [_LEADING_ZEROS.sub("", str(v).strip().casefold()) for v in values], dtype=object
+    )
+
+
+def _distinct(ids: pd.Series) -> pd.Series:
+    """The distinct non-null ids in order of first appearance (dtype kept)."""
+    out: pd.Series = pd.Series(ids.dropna().unique(), dtype=ids.dtype)
+    return out
 
 
 def _compare(
@@ -156,13 +165,19 @@ def _compare(
         return None
     mine, theirs = _id_type(ids), _id_type(universe)
     if mine is not None and theirs is not None and mine != theirs:
-        fails.append(SchemaFailure(
-            kind, column,
-            f"ids are {mine} but the {target} ids of {universe_name} are {theirs} "
-            f"(e.g. {kind} {list(_examples(ids))} vs {universe_name} "
-            f"{list(_examples(universe))}); no row would join — give every id column the "
-            "same type, e.g. read ids as text in every file",
-            int(present.sum()), tuple(ids.index[present][:5].tolist()), _examples(ids, 5)))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=column,
+                check=f"ids are {mine} but the {target} ids of {universe_name} are {theirs} "
+                f"(e.g. {kind} {list(_examples(ids))} vs {universe_name} "
+                f"{list(_examples(universe))}); no row would join — give every id column the "
+                "same type, e.g. read ids as text in every file",
+                n_failing=int(present.sum()),
+                rows=tuple(ids.index[present][:5].tolist()),
+                values=_examples(ids, 5),
+            )
+        )
         return None
     known = _plain(universe.dropna().unique())
     # a hash lookup in the unique known ids (faster than isin, above all for pandas' str dtype)
@@ -179,19 +194,27 @@ def _compare(
         hit = at >= 0
         if hit.any():
             near = reference[first][at[hit]]
-            pairs = [f"{kind} {a!r} vs {universe_name} {b!r}" for a, b in
-                     zip(distinct[hit][:3], near[:3], strict=True)]
+            pairs = [
+                f"{kind} {a!r} vs {universe_name} {b!r}"
+                for a, b in zip(distinct[hit][:3], near[:3], strict=True)
+            ]
             written = pd.Index(distinct[hit]).get_indexer(lost.to_numpy(dtype=object)) >= 0
-            fails.append(SchemaFailure(
-                kind, column,
-                f"ids are written differently from the {target} ids of {universe_name} "
-                f"(leading zeros, case or spaces), e.g. {', '.join(pairs)}; these rows "
-                "would not join — write the ids the same way in every record kind",
-                int(written.sum()), tuple(lost.index[written][:5].tolist()),
-                _examples(lost[written], 5)))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=column,
+                    check=f"ids are written differently from the {target} ids of {universe_name} "
+                    f"(leading zeros, case or spaces), e.g. {', '.join(pairs)}; these rows "
+                    "would not join — write the ids the same way in every record kind",
+                    n_failing=int(written.sum()),
+                    rows=tuple(lost.index[written][:5].tolist()),
+                    values=_examples(lost[written], 5),
+                )
+            )
             return None
-    return UnmatchedRows(kind, column, target, int(missing.sum()),
-                         tuple(lost.index[:5].tolist()), _examples(lost, 5))
+    return UnmatchedRows(
+        kind, column, target, int(missing.sum()), tuple(lost.index[:5].tolist()), _examples(lost, 5)
+    )
 
 
 def check_references(
@@ -228,16 +251,24 @@ def check_references(
     >>> print(fails[0].describe())  # doctest: +ELLIPSIS
     feedback['customer_id']: ids are numbers but the customer ids of transactions are text ...
     """
-    tx_ids = frames["transactions"]["customer_id"]
+    # the distinct ids, once (not per record kind): a hash pass over every transaction
+    tx_ids = _distinct(frames["transactions"]["customer_id"])
     universe, universe_name = tx_ids, "transactions"
     if "customers" in frames:
         own = frames["customers"]["customer_id"]
         n_fails = len(fails)
-        _compare("customers", columns.column_for("customers", "customer_id"), own, "customer",
-                 tx_ids, "transactions", fails)
+        _compare(
+            "customers",
+            columns.column_for("customers", "customer_id"),
+            own,
+            "customer",
+            tx_ids,
+            "transactions",
+            fails,
+        )
         if len(fails) > n_fails:
             return ()
-        universe = pd.concat([tx_ids, own], ignore_index=True)
+        universe = _distinct(pd.concat([tx_ids, own], ignore_index=True))
         universe_name = "transactions and customers"
     out: list[UnmatchedRows] = []
     for kind, role, target in REFERENCES:
@@ -250,8 +281,9 @@ def check_references(
             ref, ref_name = frames["campaigns"]["campaign_id"], "campaigns"
         else:
             ref, ref_name = universe, universe_name
-        found = _compare(kind, columns.column_for(kind, role), frame[role], target, ref,
-                         ref_name, fails)
+        found = _compare(
+            kind, columns.column_for(kind, role), frame[role], target, ref, ref_name, fails
+        )
         if found is not None and (kind, role) not in MAY_BE_UNKNOWN:
             out.append(found)
     return tuple(out)
@@ -282,5 +314,8 @@ def unmatched_message(unmatched: tuple[UnmatchedRows, ...]) -> str:
     if any(u.target == "campaign" for u in unmatched):
         known += ", campaigns those of the campaigns records"
     head = f"{total} row does not join: " if total == 1 else f"{total} rows do not join: "
-    return (head + "; ".join(u.describe() for u in unmatched)
-            + f"; they are kept in the records but add nothing to the customer view ({known})")
+    return (
+        head
+        + "; ".join(u.describe() for u in unmatched)
+        + f"; they are kept in the records but add nothing to the customer view ({known})"
+    )

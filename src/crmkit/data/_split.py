@@ -81,9 +81,15 @@ def calibration_holdout(
     cal_end = as_of_timestamp(calibration_end).normalize()
     hold_end = as_of_timestamp(holdout_end).normalize()
     if hold_end <= cal_end:
-        raise SchemaError([SchemaFailure("arguments", "holdout_end", f"must be after "
-                                         f"calibration_end={cal_end.date()}; got "
-                                         f"{hold_end.date()}")])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="arguments",
+                    column="holdout_end",
+                    check=f"must be after calibration_end={cal_end.date()}; got {hold_end.date()}",
+                )
+            ]
+        )
     if time_unit not in TIME_UNITS:
         raise InvalidParameterError(
             f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
@@ -94,13 +100,21 @@ def calibration_holdout(
     for role, name in (("customer_id", customer_id), ("date", date), ("amount", amount)):
         if name != role:
             mapping.setdefault(f"transactions.{role}", name)
-    full = CustomerData.from_frames(transactions=transactions, columns=ColumnMap(mapping),
-                                    as_of=hold_end, time_unit=time_unit)
+    full = CustomerData.from_frames(
+        transactions=transactions, columns=ColumnMap(mapping), as_of=hold_end, time_unit=time_unit
+    )
     tx = full.transactions
     is_cal = (tx["date"] < cal_end + pd.Timedelta(days=1)).to_numpy()
     if not is_cal.any():
-        raise SchemaError([SchemaFailure("transactions", "date", "has no purchases on or "
-                                         f"before calibration_end={cal_end.date()}")])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="transactions",
+                    column="date",
+                    check=f"has no purchases on or before calibration_end={cal_end.date()}",
+                )
+            ]
+        )
     cal = attrs.evolve(full, frames={"transactions": tx.loc[is_cal]}, as_of=cal_end)
     view = _view_from_data(cal, include_records=False)
     hold = tx.loc[~is_cal]

@@ -142,8 +142,9 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         types = {type(v) for v in vals.to_numpy()}
         new: pd.Series[Any]
         if types <= {decimal.Decimal}:
-            new = pd.to_numeric(s.map(lambda v: None if v is None else float(v)),
-                                errors="coerce").astype("float64")
+            new = pd.to_numeric(
+                s.map(lambda v: None if v is None else float(v)), errors="coerce"
+            ).astype("float64")
         elif types <= {dt.date}:
             new = pd.to_datetime(s)
         else:
@@ -191,8 +192,11 @@ class _Reader:
         self._run: Callable[[str], pd.DataFrame]
         module = type(source).__module__ or ""
         if isinstance(source, str) or module.startswith("sqlalchemy.engine.url"):
-            self._open_url(str(source) if isinstance(source, str)
-                           else source.render_as_string(hide_password=False))
+            self._open_url(
+                str(source)
+                if isinstance(source, str)
+                else source.render_as_string(hide_password=False)
+            )
         elif module.startswith("sqlalchemy"):
             self._open_sqlalchemy(source)
         elif callable(getattr(source, "cursor", None)):
@@ -269,8 +273,13 @@ class _Reader:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             first = _PANDAS_PREFIX.sub("", first)
             what_ = "query" if sql is what else f"table {what!r}"
-            raise SchemaError([SchemaFailure(kind, "<frame>", f"the {what_} cannot be read: "
-                                             f"{first}")]) from None
+            raise SchemaError(
+                [
+                    SchemaFailure(
+                        frame=kind, column="<frame>", check=f"the {what_} cannot be read: {first}"
+                    )
+                ]
+            ) from None
         return _tidy(frame)
 
     def close(self) -> None:

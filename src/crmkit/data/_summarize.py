@@ -35,9 +35,17 @@ def _micro(money: np.ndarray[Any, np.dtype[np.float64]], column: str) -> np.ndar
     """
     huge = np.abs(money) > MONEY_LIMIT
     if huge.any():
-        raise SchemaError([SchemaFailure(
-            "transactions", column, f"has values beyond +-{MONEY_LIMIT:.0e}, which cannot be "
-            "summed exactly in integer micro-units", int(huge.sum()))])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="transactions",
+                    column=column,
+                    check=f"has values beyond +-{MONEY_LIMIT:.0e}, which cannot be "
+                    "summed exactly in integer micro-units",
+                    n_failing=int(huge.sum()),
+                )
+            ]
+        )
     out: np.ndarray[Any, Any] = np.floor(money * MICRO + 0.5)
     return out
 
@@ -61,12 +69,12 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     frequency = s["n_periods"] - 1
     repeat_spend = s["revenue"] - s["first_amount"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, repeat_spend / (np.maximum(frequency, 1) * MICRO),
-                            0.0)
+        monetary = np.where(frequency > 0, repeat_spend / (np.maximum(frequency, 1) * MICRO), 0.0)
         recency = (s["last_day"] - s["first_day"]) / unit
         trend_den = s["n_late"] + s["n_early"]
-        trend = np.where(trend_den > 0, (s["n_late"] - s["n_early"]) / np.maximum(trend_den, 1),
-                         0.0)
+        trend = np.where(
+            trend_den > 0, (s["n_late"] - s["n_early"]) / np.maximum(trend_den, 1), 0.0
+        )
         mean_gap = np.where(frequency > 0, recency / np.maximum(frequency, 1), np.nan)
     T = (as_of_day - s["first_day"]) / unit
     index = pd.Index(uniques, name="customer_id")
@@ -82,8 +90,11 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
         margin = s["extra"] / MICRO
         unknown = np.bincount(codes[missing], minlength=n) > 0
         if unknown.any():
-            warn_user(f"crmkit: {int(unknown.sum())} customers have transactions without "
-                      "cost; their margin is NaN", DataWarning)
+            warn_user(
+                f"crmkit: {int(unknown.sum())} customers have transactions without "
+                "cost; their margin is NaN",
+                DataWarning,
+            )
         cols["margin"] = np.where(unknown, np.nan, margin)
     first = (s["first_day"].astype("datetime64[D]")).astype("datetime64[ns]")
     last = (s["last_day"].astype("datetime64[D]")).astype("datetime64[ns]")
@@ -193,20 +204,25 @@ def summarize(
     mapping: dict[str, str] = {}
     if columns is not None:
         mapping.update(columns.mapping if isinstance(columns, ColumnMap) else dict(columns))
-    for role, name in (("customer_id", customer_id), ("date", date), ("amount", amount),
-                       ("product", product), ("cost", cost)):
+    for role, name in (
+        ("customer_id", customer_id),
+        ("date", date),
+        ("amount", amount),
+        ("product", product),
+        ("cost", cost),
+    ):
         if name is not None and name != role:
             mapping.setdefault(f"transactions.{role}", name)
     if not isinstance(records, pd.DataFrame):
         from crmkit.data._summarize_nw import is_narwhals_frame, summarize_native
 
         if is_narwhals_frame(records):
-            return summarize_native(records, ColumnMap(mapping), as_of=as_of,
-                                    time_unit=time_unit)
+            return summarize_native(records, ColumnMap(mapping), as_of=as_of, time_unit=time_unit)
         raise InvalidParameterError(
             "summarize expects CustomerData or a transactions data frame (pandas, polars, "
             f"DuckDB); got {type(records).__name__}"
         )
-    data = CustomerData.from_frames(transactions=records, columns=ColumnMap(mapping),
-                                    as_of=as_of, time_unit=time_unit)
+    data = CustomerData.from_frames(
+        transactions=records, columns=ColumnMap(mapping), as_of=as_of, time_unit=time_unit
+    )
     return _view_from_data(data, include_records)

@@ -91,8 +91,14 @@ def _count(mask: Any) -> Any:
 def _day_number(date: Any) -> Any:
     """Days since 1970-01-01 of a date/datetime, from its year and day of year."""
     y = date.dt.year().cast(nw.Int64) - 1
-    return (365 * y + y // 4 - y // 100 + y // 400 + date.dt.ordinal_day().cast(nw.Int64)
-            - _EPOCH_ORDINAL).cast(nw.Int64)
+    return (
+        365 * y
+        + y // 4
+        - y // 100
+        + y // 400
+        + date.dt.ordinal_day().cast(nw.Int64)
+        - _EPOCH_ORDINAL
+    ).cast(nw.Int64)
 
 
 def _micro(money: Any) -> Any:
@@ -106,23 +112,44 @@ def _validate_dtypes(f: Any, cols: dict[str, str]) -> None:
     for role in ("customer_id", "date", "amount"):
         name = cols[role]
         if name not in schema:
-            fails.append(SchemaFailure("transactions", str(name), f"is missing; columns "
-                                       f"present: {', '.join(list(schema)[:12])}"))
+            fails.append(
+                SchemaFailure(
+                    frame="transactions",
+                    column=str(name),
+                    check=f"is missing; columns present: {', '.join(list(schema)[:12])}",
+                )
+            )
     if fails:
         raise SchemaError(fails)
     cid, date = cols["customer_id"], cols["date"]
     if schema[cid] in (nw.Boolean,) or schema[cid].is_float() or schema[cid].is_temporal():
-        fails.append(SchemaFailure("transactions", str(cid),
-                                   f"has dtype {schema[cid]}; ids must be integers or strings"))
+        fails.append(
+            SchemaFailure(
+                frame="transactions",
+                column=str(cid),
+                check=f"has dtype {schema[cid]}; ids must be integers or strings",
+            )
+        )
     if not schema[date].is_temporal():
-        fails.append(SchemaFailure("transactions", str(date), f"has dtype {schema[date]}, not "
-                                   "a date/datetime; cast it in your engine first (integers are "
-                                   "never read as epoch nanoseconds)"))
+        fails.append(
+            SchemaFailure(
+                frame="transactions",
+                column=str(date),
+                check=f"has dtype {schema[date]}, not "
+                "a date/datetime; cast it in your engine first (integers are "
+                "never read as epoch nanoseconds)",
+            )
+        )
     for role in ("amount", "cost"):
         name = cols[role]
         if name in schema and (not schema[name].is_numeric() or schema[name] == nw.Boolean):
-            fails.append(SchemaFailure("transactions", str(name),
-                                       f"must be numeric, got {schema[name]}"))
+            fails.append(
+                SchemaFailure(
+                    frame="transactions",
+                    column=str(name),
+                    check=f"must be numeric, got {schema[name]}",
+                )
+            )
     if fails:
         raise SchemaError(fails)
 
@@ -157,19 +184,41 @@ def _validate_values(counts: dict[str, Any], cols: dict[str, str]) -> None:
         name = cols[role]
         n_null = int(counts[f"null_{role}"] or 0)
         if n_null:
-            what = {"customer_id": "null ids", "date": "missing dates",
-                    "amount": "missing amounts (a missing amount is not 0)"}[role]
-            fails.append(SchemaFailure("transactions", str(name), f"contains {what}", n_null))
+            what = {
+                "customer_id": "null ids",
+                "date": "missing dates",
+                "amount": "missing amounts (a missing amount is not 0)",
+            }[role]
+            fails.append(
+                SchemaFailure(
+                    frame="transactions",
+                    column=str(name),
+                    check=f"contains {what}",
+                    n_failing=n_null,
+                )
+            )
     for role in ("amount", "cost"):
         n_bad = int(counts.get(f"nonfinite_{role}") or 0)
         if n_bad:
-            fails.append(SchemaFailure("transactions", str(cols[role]),
-                                       "contains NaN or infinite values", n_bad))
+            fails.append(
+                SchemaFailure(
+                    frame="transactions",
+                    column=str(cols[role]),
+                    check="contains NaN or infinite values",
+                    n_failing=n_bad,
+                )
+            )
         n_huge = int(counts.get(f"huge_{role}") or 0)
         if n_huge:
-            fails.append(SchemaFailure("transactions", str(cols[role]),
-                                       f"has values beyond +-{MONEY_LIMIT:.0e}, which cannot be "
-                                       "summed exactly in integer micro-units", n_huge))
+            fails.append(
+                SchemaFailure(
+                    frame="transactions",
+                    column=str(cols[role]),
+                    check=f"has values beyond +-{MONEY_LIMIT:.0e}, which cannot be "
+                    "summed exactly in integer micro-units",
+                    n_failing=n_huge,
+                )
+            )
     if fails:
         raise SchemaError(fails)
 
@@ -179,9 +228,15 @@ def _analysis_day(counts: dict[str, Any], cols: dict[str, str], as_of_day: int |
     if as_of_day is None:
         as_of_day = int(counts["last_day"])
     if as_of_day < int(counts["first_day"]):
-        raise SchemaError([SchemaFailure("transactions", str(cols["date"]),
-                                         "all transactions are after as_of: nothing to "
-                                         "analyse")])
+        raise SchemaError(
+            [
+                SchemaFailure(
+                    frame="transactions",
+                    column=str(cols["date"]),
+                    check="all transactions are after as_of: nothing to analyse",
+                )
+            ]
+        )
     return as_of_day
 
 
@@ -197,8 +252,9 @@ def _base(f: Any, cols: dict[str, str], has_product: bool, has_cost: bool) -> An
         exprs.append(nw.col(cols["product"]).alias("product"))
     if has_cost:
         # the margin of a row without a cost is unknown (null), and so is its customer's
-        exprs.append((_micro(nw.col(cols["amount"])) - _micro(nw.col(cols["cost"])))
-                     .alias("margin"))
+        exprs.append(
+            (_micro(nw.col(cols["amount"])) - _micro(nw.col(cols["cost"]))).alias("margin")
+        )
         exprs.append(nw.col(cols["cost"]).is_null().cast(nw.Int64).alias("no_cost"))
     return f.select(*exprs)
 
@@ -229,10 +285,10 @@ def _purchase_days(base: Any, has_product: bool, has_cost: bool) -> Any:
     # rows without a product form their own (null) group: they count for money and days
     lines = base.group_by("customer_id", "day", "product").agg(*_day_aggs(has_cost, False))
     first = nw.col("day") == nw.col("day").min().over("customer_id", "product")
-    lines = lines.with_columns(
-        new_products=(first & ~nw.col("product").is_null()).cast(nw.Int64))
-    return lines.group_by("customer_id", "day").agg(*_day_aggs(has_cost, True),
-                                                    nw.col("new_products").sum())
+    lines = lines.with_columns(new_products=(first & ~nw.col("product").is_null()).cast(nw.Int64))
+    return lines.group_by("customer_id", "day").agg(
+        *_day_aggs(has_cost, True), nw.col("new_products").sum()
+    )
 
 
 def _customer_stats(days: Any, as_of_day: int, has_cost: bool, has_product: bool) -> Any:
@@ -241,7 +297,8 @@ def _customer_stats(days: Any, as_of_day: int, has_cost: bool, has_product: bool
     periods = days.with_columns(first_day=nw.col("day").min().over("customer_id")).with_columns(
         repeat_amount=nw.when(repeat).then(nw.col("amount")).otherwise(0),
         late=nw.when(repeat & (2 * nw.col("day") >= nw.col("first_day") + as_of_day))
-        .then(1).otherwise(0),
+        .then(1)
+        .otherwise(0),
     )
     aggs = [
         nw.col("first_day").min(),
@@ -282,15 +339,16 @@ def _view(stats: Any, as_of_day: int, unit: float, has_cost: bool, has_product: 
         "frequency": freq,
         "recency": recency,
         "T": T,
-        "monetary_value": nw.when(repeats).then(
-            nw.col("repeat_amount").cast(nw.Float64) / (freq.cast(nw.Float64) * micro_col)
-        ).otherwise(0.0),
+        "monetary_value": nw.when(repeats)
+        .then(nw.col("repeat_amount").cast(nw.Float64) / (freq.cast(nw.Float64) * micro_col))
+        .otherwise(0.0),
         "n_transactions": nw.col("n_transactions").cast(nw.Int64),
         "revenue": nw.col("revenue").cast(nw.Float64) / micro_col,
     }
     if has_cost:
         cols["margin"] = nw.when(nw.col("no_cost") == 0).then(
-            nw.col("margin").cast(nw.Float64) / micro_col)
+            nw.col("margin").cast(nw.Float64) / micro_col
+        )
     cols.update(
         # the first/last transaction's timestamp truncated to its day is that day
         first_purchase=nw.col("ts_min").dt.truncate("1d").cast(nw.Datetime("us")),
@@ -308,8 +366,10 @@ def _prepare(
     f: Any, columns: ColumnMap, as_of: Any
 ) -> tuple[dict[str, str], bool, bool, int, int, int]:
     """Validate in one pass: roles, product/cost present, ``as_of`` day, rows, late rows."""
-    cols = {r: columns.column_for("transactions", r) for r in
-            ("customer_id", "date", "amount", "product", "cost")}
+    cols = {
+        r: columns.column_for("transactions", r)
+        for r in ("customer_id", "date", "amount", "product", "cost")
+    }
     _validate_dtypes(f, cols)
     schema = f.collect_schema()
     as_of_day: int | None = None
@@ -321,14 +381,25 @@ def _prepare(
     day = _analysis_day(counts, cols, as_of_day)
     n_late = int(counts.get("n_late") or 0)
     if n_late:
-        warn_user(f"crmkit dropped {n_late} transaction row{'s' if n_late != 1 else ''} "
-                  "dated after as_of", DataWarning)
+        warn_user(
+            f"crmkit dropped {n_late} transaction row{'s' if n_late != 1 else ''} "
+            "dated after as_of",
+            DataWarning,
+        )
     n_no_cost = int(counts.get("null_cost") or 0)
     if n_no_cost:
-        warn_user(f"crmkit: {n_no_cost} transaction rows have no cost; their customers' "
-                  "margin is null", DataWarning)
-    return (cols, cols["product"] in schema, cols["cost"] in schema, day,
-            int(counts["n_rows"]), n_late)
+        warn_user(
+            f"crmkit: {n_no_cost} transaction rows have no cost; their customers' margin is null",
+            DataWarning,
+        )
+    return (
+        cols,
+        cols["product"] in schema,
+        cols["cost"] in schema,
+        day,
+        int(counts["n_rows"]),
+        n_late,
+    )
 
 
 def summarize_native(
@@ -377,20 +448,40 @@ def summarize_native(
         )
     f = nw.from_native(frame)
     cols, has_product, has_cost, as_of_day, n_rows, n_late = _prepare(f, columns, as_of)
-    order = ["customer_id", "frequency", "recency", "T", "monetary_value", "n_transactions",
-             "revenue", *(["margin"] if has_cost else []), "first_purchase", "last_purchase",
-             "tenure", *(["n_products"] if has_product else []), "purchase_trend",
-             "mean_interpurchase", "days_since_last"]
+    order = [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "n_transactions",
+        "revenue",
+        *(["margin"] if has_cost else []),
+        "first_purchase",
+        "last_purchase",
+        "tenure",
+        *(["n_products"] if has_product else []),
+        "purchase_trend",
+        "mean_interpurchase",
+        "days_since_last",
+    ]
     if f.implementation in _SPARK:
         from crmkit.data._summarize_spark import summarize_spark
 
         if n_late:
             f = f.filter(_day_number(nw.col(cols["date"])) <= as_of_day)
         roles = {r: cols[r] for r in ("customer_id", "date", "amount")}
-        roles.update({r: cols[r] for r, has in (("product", has_product), ("cost", has_cost))
-                      if has})
-        return summarize_spark(f.to_native(), roles, as_of_day=as_of_day, time_unit=time_unit,
-                               n_rows=n_rows - n_late, columns=order)
+        roles.update(
+            {r: cols[r] for r, has in (("product", has_product), ("cost", has_cost)) if has}
+        )
+        return summarize_spark(
+            f.to_native(),
+            roles,
+            as_of_day=as_of_day,
+            time_unit=time_unit,
+            n_rows=n_rows - n_late,
+            columns=order,
+        )
     base = _base(f, cols, has_product, has_cost)
     if n_late:
         base = base.filter(nw.col("day") <= as_of_day)

@@ -16,7 +16,7 @@ from crmkit.exceptions import InvalidParameterError, SchemaFailure
 __all__ = ["validate_frame", "to_pandas", "as_timestamp"]
 
 
-def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
+def to_pandas(frame: Any, kind: str, *, collect: bool = False) -> pd.DataFrame:
     """Return a pandas DataFrame for a pandas, polars, DuckDB or other narwhals frame.
 
     Parameters
@@ -25,6 +25,10 @@ def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
         The user's records.
     kind : str
         Record kind, for messages.
+    collect : bool, default=False
+        Whether a distributed frame (Spark, Dask) may be collected onto
+        this machine. Local lazy frames (polars LazyFrame, DuckDB) are
+        always collected.
 
     Returns
     -------
@@ -34,7 +38,9 @@ def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
     Raises
     ------
     InvalidParameterError
-        When the object is not a data frame (also a :class:`TypeError`).
+        When the object is not a data frame (also a :class:`TypeError`), or
+        is a Spark or Dask frame and ``collect`` is False (the message points
+        to :func:`crmkit.engines.assess` and :func:`crmkit.engines.fit`).
 
     Examples
     --------
@@ -49,14 +55,23 @@ def to_pandas(frame: Any, kind: str) -> pd.DataFrame:
         import narwhals as nw
 
         native = nw.from_native(frame)
-        if isinstance(native, nw.LazyFrame):
-            native = native.collect()
-        out: pd.DataFrame = native.to_pandas()
-        return out
     except TypeError:
         raise InvalidParameterError(
             f"{kind} must be a data frame (pandas, polars, DuckDB ...); got {type(frame).__name__}"
         ) from None
+    impl = native.implementation
+    if not collect and (impl.is_dask() or impl.is_pyspark() or impl.is_pyspark_connect()):
+        raise InvalidParameterError(
+            f"{kind} is a {impl.value} frame: CustomerData holds pandas frames, so this would "
+            "collect every row onto this machine. Run the Playbook inside the engine with "
+            "crmkit.engines.assess(playbook, ...) and fit it with crmkit.engines.fit(...), "
+            "build the customer view with crmkit.summarize(frame), or pass collect=True to "
+            "collect the records on purpose"
+        )
+    if isinstance(native, nw.LazyFrame):
+        native = native.collect()
+    out: pd.DataFrame = native.to_pandas()
+    return out
 
 
 def _check_ids(
@@ -69,18 +84,39 @@ def _check_ids(
         else:  # a missing category cannot be cast to integer categories
             s = s.astype(object)
     if s.dtype.kind == "b":
-        fails.append(SchemaFailure(kind, col, "is boolean; ids must be integers or strings",
-                                   len(s), tuple(s.index[:5].tolist())))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=col,
+                check="is boolean; ids must be integers or strings",
+                n_failing=len(s),
+                rows=tuple(s.index[:5].tolist()),
+            )
+        )
         return None
     if s.dtype.kind == "M" or s.dtype.kind == "m":
-        fails.append(SchemaFailure(kind, col, f"has dtype {s.dtype}; ids must be integers or "
-                                   "strings", len(s), tuple(s.index[:5].tolist())))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=col,
+                check=f"has dtype {s.dtype}; ids must be integers or strings",
+                n_failing=len(s),
+                rows=tuple(s.index[:5].tolist()),
+            )
+        )
         return None
     null = s.isna().to_numpy()
     if null.any():
         if not spec.nullable:
-            fails.append(SchemaFailure(kind, col, "contains null ids", int(null.sum()),
-                                       _first(s.index, null)))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check="contains null ids",
+                    n_failing=int(null.sum()),
+                    rows=_first(s.index, null),
+                )
+            )
             return None
     if isinstance(s.dtype, pd.StringDtype):
         return s
@@ -91,23 +127,44 @@ def _check_ids(
             return s
         if inferred == "integer":
             return s.astype(np.int64) if not null.any() else s
-        types = vals.map(lambda v: "str" if isinstance(v, str) else (
-            "int" if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-            else type(v).__name__))
+        types = vals.map(
+            lambda v: (
+                "str"
+                if isinstance(v, str)
+                else (
+                    "int"
+                    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                    else type(v).__name__
+                )
+            )
+        )
         counts = types.value_counts()
         if len(counts) > 1:
             minority = counts.index[-1]
             bad = (types == minority).to_numpy()
             desc = ", ".join(f"{n} {t}" for t, n in counts.items())
-            fails.append(SchemaFailure(
-                kind, col, f"mixes id types ({desc}); one customer could be split in two "
-                "(e.g. 7 and '7'); convert all ids to one type", int(bad.sum()),
-                _first(vals.index, bad), tuple(vals[bad][:5].tolist())))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check=f"mixes id types ({desc}); one customer could be split in two "
+                    "(e.g. 7 and '7'); convert all ids to one type",
+                    n_failing=int(bad.sum()),
+                    rows=_first(vals.index, bad),
+                    values=tuple(vals[bad][:5].tolist()),
+                )
+            )
             return None
         if len(counts) == 1 and counts.index[0] not in ("str", "int"):
-            fails.append(SchemaFailure(kind, col, f"holds {counts.index[0]} values; ids must "
-                                       "be integers or strings", int(counts.iloc[0]),
-                                       tuple(vals.index[:5].tolist())))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check=f"holds {counts.index[0]} values; ids must be integers or strings",
+                    n_failing=int(counts.iloc[0]),
+                    rows=tuple(vals.index[:5].tolist()),
+                )
+            )
             return None
         if len(counts) == 1 and counts.index[0] == "int":
             return s.astype(np.int64) if not null.any() else s
@@ -118,10 +175,17 @@ def _check_dates(
     kind: str, col: str, s: pd.Series, spec: RoleSpec, fails: list[SchemaFailure]
 ) -> pd.Series | None:
     if s.dtype.kind in "iuf" or s.dtype.kind == "b":
-        fails.append(SchemaFailure(
-            kind, col, f"holds numbers (dtype {s.dtype}), not dates; integers are not read as "
-            "epoch nanoseconds — convert explicitly, e.g. pd.to_datetime(col, unit='s')",
-            len(s), tuple(s.index[:5].tolist()), tuple(s[:5].tolist())))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=col,
+                check=f"holds numbers (dtype {s.dtype}), not dates; integers are not read as "
+                "epoch nanoseconds — convert explicitly, e.g. pd.to_datetime(col, unit='s')",
+                n_failing=len(s),
+                rows=tuple(s.index[:5].tolist()),
+                values=tuple(s[:5].tolist()),
+            )
+        )
         return None
     null = s.isna().to_numpy()
     if isinstance(s.dtype, pd.DatetimeTZDtype):
@@ -130,23 +194,10 @@ def _check_dates(
         out = s
     else:
         vals = s[~null]
-        if len(vals) and vals.dtype == object:
-            kinds = vals.map(lambda v: "aware" if getattr(v, "tzinfo", None) is not None
-                             and v.tzinfo.utcoffset(v) is not None else type(v).__name__)
-            nonstr = kinds[kinds.isin(["int", "float", "bool"])]
-            if len(nonstr):
-                bad = kinds.isin(["int", "float", "bool"]).to_numpy()
-                fails.append(SchemaFailure(kind, col, "holds numbers among dates",
-                                           int(bad.sum()), _first(vals.index, bad),
-                                           tuple(vals[bad][:5].tolist())))
-                return None
-            aware = (kinds == "aware").to_numpy()
-            if aware.any() and not aware.all():
-                fails.append(SchemaFailure(
-                    kind, col, "mixes timezone-aware and naive dates; make them all aware or "
-                    "all naive", int((~aware).sum()), _first(vals.index, ~aware),
-                    tuple(vals[~aware][:5].tolist())))
-                return None
+        mixed = _object_dates_failure(kind, col, vals) if vals.dtype == object else None
+        if mixed is not None:
+            fails.append(mixed)
+            return None
         one_format = _parse_one_format(s)
         if one_format is not None:
             parsed = one_format
@@ -157,41 +208,110 @@ def _check_dates(
                 try:
                     parsed = pd.to_datetime(s, errors="coerce", utc=True)
                 except (ValueError, TypeError) as exc:
-                    fails.append(SchemaFailure(kind, col, f"cannot be read as dates ({exc})",
-                                               len(s), tuple(s.index[:5].tolist())))
+                    fails.append(
+                        SchemaFailure(
+                            frame=kind,
+                            column=col,
+                            check=f"cannot be read as dates ({exc})",
+                            n_failing=len(s),
+                            rows=tuple(s.index[:5].tolist()),
+                        )
+                    )
                     return None
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         unparsed = parsed.isna().to_numpy() & ~null
         if unparsed.any():
-            fails.append(SchemaFailure(kind, col, "has values that are not dates",
-                                       int(unparsed.sum()), _first(s.index, unparsed),
-                                       tuple(s[unparsed][:5].tolist())))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check="has values that are not dates",
+                    n_failing=int(unparsed.sum()),
+                    rows=_first(s.index, unparsed),
+                    values=tuple(s[unparsed][:5].tolist()),
+                )
+            )
             return None
         ambiguous = _ambiguous_day_month(s) if one_format is None else np.zeros(len(s), bool)
         if ambiguous.any():
-            fails.append(SchemaFailure(
-                kind, col, "mixes date formats, and these dates read differently day-first "
-                "and month-first (01/02 is 1 February or 2 January); parse the column "
-                "yourself, e.g. pd.to_datetime(col, format='%d/%m/%Y')",
-                int(ambiguous.sum()), _first(s.index, ambiguous),
-                tuple(s[ambiguous][:5].tolist())))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check="mixes date formats, and these dates read differently day-first "
+                    "and month-first (01/02 is 1 February or 2 January); parse the column "
+                    "yourself, e.g. pd.to_datetime(col, format='%d/%m/%Y')",
+                    n_failing=int(ambiguous.sum()),
+                    rows=_first(s.index, ambiguous),
+                    values=tuple(s[ambiguous][:5].tolist()),
+                )
+            )
             return None
         out = parsed
     if null.any() and not spec.nullable:
-        fails.append(SchemaFailure(kind, col, "contains missing dates (NaT/None)",
-                                   int(null.sum()), _first(s.index, null)))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=col,
+                check="contains missing dates (NaT/None)",
+                n_failing=int(null.sum()),
+                rows=_first(s.index, null),
+            )
+        )
         return None
     outside = (out.notna() & ((out < pd.Timestamp.min) | (out > pd.Timestamp.max))).to_numpy()
     if outside.any():
-        fails.append(SchemaFailure(
-            kind, col, f"has dates outside the supported range {pd.Timestamp.min.date()} .. "
-            f"{pd.Timestamp.max.date()} (placeholders such as 9999-12-31?); drop or correct "
-            "these rows", int(outside.sum()), _first(s.index, outside),
-            tuple(out[outside][:5].astype(str).tolist())))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=col,
+                check=f"has dates outside the supported range {pd.Timestamp.min.date()} .. "
+                f"{pd.Timestamp.max.date()} (placeholders such as 9999-12-31?); drop or correct "
+                "these rows",
+                n_failing=int(outside.sum()),
+                rows=_first(s.index, outside),
+                values=tuple(out[outside][:5].astype(str).tolist()),
+            )
+        )
         return None
     result: pd.Series = out.astype("datetime64[ns]") if out.dtype != "datetime64[ns]" else out
     return result
+
+
+def _object_dates_failure(kind: str, col: str, vals: pd.Series) -> SchemaFailure | None:
+    """The failure of an object column of dates holding numbers, or mixing aware and naive."""
+    if not len(vals):
+        return None
+    kinds = vals.map(
+        lambda v: (
+            "aware"
+            if getattr(v, "tzinfo", None) is not None and v.tzinfo.utcoffset(v) is not None
+            else type(v).__name__
+        )
+    )
+    nonstr = kinds[kinds.isin(["int", "float", "bool"])]
+    if len(nonstr):
+        bad = kinds.isin(["int", "float", "bool"]).to_numpy()
+        return SchemaFailure(
+            frame=kind,
+            column=col,
+            check="holds numbers among dates",
+            n_failing=int(bad.sum()),
+            rows=_first(vals.index, bad),
+            values=tuple(vals[bad][:5].tolist()),
+        )
+    aware = (kinds == "aware").to_numpy()
+    if aware.any() and not aware.all():
+        return SchemaFailure(
+            frame=kind,
+            column=col,
+            check="mixes timezone-aware and naive dates; make them all aware or all naive",
+            n_failing=int((~aware).sum()),
+            rows=_first(vals.index, ~aware),
+            values=tuple(vals[~aware][:5].tolist()),
+        )
+    return None
 
 
 def _parse_one_format(s: pd.Series) -> pd.Series | None:
@@ -243,33 +363,76 @@ def _check_numbers(
             given = s.dropna()
             bad = pd.to_numeric(given, errors="coerce").isna().to_numpy()
             some = 0 < bad.sum() < len(given)
-            hint = (f" ({int(bad.sum())} of {len(given)} values are not numbers, e.g. a "
-                    "decimal comma, a currency sign or a word: fix those rows)" if some
-                    else " (numbers stored as text: convert with pd.to_numeric)"
-                    if len(given) and not bad.any() else "")
+            hint = (
+                f" ({int(bad.sum())} of {len(given)} values are not numbers, e.g. a "
+                "decimal comma, a currency sign or a word: fix those rows)"
+                if some
+                else " (numbers stored as text: convert with pd.to_numeric)"
+                if len(given) and not bad.any()
+                else ""
+            )
             shown = given[bad] if bad.any() else given
-            fails.append(SchemaFailure(kind, col, f"must be numeric, got text{hint}",
-                                       int(bad.sum()) if some else len(s),
-                                       tuple(shown.index[:5].tolist()),
-                                       tuple(shown[:5].tolist())))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check=f"must be numeric, got text{hint}",
+                    n_failing=int(bad.sum()) if some else len(s),
+                    rows=tuple(shown.index[:5].tolist()),
+                    values=tuple(shown[:5].tolist()),
+                )
+            )
         else:
-            fails.append(SchemaFailure(kind, col, f"must be numeric, got dtype {s.dtype}",
-                                       len(s), tuple(s.index[:5].tolist())))
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check=f"must be numeric, got dtype {s.dtype}",
+                    n_failing=len(s),
+                    rows=tuple(s.index[:5].tolist()),
+                )
+            )
         return None
     arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
-    nan = np.isnan(arr)
-    if nan.any() and not spec.nullable:
-        fails.append(SchemaFailure(kind, col, "contains NaN (a missing amount is not 0)",
-                                   int(nan.sum()), _first(s.index, nan)))
-    inf = np.isinf(arr)
-    if inf.any():
-        fails.append(SchemaFailure(kind, col, "contains infinite values", int(inf.sum()),
-                                   _first(s.index, inf), tuple(arr[inf][:5].tolist())))
+    lo, hi = (float(arr.min()), float(arr.max())) if len(arr) else (0.0, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # NaN or inf somewhere: say where
+        nan = np.isnan(arr)
+        if nan.any() and not spec.nullable:
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check="contains NaN (a missing amount is not 0)",
+                    n_failing=int(nan.sum()),
+                    rows=_first(s.index, nan),
+                )
+            )
+        inf = np.isinf(arr)
+        if inf.any():
+            fails.append(
+                SchemaFailure(
+                    frame=kind,
+                    column=col,
+                    check="contains infinite values",
+                    n_failing=int(inf.sum()),
+                    rows=_first(s.index, inf),
+                    values=tuple(arr[inf][:5].tolist()),
+                )
+            )
+    elif max(-lo, hi) <= 1e15:  # the usual case: two reductions, no row-sized buffers
+        return s
     big = np.abs(np.where(np.isfinite(arr), arr, 0.0)) > 1e15
     if big.any():
-        fails.append(SchemaFailure(kind, col, "has implausibly large values (> 1e15); sums "
-                                   "would lose precision", int(big.sum()), _first(s.index, big),
-                                   tuple(arr[big][:5].tolist())))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=col,
+                check="has implausibly large values (> 1e15); sums would lose precision",
+                n_failing=int(big.sum()),
+                rows=_first(s.index, big),
+                values=tuple(arr[big][:5].tolist()),
+            )
+        )
     return s
 
 
@@ -285,9 +448,16 @@ def _check_bool(
     except TypeError:
         bad = np.ones(len(vals), dtype=bool)
     if bad.any():
-        fails.append(SchemaFailure(kind, col, "must be boolean (True/False or 0/1)",
-                                   int(bad.sum()), _first(vals.index, bad),
-                                   tuple(vals[bad][:5].tolist())))
+        fails.append(
+            SchemaFailure(
+                frame=kind,
+                column=col,
+                check="must be boolean (True/False or 0/1)",
+                n_failing=int(bad.sum()),
+                rows=_first(vals.index, bad),
+                values=tuple(vals[bad][:5].tolist()),
+            )
+        )
         return None
     return s.map(lambda v: None if pd.isna(v) else bool(v)).astype("boolean")
 
@@ -362,7 +532,11 @@ def validate_frame(
         )
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()].tolist()
-        fails.append(SchemaFailure(kind, str(dup[0]), "appears more than once as a column"))
+        fails.append(
+            SchemaFailure(
+                frame=kind, column=str(dup[0]), check="appears more than once as a column"
+            )
+        )
         return frame
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
@@ -374,9 +548,14 @@ def validate_frame(
                 if role != col:
                     hint = f" (mapped from role {role!r})"
                 avail = ", ".join(map(str, frame.columns[:12]))
-                fails.append(SchemaFailure(
-                    kind, col, f"is missing{hint}; columns present: {avail}. Map yours with "
-                    f"columns={{{role!r}: 'your_column'}}"))
+                fails.append(
+                    SchemaFailure(
+                        frame=kind,
+                        column=col,
+                        check=f"is missing{hint}; columns present: {avail}. Map yours with "
+                        f"columns={{{role!r}: 'your_column'}}",
+                    )
+                )
             continue
         used.add(col)
         s = frame[col]
@@ -389,7 +568,9 @@ def validate_frame(
             out[str(col)] = frame[col]
     if len(frame) == 0 and not fails:
         pass
-    result: pd.DataFrame = pd.DataFrame(out, index=frame.index)
+    # copy=False: no consolidation of the columns into new 2-D blocks (a copy of
+    # every row); copy-on-write still keeps the caller's frame from any change
+    result: pd.DataFrame = pd.DataFrame(out, index=frame.index, copy=False)
     return result
 
 
@@ -458,6 +639,8 @@ def as_timestamp(value: Any, name: str) -> pd.Timestamp:
 
 
 def _out_of_range(name: str, value: Any) -> str:
-    return (f"{name}={value!r} is outside the dates crmkit can compute with "
-            f"({_FIRST_DAY.date()} .. {_LAST_DAY.date()}); give a real "
-            "analysis date, not a placeholder such as 9999-12-31")
+    return (
+        f"{name}={value!r} is outside the dates crmkit can compute with "
+        f"({_FIRST_DAY.date()} .. {_LAST_DAY.date()}); give a real "
+        "analysis date, not a placeholder such as 9999-12-31"
+    )

@@ -240,7 +240,8 @@ def stable_order(key: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
         return np.argsort(key, kind="stable")
     packed = (key << bits) | np.arange(n, dtype=np.int64)
     packed.sort()
-    return (packed & ((1 << bits) - 1)).astype(np.intp)
+    packed &= (1 << bits) - 1  # in place: no second row-sized array
+    return packed.astype(np.intp, copy=False)
 
 
 def poisson_events(rng: np.random.Generator, rate: F, lo: F, hi: F) -> tuple[I, F]:

@@ -53,6 +53,7 @@ import pandas as pd
 
 from crmkit._params import Interval, Options, validate_params
 from crmkit.data import TIME_UNITS
+from crmkit.datasets._synth_campaigns import campaign_records, rate_multiplier
 from crmkit.datasets._synth_lines import (
     copula_classes,
     normal_scores,
@@ -104,10 +105,6 @@ CHANNEL_PREF = np.array([[0.1, 0.6, 0.3, 0.0], [0.2, 0.5, 0.25, 0.05], [0.4, 0.3
                          [0.5, 0.1, 0.05, 0.35]])  # fmt: skip
 #: Industry preference over the product groups (fixed: the same market for every seed).
 GROUP_PREF = np.random.default_rng(20240601).dirichlet(np.full(len(GROUPS), 0.9), len(INDUSTRIES))
-CAMPAIGNS = (  # id, name, days before the as-of day, length in days, action, cost per touch
-    ("K1", "Cross-sell offer", 140, 21, "offer", 12.0),
-    ("K2", "Newsletter", 70, 14, "newsletter", 0.3),
-)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -232,7 +229,8 @@ def _cut(crm: SyntheticCRM, when: pd.Timestamp) -> dict[str, pd.DataFrame]:
                 "events": "date", "touches": "date", "campaigns": "start",
                 "contacts": "active_from", "customers": "customer_since",
                 "prospects": "created"}  # fmt: skip
-    out = {kind: df.loc[df[date_col[kind]] <= when].copy() for kind, df in f.items()}
+    # a boolean selection is a new frame already (copy-on-write): no second copy
+    out = {kind: df.loc[(df[date_col[kind]] <= when).to_numpy()] for kind, df in f.items()}
     out["contacts"]["left_date"] = out["contacts"]["left_date"].where(
         out["contacts"]["left_date"] <= when
     )
@@ -282,68 +280,6 @@ def _product_weights(rng: np.random.Generator, industry: I, breadth: I) -> F:
     w = np.repeat(group_w, 4, axis=1) * rng.gamma(0.7, 1.0, (n, len(PRODUCTS)))
     w += 1e-12
     return np.asarray(w / w.sum(axis=1, keepdims=True), dtype=np.float64)
-
-
-def _rate_multiplier(w: World, decay_from: F, owner: I, t: F) -> F:
-    """Multiplier of the purchase rate from the ``falling_purchases`` signal."""
-    out = np.ones(len(t))
-    sub = np.flatnonzero(~np.isnan(decay_from[owner]))
-    o, ts = owner[sub], t[sub]
-    d, death = decay_from[o], w.death[o]
-    ramp = 0.15 + 0.85 * np.clip((death - ts) / np.maximum(death - d, 1.0), 0.0, 1.0)
-    dip = np.where(ts < w.cal_end + 60.0, 0.3, 1.0)
-    out[sub] = np.where(ts >= d, np.where(death <= w.end, ramp, dip), 1.0)
-    return out
-
-
-def _campaigns(
-    w: World, decay_from: F, uplift: float
-) -> tuple[I, F, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    rng = w.child()
-    owners, times, touches, rows, truth = [], [], [], [], []
-    for cid, name, before, length, action, cost in CAMPAIGNS:
-        effect = uplift if cid == "K1" else 0.0
-        sd = float(np.floor(w.cal_end) - before)
-        touched = np.flatnonzero((w.t0 < sd - 28.0) & (rng.random(w.n) < 0.6))
-        treat = rng.random(len(touched)) < 0.5
-        grid = sd + 0.5 + np.arange(length)
-        tt = np.broadcast_to(grid, (len(touched), length))
-        own = np.repeat(touched, length)
-        alive = tt < w.death[touched, None]
-        mult = _rate_multiplier(w, decay_from, own, tt.ravel()).reshape(tt.shape)
-        p0 = 1.0 - np.exp(-(w.lam_day[touched, None] * mult * alive).sum(axis=1))
-        a = np.clip((w.death[touched] - sd) / length, 0.0, 1.0)
-        p1 = 1.0 - (1.0 - p0) * (1.0 - effect * a)
-        tc = sd + rng.random(len(touched)) * length
-        buys = treat & (rng.random(len(touched)) < effect) & (tc < w.death[touched])
-        owners.append(touched[buys])
-        times.append(tc[buys])
-        day = np.where(treat, sd + rng.integers(0, 3, len(touched)), sd)
-        touches.append(pd.DataFrame({
-            "campaign_id": cid, "customer_id": w.ids[touched],
-            "date": to_dates(w.start, day.astype(np.float64)),
-            "group": np.where(treat, "treatment", "control"), "action": action,
-            "cost": np.where(treat, cost, 0.0)}))  # fmt: skip
-        n_t = int(treat.sum())
-        first_last = to_dates(w.start, np.array([sd, sd + length - 1]))
-        rows.append({"campaign_id": cid, "name": name, "start": first_last[0],
-                     "end": first_last[1], "goal_conversions": float(np.ceil(0.3 * n_t)),
-                     "goal_revenue": 300.0 * n_t, "cost": cost * n_t})  # fmt: skip
-        truth.append({"campaign_id": cid, "name": name, "uplift_parameter": effect,
-                      "true_uplift": float(np.mean(p1 - p0)) if len(touched) else 0.0,
-                      "expected_conversion_control": float(np.mean(p0)) if len(touched) else 0.0,
-                      "expected_conversion_treatment": float(np.mean(p1)) if len(touched) else 0.0,
-                      "n_treatment": n_t, "n_control": len(touched) - n_t,
-                      "has_effect": effect > 0})  # fmt: skip
-    tdf = pd.concat(touches, ignore_index=True)
-    tdf["group"] = pd.Categorical(tdf["group"], categories=["treatment", "control"])
-    tdf["action"] = pd.Categorical(tdf["action"], categories=[c[4] for c in CAMPAIGNS])
-    tdf["campaign_id"] = tdf["campaign_id"].astype("str")
-    cdf = pd.DataFrame(rows).astype({"campaign_id": "str", "name": "str"})
-    cdf["start"] = cdf["start"].astype("datetime64[ns]")
-    cdf["end"] = cdf["end"].astype("datetime64[ns]")
-    return (np.concatenate(owners), np.concatenate(times), cdf, tdf,
-            pd.DataFrame(truth).set_index("campaign_id"))  # fmt: skip
 
 
 def make_crm(
@@ -407,6 +343,46 @@ def make_crm(
     >>> len(crm.frames["customers"]), crm.truth["churned"].dtype
     (200, dtype('bool'))
     """
+    t_start, t_as_of, t_end, alpha, beta = _checked_args(
+        n_customers, seed, start, as_of, holdout_end, n_prospects, time_unit, r, alpha, s, beta,
+        p, q, gamma, campaign_uplift,
+    )  # fmt: skip
+    n, unit = n_customers, TIME_UNITS[time_unit]
+    ss = np.random.SeedSequence(seed)
+    g_latent, g_firm, g_signal, g_buy, g_world = (np.random.default_rng(x) for x in ss.spawn(5))
+    cal_end = float((t_as_of - t_start).days + 1)
+    end = float((t_end - t_start).days + 1)
+    lat = _latent(g_latent, g_firm, n, (r, alpha, s, beta, p, q, gamma), cal_end, unit)
+    w, decay_from = _world(g_signal, g_world, lat, cal_end, end, unit, t_start)
+    transactions, occasions, hold_revenue, campaign_frames = _purchases(
+        w, lat, g_buy, g_firm, decay_from, campaign_uplift, p
+    )
+    campaigns, touches, campaign_truth = campaign_frames
+    records = make_records(w, CITIES[lat.region])
+    customers, first_address = _customers(w, lat, g_firm, records)
+    truth = _truth(w, lat, occasions, hold_revenue, first_address)
+    n_pros = n // 2 if n_prospects is None else n_prospects
+    prospects, prospect_truth = make_prospects(
+        w.child(), n_pros, lat.industry, lat.size, lat.value_rate, INDUSTRIES, SIZES, REGIONS,
+        end, w.start,
+    )  # fmt: skip
+    frames = {"transactions": transactions, "customers": customers, **records,
+              "campaigns": campaigns, "touches": touches, "prospects": prospects}  # fmt: skip
+    params = {"r": r, "alpha": alpha, "s": s, "beta": beta, "p": p, "q": q, "gamma": gamma,
+              "campaign_uplift": campaign_uplift, "time_unit": time_unit, "seed": seed,
+              "signals": dict(SIGNALS)}  # fmt: skip
+    return SyntheticCRM(frames=types.MappingProxyType(frames), as_of=t_as_of, holdout_end=t_end,
+                        time_unit=time_unit, truth=truth, campaign_truth=campaign_truth,
+                        prospect_truth=prospect_truth,
+                        params=types.MappingProxyType(params))  # fmt: skip
+
+
+def _checked_args(
+    n_customers: Any, seed: Any, start: Any, as_of: Any, holdout_end: Any, n_prospects: Any,
+    time_unit: Any, r: Any, alpha: Any, s: Any, beta: Any, p: Any, q: Any, gamma: Any,
+    campaign_uplift: Any,
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, float, float]:  # fmt: skip
+    """Validate the arguments of :func:`make_crm`: the three dates, alpha and beta."""
     pos = [Interval("float", 0, None, closed="neither")]
     validate_params("make_crm", {
         "n_customers": n_customers, "seed": seed, "n_prospects": n_prospects,
@@ -432,12 +408,36 @@ def make_crm(
     unit = TIME_UNITS[time_unit]
     alpha = 3.0 * 7.0 / unit if alpha is None else float(alpha)
     beta = 250.0 * 7.0 / unit if beta is None else float(beta)
-    n = n_customers
-    ss = np.random.SeedSequence(seed)
-    g_latent, g_firm, g_signal, g_buy, g_world = (np.random.default_rng(x) for x in ss.spawn(5))
-    cal_end = float((t_as_of - t_start).days + 1)
-    end = float((t_end - t_start).days + 1)
+    return t_start, t_as_of, t_end, alpha, beta
 
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Latent:
+    """The latent rates and firmographics of every customer (days since ``start``)."""
+
+    lam: F
+    mu: F
+    nu: F
+    day0: F
+    t0: F
+    lifetime: F
+    death: F
+    size: I
+    breadth: I
+    satisfaction: F
+    industry: I
+    region: I
+    mean_spend: F
+    value_rate: F
+    key: npt.NDArray[np.bool_]
+
+
+def _latent(
+    g_latent: np.random.Generator, g_firm: np.random.Generator, n: int,
+    shape: tuple[float, ...], cal_end: float, unit: float,
+) -> _Latent:  # fmt: skip
+    """Purchase, dropout and spend rates, first purchases, lifetimes and firmographics."""
+    r, alpha, s, beta, p, q, gamma = shape
     lam = g_latent.gamma(r, 1.0 / alpha, n)
     mu = g_latent.gamma(s, 1.0 / beta, n)
     nu = g_latent.gamma(q, 1.0 / gamma, n)
@@ -445,8 +445,6 @@ def make_crm(
     day0 = np.floor(g_latent.random(n) * np.where(early, 90.0, cal_end - 14.0))
     t0 = day0 + g_latent.random(n)
     lifetime = g_latent.exponential(1.0, n) / mu
-    death = t0 + lifetime * unit
-
     z_lam, z_mu = normal_scores(lam), normal_scores(mu)
     size = copula_classes(g_firm, z_lam, 0.6, SIZE_SHARE)
     breadth = 1 + copula_classes(g_firm, -z_mu, 0.6, np.array([0.45, 0.35, 0.20]))
@@ -457,7 +455,18 @@ def make_crm(
     mean_spend = p / nu
     value_rate = lam * mean_spend
     key = value_rate >= np.quantile(value_rate, 0.95) if n else np.zeros(0, dtype=bool)
+    return _Latent(lam=lam, mu=mu, nu=nu, day0=day0, t0=t0, lifetime=lifetime,
+                   death=t0 + lifetime * unit, size=size, breadth=breadth,
+                   satisfaction=satisfaction, industry=industry, region=region,
+                   mean_spend=mean_spend, value_rate=value_rate, key=key)  # fmt: skip
 
+
+def _world(
+    g_signal: np.random.Generator, g_world: np.random.Generator, lat: _Latent, cal_end: float,
+    end: float, unit: float, t_start: pd.Timestamp,
+) -> tuple[World, F]:  # fmt: skip
+    """The world (planted signals and their windows) and when purchases start to fall."""
+    n, t0, death = len(lat.lam), lat.t0, lat.death
     dying = death <= end
     win_end = np.minimum(death, cal_end)
     win_start = np.maximum(t0 + 7.0, win_end - 120.0)
@@ -469,23 +478,42 @@ def make_crm(
                           win_start)  # fmt: skip
     decay_from = np.where(fall, decay_from, np.nan)
     ids = np.arange(1, n + 1, dtype=np.int64)
-    w = World(rng=g_world, n=n, ids=ids, t0=t0, death=death, lam_day=lam / unit, size=size,
-              key=key, satisfaction=satisfaction, cal_end=cal_end, end=end, win_start=win_start,
-              win_end=win_end, signals=signals,
+    w = World(rng=g_world, n=n, ids=ids, t0=t0, death=death, lam_day=lat.lam / unit,
+              size=lat.size, key=lat.key, satisfaction=lat.satisfaction, cal_end=cal_end,
+              end=end, win_start=win_start, win_end=win_end, signals=signals,
               start=np.datetime64(t_start.date(), "ns"))  # fmt: skip
+    return w, decay_from
 
-    # Purchase occasions: the first, Poisson repeats (thinned by falling purchases), campaigns.
-    owner, t = poisson_events(g_buy, w.lam_day, t0, w.alive_until())
-    keep = g_buy.random(len(t)) < _rate_multiplier(w, decay_from, owner, t)
-    c_owner, c_t, campaigns, touches, campaign_truth = _campaigns(w, decay_from, campaign_uplift)
+
+def _purchases(
+    w: World,
+    lat: _Latent,
+    g_buy: np.random.Generator,
+    g_firm: np.random.Generator,
+    decay_from: F,
+    uplift: float,
+    p: float,
+) -> tuple[pd.DataFrame, tuple[I, I], F, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """Purchase occasions (the first, Poisson repeats thinned by falling purchases,
+    campaign responses) and their order lines.
+
+    Returns the transactions, the occasions' (owner, day), each customer's
+    holdout revenue and the campaign frames (campaigns, touches, truth).
+    """  # fmt: skip
+    n = w.n
+    owner, t = poisson_events(g_buy, w.lam_day, lat.t0, w.alive_until())
+    keep = g_buy.random(len(t)) < rate_multiplier(w, decay_from, owner, t)
+    c_owner, c_t, campaigns, touches, campaign_truth = campaign_records(w, decay_from, uplift)
     owner = np.concatenate([np.arange(n, dtype=np.int64), owner[keep], c_owner])
-    day = np.floor(np.concatenate([t0, t[keep], c_t])).astype(np.int64)
-    weights = _product_weights(g_firm, industry, breadth)
-    pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[size], axis=1)).sum(1)
+    day = np.floor(np.concatenate([lat.t0, t[keep], c_t])).astype(np.int64)
+    del t, keep
+    weights = _product_weights(g_firm, lat.industry, lat.breadth)
+    pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[lat.size], axis=1)).sum(1)
     occ, product, amount = order_lines(
-        g_buy, owner, day, nu[owner], SIZE_LINES[size][owner], weights, p
+        g_buy, owner, day, lat.nu[owner], SIZE_LINES[lat.size][owner], weights, p
     )
-    draw, owner_size = g_buy.random(len(owner)), size[owner]
+    del weights
+    draw, owner_size = g_buy.random(len(owner)), lat.size[owner]
     random_channel = np.zeros(len(owner), dtype=np.int64)  # channels whose cum. share < draw
     for cum_share in np.cumsum(CHANNEL_PREF, axis=1).T:  # one 1-D pass per channel
         random_channel += draw > cum_share[owner_size]
@@ -499,8 +527,11 @@ def make_crm(
     cost = COST_RATIO[product // 4]
     np.multiply(amount, cost, out=cost)
     cost *= g_buy.uniform(0.9, 1.1, len(occ))
-    transactions = pd.DataFrame({
-        "customer_id": ids[line_owner],
+    # the holdout revenue of the truth, while the line-sized index arrays exist
+    hold_revenue: F = np.round(np.bincount(line_owner, weights=np.where(
+        (day >= w.cal_end)[occ], amount, 0.0), minlength=n), 2)  # fmt: skip
+    transactions: pd.DataFrame = pd.DataFrame({
+        "customer_id": w.ids[line_owner],
         "date": to_dates(w.start, day.astype(np.float64))[occ],  # per occasion, then lines
         "amount": amount,
         "product": categorical(product, PRODUCTS),
@@ -508,10 +539,15 @@ def make_crm(
         "channel": categorical(channel, CHANNELS),
         "cost": np.round(cost, 2, out=cost),
     }, copy=False)  # fresh arrays: no copy into blocks  # fmt: skip
+    return transactions, (owner, day), hold_revenue, (campaigns, touches, campaign_truth)
 
-    city = CITIES[region]
-    records = make_records(w, city)
-    first_address = address_text(g_firm, city)
+
+def _customers(
+    w: World, lat: _Latent, g_firm: np.random.Generator, records: Mapping[str, pd.DataFrame]
+) -> tuple[pd.DataFrame, npt.NDArray[Any]]:
+    """The customers frame (address after the last move) and each first address."""
+    n, ids, size, industry = w.n, w.ids, lat.size, lat.industry
+    first_address = address_text(g_firm, CITIES[lat.region])
     moves = records["events"].loc[records["events"]["kind"] == "address_change"]
     latest = moves.groupby("customer_id")["detail"].last().reindex(ids)
     names = (np.array(["Nordic", "Aurora", "Kivi", "Lakeside", "Polar", "Saimaa", "Boreal",
@@ -523,38 +559,34 @@ def make_crm(
         "customer_id": ids, "name": pd.array(names, dtype="str"),
         "industry": categorical(industry, INDUSTRIES),
         "size_class": categorical(size, SIZES, ordered=True),
-        "region": categorical(region, REGIONS),
+        "region": categorical(lat.region, REGIONS),
         "address": pd.array(latest.fillna(pd.Series(first_address, index=ids)).to_numpy(),
                             dtype="str"),
-        "key_account": key, "customer_since": to_dates(w.start, day0),
+        "key_account": lat.key, "customer_since": to_dates(w.start, lat.day0),
     })  # fmt: skip
+    return customers, first_address
 
-    occ_day = day
+
+def _truth(
+    w: World, lat: _Latent, occasions: tuple[I, I], hold_revenue: F,
+    first_address: npt.NDArray[Any],
+) -> pd.DataFrame:  # fmt: skip
+    """The ground truth per customer (see :class:`SyntheticCRM`)."""
+    owner, occ_day = occasions
+    n, death, cal_end, signals = w.n, lat.death, w.cal_end, w.signals
+    dying = death <= w.end
     hold = occ_day >= cal_end
     hold_days = pd.DataFrame({"o": owner[hold], "d": occ_day[hold]}).drop_duplicates()
-    truth = pd.DataFrame({
-        "lambda": lam, "mu": mu, "lifetime": lifetime,
+    truth: pd.DataFrame = pd.DataFrame({
+        "lambda": lat.lam, "mu": lat.mu, "lifetime": lat.lifetime,
         "death_date": to_dates(w.start, np.where(dying, death, np.nan)),
         "alive_at_as_of": death > cal_end, "churned": (death > cal_end) & dying,
-        "nu": nu, "mean_spend": mean_spend, "satisfaction": satisfaction, "n_groups": breadth,
+        "nu": lat.nu, "mean_spend": lat.mean_spend, "satisfaction": lat.satisfaction,
+        "n_groups": lat.breadth,
         "holdout_purchases": np.bincount(hold_days["o"].to_numpy(), minlength=n),
-        "holdout_revenue": np.round(np.bincount(line_owner, weights=np.where(
-            (day >= cal_end)[occ], amount, 0.0), minlength=n), 2),
+        "holdout_revenue": hold_revenue,
         **{f"signal_{k}": v for k, v in signals.items()},
         "n_signals": np.sum(list(signals.values()), axis=0).astype(np.int64) if n else 0,
         "first_address": pd.array(first_address, dtype="str"),
-    }, index=pd.Index(ids, name="customer_id"))  # fmt: skip
-
-    n_pros = n // 2 if n_prospects is None else n_prospects
-    prospects, prospect_truth = make_prospects(
-        w.child(), n_pros, industry, size, value_rate, INDUSTRIES, SIZES, REGIONS, end, w.start
-    )
-    frames = {"transactions": transactions, "customers": customers, **records,
-              "campaigns": campaigns, "touches": touches, "prospects": prospects}  # fmt: skip
-    params = {"r": r, "alpha": alpha, "s": s, "beta": beta, "p": p, "q": q, "gamma": gamma,
-              "campaign_uplift": campaign_uplift, "time_unit": time_unit, "seed": seed,
-              "signals": dict(SIGNALS)}  # fmt: skip
-    return SyntheticCRM(frames=types.MappingProxyType(frames), as_of=t_as_of, holdout_end=t_end,
-                        time_unit=time_unit, truth=truth, campaign_truth=campaign_truth,
-                        prospect_truth=prospect_truth,
-                        params=types.MappingProxyType(params))  # fmt: skip
+    }, index=pd.Index(w.ids, name="customer_id"))  # fmt: skip
+    return truth

@@ -8,6 +8,11 @@
   ``map_partitions``, local Arrow batches), so every engine gives the same
   numbers.
 - :func:`crmkit.summarize` builds the customer view inside the engine too.
+- :func:`assess` runs a fitted :class:`~crmkit.compose.Playbook` on Spark or
+  Dask records, partitioned by customer (``applyInPandas`` /
+  ``map_partitions``), equal to the pandas assessment row for row;
+  :func:`fit` fits one at scale (value models on sufficient statistics of
+  every customer, the other steps on a customer sample drawn in the engine).
 
 Examples
 --------
@@ -19,6 +24,8 @@ Examples
 """
 
 from crmkit._frames import engine_of
+from crmkit.engines._assess import assess
+from crmkit.engines._fit import fit
 from crmkit.engines._score import SCORE_COLUMNS, BatchScorer, score, score_batch
 from crmkit.value import PURCHASE_COLUMNS, SPEND_COLUMNS, sufficient_stats
 
@@ -27,7 +34,9 @@ __all__ = [
     "SCORE_COLUMNS",
     "SPEND_COLUMNS",
     "BatchScorer",
+    "assess",
     "engine_of",
+    "fit",
     "score",
     "score_batch",
     "sufficient_stats",

@@ -24,6 +24,7 @@ import pandas as pd
 from crmkit._frames import require_columns, to_narwhals
 from crmkit._params import Interval, Options, Predicate, validate_params
 from crmkit._persist import from_dict
+from crmkit.compose import LARGE, StepBar, step_bar
 from crmkit.data import TIME_UNITS
 from crmkit.exceptions import InvalidParameterError, NotFittedError
 
@@ -336,7 +337,7 @@ class BatchScorer:
         return score_batch(models["model"], batch, spend_model=models.get("spend_model"), **options)
 
 
-def _score_local(f: Any, scorer: BatchScorer, batch_size: int) -> Any:
+def _score_local(f: Any, scorer: BatchScorer, batch_size: int, bar: StepBar) -> Any:
     """Score a polars/DuckDB/pyarrow... frame in Arrow batches of ``batch_size`` rows."""
     try:
         pa: Any = importlib.import_module("pyarrow")
@@ -348,10 +349,10 @@ def _score_local(f: Any, scorer: BatchScorer, batch_size: int) -> Any:
     impl = f.implementation
     eager = f.collect(backend="pyarrow") if lazy else f
     table = eager.to_arrow()
-    parts = [
-        pa.Table.from_pandas(scorer(b.to_pandas()), preserve_index=False)
-        for b in table.to_batches(max_chunksize=batch_size)
-    ]
+    parts = []
+    for i, b in enumerate(table.to_batches(max_chunksize=batch_size)):
+        parts.append(pa.Table.from_pandas(scorer(b.to_pandas()), preserve_index=False))
+        bar.step(f"batch {i + 1}")
     if not parts:
         parts = [pa.Table.from_pandas(scorer(table.to_pandas()), preserve_index=False)]
     result = nw.from_native(pa.concat_tables(parts), eager_only=True)
@@ -371,6 +372,7 @@ def score(
     steps: int | None = None,
     margin: float = 1.0,
     batch_size: int = 100_000,
+    progress: bool | None = None,
 ) -> Any:
     """Score every customer of a view where it lives, with one shared function.
 
@@ -407,6 +409,11 @@ def score(
         Share of revenue kept as margin, in (0, 1].
     batch_size : int, default=100_000
         Rows per batch for local engines (polars, DuckDB).
+    progress : bool, optional
+        A progress bar (tqdm needed): the driver's steps (``models``,
+        ``plan``) for Spark and Dask, one step per batch for local engines;
+        ``False`` never, ``None`` on a terminal or in a notebook for
+        distributed frames and views of 50,000 rows or more.
 
     Returns
     -------
@@ -451,14 +458,21 @@ def score(
     f = to_narwhals(view, "score", "view")
     require_columns(f, scorer.input_columns, "score")
     impl = f.implementation
-    if isinstance(view, pd.DataFrame):
-        return scorer(view)
-    if impl.is_dask():
-        from crmkit.engines._dask import score_dask
+    distributed = impl.is_dask() or impl.is_pyspark() or impl.is_pyspark_connect()
+    size = LARGE if distributed else (len(view) if isinstance(view, pd.DataFrame) else 0)
+    with step_bar(progress, size, "engines.score") as bar:
+        bar.step("models")
+        if isinstance(view, pd.DataFrame):
+            out = scorer(view)
+        elif impl.is_dask():
+            from crmkit.engines._dask import score_dask
 
-        return score_dask(view, scorer)
-    if impl.is_pyspark() or impl.is_pyspark_connect():
-        from crmkit.engines._spark import score_spark
+            out = score_dask(view, scorer)
+        elif impl.is_pyspark() or impl.is_pyspark_connect():
+            from crmkit.engines._spark import score_spark
 
-        return score_spark(view, scorer)
-    return _score_local(f, scorer, int(batch_size))
+            out = score_spark(view, scorer)
+        else:
+            return _score_local(f, scorer, int(batch_size), bar)
+        bar.step("plan" if distributed else "score")
+    return out

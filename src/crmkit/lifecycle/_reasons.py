@@ -62,12 +62,12 @@ def numbers(values: FloatArray) -> list[str]:
     >>> numbers(np.array([3.14159, 38.4, np.nan, 3.14159]))
     ['3.1', '38', '?', '3.1']
     """
-    values = np.asarray(values, dtype=np.float64)
+    values = np.ascontiguousarray(values, dtype=np.float64)
     if len(values) == 0:
         return []
-    # NaNs collapse to one entry (np.unique keeps every NaN apart with equal_nan=False)
-    uniq, inverse = np.unique(values, return_inverse=True, equal_nan=True)
-    texts = np.array([number(v) for v in uniq.tolist()], dtype=object)
+    # distinct bit patterns (-0.0 apart from 0.0, as number() writes them)
+    bits, inverse = np.unique(values.view(np.int64), return_inverse=True)
+    texts = np.array([number(v) for v in bits.view(np.float64).tolist()], dtype=object)
     out: list[str] = texts[inverse.reshape(-1)].tolist()
     return out
 

@@ -36,10 +36,7 @@ ATTEMPTS = 5  # runs at LARGE before a failure counts (a busy machine only slows
 # Known super-linear analyses, owned by the cross-sell rework of issue #18 (not
 # skipped silently: they show up as skips with the measured growth; 56 s at
 # 10**4 customers on a busy machine would also break the time budget of the test).
-KNOWN_SUPERLINEAR = {
-    "CustomerKNNRecommender": "compares every customer with every other: ~77x per 10x "
-    "customers (0.09 s -> 7.3 s of CPU), being replaced by a sparse top-k search",
-}
+KNOWN_SUPERLINEAR: dict[str, str] = {}
 
 
 def _bench() -> ModuleType:
