@@ -16,7 +16,35 @@ import pandas as pd
 
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
-__all__ = ["engine_of", "first_rows", "require_columns", "to_narwhals"]
+__all__ = ["SPARK", "engine_of", "first_rows", "is_spark", "require_columns", "to_narwhals"]
+
+#: narwhals' Spark implementations (Spark Connect only in versions that know it).
+SPARK: tuple[Any, ...] = tuple(
+    getattr(nw.Implementation, name)
+    for name in ("PYSPARK", "PYSPARK_CONNECT")
+    if hasattr(nw.Implementation, name)
+)
+
+
+def is_spark(implementation: Any) -> bool:
+    """Whether a narwhals implementation is Spark (classic or Spark Connect).
+
+    Parameters
+    ----------
+    implementation : narwhals.Implementation
+        A frame's ``implementation``.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import narwhals as nw
+    >>> is_spark(nw.Implementation.PYSPARK), is_spark(nw.Implementation.PANDAS)
+    (True, False)
+    """
+    return implementation in SPARK
 
 _ID = "customer_id"
 

@@ -35,6 +35,7 @@ from typing import Any
 import narwhals as nw
 
 from crmkit._checks import warn_user
+from crmkit._frames import SPARK
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._validate import as_timestamp
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
@@ -47,7 +48,7 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # days from 0001-01-01 (day 1)
 MICRO = 1_000_000.0
 #: The largest absolute amount (or cost) a row may have: its micro-units fit an int64.
 MONEY_LIMIT = 9.0e12
-_SPARK = (nw.Implementation.PYSPARK, nw.Implementation.PYSPARK_CONNECT)
+_SPARK = SPARK
 _UNSORTED = (*_SPARK, nw.Implementation.DASK)
 
 

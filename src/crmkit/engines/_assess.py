@@ -10,7 +10,7 @@ from typing import Any
 import narwhals as nw
 import pandas as pd
 
-from crmkit._frames import to_narwhals
+from crmkit._frames import is_spark, to_narwhals
 from crmkit._params import Interval, validate_params
 from crmkit.compose import LARGE, step_bar
 from crmkit.data import ColumnMap, CustomerData
@@ -108,7 +108,7 @@ class EngineRecords:
             raise InvalidParameterError(f"{who}: transactions are required")
         self.cmap = columns if isinstance(columns, ColumnMap) else ColumnMap(columns or {})
         impl = to_narwhals(records["transactions"], who, "transactions").implementation
-        if impl.is_pyspark() or impl.is_pyspark_connect():
+        if is_spark(impl):
             self.engine = "pyspark"
         elif impl.is_dask():
             self.engine = "dask"
@@ -128,7 +128,7 @@ class EngineRecords:
                 continue
             same = (f.implementation == impl) or (
                 self.engine == "pyspark"
-                and (f.implementation.is_pyspark() or f.implementation.is_pyspark_connect())
+                and is_spark(f.implementation)
             )
             if self.engine != "local" and not same:
                 raise InvalidParameterError(

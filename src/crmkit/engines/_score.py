@@ -21,7 +21,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from crmkit._frames import require_columns, to_narwhals
+from crmkit._frames import is_spark, require_columns, to_narwhals
 from crmkit._params import Interval, Options, Predicate, validate_params
 from crmkit._persist import from_dict
 from crmkit.compose import LARGE, StepBar, step_bar
@@ -458,7 +458,7 @@ def score(
     f = to_narwhals(view, "score", "view")
     require_columns(f, scorer.input_columns, "score")
     impl = f.implementation
-    distributed = impl.is_dask() or impl.is_pyspark() or impl.is_pyspark_connect()
+    distributed = impl.is_dask() or is_spark(impl)
     size = LARGE if distributed else (len(view) if isinstance(view, pd.DataFrame) else 0)
     with step_bar(progress, size, "engines.score") as bar:
         bar.step("models")
@@ -468,7 +468,7 @@ def score(
             from crmkit.engines._dask import score_dask
 
             out = score_dask(view, scorer)
-        elif impl.is_pyspark() or impl.is_pyspark_connect():
+        elif is_spark(impl):
             from crmkit.engines._spark import score_spark
 
             out = score_spark(view, scorer)
