@@ -285,11 +285,9 @@ class Playbook(BaseEstimator, Persistable):
             50,000 customers or more on a terminal or in a notebook;
             ``False`` never, ``True`` always.
         value_models : (purchase_model, spend_model), optional
-            Value models fitted already (e.g. on the sufficient statistics
-            of the whole base, :func:`crmkit.engines.fit`), used as given
-            instead of fitting ``purchase_model`` and ``spend_model`` on
-            ``data``; a spend model of None values purchases at observed
-            spend. The other steps are fitted on ``data``.
+            Value models fitted already (e.g. by :func:`crmkit.engines.fit`
+            on the whole base), used as given (a spend model of None values
+            purchases at observed spend); the other steps fit on ``data``.
 
         Returns
         -------

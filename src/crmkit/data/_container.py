@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import numpy as np
 import pandas as pd
 
 from crmkit._checks import raise_if, warn_user
 from crmkit.data._columns import RECORD_KINDS, TIME_UNITS, ColumnMap
 from crmkit.data._integrity import UnmatchedRows, check_references, unmatched_message
-from crmkit.data._validate import as_timestamp, to_pandas, validate_frame
+from crmkit.data._record_checks import as_of_timestamp, check_scores, count_duplicate_rows
+from crmkit.data._validate import to_pandas, validate_frame
 from crmkit.exceptions import (
     CustomerNotFoundError,
     DataWarning,
@@ -29,7 +29,6 @@ _DATED = {
     "events": "date",
     "touches": "date",
 }
-_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 _SINGULAR = {
     "transactions": "transaction",
     "customers": "customer",
@@ -392,7 +391,7 @@ class CustomerData:
                 ]
             )
         if "feedback" in frames:
-            _check_scores(frames["feedback"], fails)
+            check_scores(frames["feedback"], fails)
         raise_if(fails)
         unmatched = check_references(frames, cmap, fails)
         raise_if(fails)
@@ -429,7 +428,7 @@ class CustomerData:
                 )
                 frames[kind] = f.loc[~late]
         notes: list[str] = []
-        n_dup = _duplicates(frames["transactions"])
+        n_dup = count_duplicate_rows(frames["transactions"])
         if n_dup:
             notes.append(
                 f"{n_dup} transaction rows repeat another row's customer, timestamp "
@@ -573,58 +572,3 @@ class CustomerData:
             )
         frames = {kind: f.loc[rows[kind]] if kind in rows else f for kind, f in self.frames.items()}
         return attrs.evolve(self, frames=frames)
-
-
-def as_of_timestamp(value: Any) -> pd.Timestamp:
-    """Read ``as_of`` (see :func:`crmkit.data._validate.as_timestamp`).
-
-    Parameters
-    ----------
-    value : date-like
-        The date.
-
-    Returns
-    -------
-    Timestamp
-
-    Examples
-    --------
-    >>> as_of_timestamp("2024-01-31").day
-    31
-    """
-    return as_timestamp(value, "as_of")
-
-
-def _duplicates(tx: pd.DataFrame) -> int:
-    from crmkit.data._core import count_duplicates
-
-    ids = tx["customer_id"]
-    if ids.dtype.kind in "iu":
-        codes = ids.to_numpy(dtype=np.int64)
-    else:
-        codes, _ = pd.factorize(ids)
-    stamp = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return count_duplicates(codes.astype(np.int64), stamp, tx["amount"].to_numpy(dtype=np.float64))
-
-
-def _check_scores(fb: pd.DataFrame, fails: list[SchemaFailure]) -> None:
-    if "score" not in fb.columns:
-        return
-    # the distinct kinds lower-cased once, not every row's text
-    codes, distinct = pd.factorize(fb["kind"])
-    lowered = np.array([str(k).lower() for k in distinct], dtype=object)
-    score = fb["score"].to_numpy(dtype=np.float64, na_value=np.nan)
-    for kind, (lo, hi) in _SCALES.items():
-        mask = np.isin(codes, np.flatnonzero(lowered == kind))
-        bad = mask & (np.isnan(score) | (score < lo) | (score > hi))
-        if bad.any():
-            fails.append(
-                SchemaFailure(
-                    frame="feedback",
-                    column="score",
-                    check=f"{kind} scores must be in {lo}..{hi}",
-                    n_failing=int(bad.sum()),
-                    rows=tuple(fb.index[bad][:5].tolist()),
-                    values=tuple(score[bad][:5].tolist()),
-                )
-            )

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from crmkit.data._columns import TIME_UNITS, ColumnMap
-from crmkit.data._container import CustomerData, as_of_timestamp
+from crmkit.data._container import CustomerData
+from crmkit.data._record_checks import as_of_timestamp
 from crmkit.data._summarize import _view_from_data
 from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
 
