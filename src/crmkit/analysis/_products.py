@@ -153,12 +153,21 @@ def product_matrix(
     tx, weights = _weights(data, values)
     if sparse:
         pm = _sparse_from(tx, weights, values)
+        matrix = pm.matrix.astype(np.int64) if values in ("count", "binary") else pm.matrix
         accessor: Any = pd.DataFrame.sparse
         frame: pd.DataFrame = accessor.from_spmatrix(
-            pm.matrix.astype(np.int64) if values in ("count", "binary") else pm.matrix,
+            matrix,
             index=pd.Index(pm.customers, name="customer_id"),
             columns=pd.Index(pm.products, name="product"),
         )
+        if len(frame.columns) and pd.isna(frame.dtypes.iloc[0].fill_value):
+            # pandas 3.0.0 gives float matrices a NaN fill value: build the columns one by one
+            csc = matrix.tocsc()
+            columns = [
+                pd.arrays.SparseArray.from_spmatrix(csc[:, [j]]) for j in range(csc.shape[1])
+            ]
+            frame = pd.DataFrame(dict(enumerate(columns)), index=frame.index)
+            frame.columns = pd.Index(pm.products, name="product")
         return frame
     out = pivot_sum(
         tx["customer_id"], tx["product"], weights, row_name="customer_id", column_name="product"
