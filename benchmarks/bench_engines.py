@@ -18,8 +18,9 @@ Usage::
     python benchmarks/bench_engines.py                       # 10**7 transactions
     python benchmarks/bench_engines.py --n 1000000 --engines pandas polars duckdb
     python benchmarks/bench_engines.py --spark-n 2000000     # smaller data for Spark
-    python benchmarks/bench_engines.py --playbook --n 1000000 --engines spark dask
-        # engines.assess of a fitted Playbook vs pandas Playbook.assess
+    python benchmarks/bench_engines.py --assess --sizes 1e6 1e7 --engines spark dask
+        # engines.assess of a fitted Playbook vs pandas Playbook.assess, and
+        # Spark summarize vs pandas, at each size (--playbook: the same)
 
 The ``if __name__ == "__main__"`` guard is required: Dask's LocalCluster
 starts worker processes that re-import this file.
@@ -48,6 +49,8 @@ from crmkit.value._gammagamma import GammaGamma
 AS_OF = "2024-12-31"
 OPTIONS: dict[str, Any] = {"horizon": 52.0, "discount_rate": 0.1, "time_unit": "W"}
 ENGINES = ("pandas", "polars", "duckdb", "dask", "spark")
+#: The assessment column compared across engines: the first of these the Playbook gives.
+COMPARED = ("clv", "expected_purchases", "stage")
 
 
 def make_parquet(n_tx: int, path: Path, seed: int = 0) -> None:
@@ -263,77 +266,179 @@ def _spark_session(shuffle_partitions: int = 8) -> Any:
     return spark
 
 
-def playbook_bench(path: Path, engines: list[str], partitions: int) -> None:
+def _pandas_side(path: Path, purchase_model: str) -> tuple[Any, pd.Series, dict[str, float], int]:
+    """pandas: summarize, then the reference Playbook (fit once) and its assessment."""
+    from crmkit.compose import Playbook
+    from crmkit.data import CustomerData
+
+    view, t_sum = timed(lambda: crmkit.summarize(pd.read_parquet(path), as_of=AS_OF))
+    del view
+    data, t_data = timed(lambda: CustomerData.from_frames(pd.read_parquet(path), as_of=AS_OF))
+    playbook = Playbook(purchase_model=purchase_model)
+    pb, t_fit = timed(lambda: playbook.fit(data, progress=False))
+    ref, t_assess = timed(lambda: pb.assess(data, progress=False))
+    n = data.n_customers
+    times = {"summarize": t_sum, "data": t_data, "fit": t_fit, "assess": t_assess}
+    # clv needs the value models; without them (see the notes) compare the next output
+    column = next(c for c in (*COMPARED, *ref.columns) if c in ref.columns)
+    return pb, ref[column].sort_index(), times, n
+
+
+def _spark_side(
+    path: Path, pb: Any, partitions: int, warm: Path | None, column: str
+) -> dict[str, Any]:
+    """Spark local[2]: summarize (``noop`` write) and engines.assess (``clv`` collected)."""
+    from crmkit.engines import assess
+
+    spark = _spark_session(partitions)
+    try:
+        if warm is not None:  # JIT, Python workers and their crmkit import: not timed
+            crmkit.summarize(spark.read.parquet(str(warm)), as_of=AS_OF).write.format("noop").mode(
+                "overwrite"
+            ).save()
+            assess(pb, spark.read.parquet(str(warm)), as_of=AS_OF, progress=False).select(
+                "customer_id", column
+            ).toPandas()
+
+        def summ() -> None:
+            view = crmkit.summarize(spark.read.parquet(str(path)), as_of=AS_OF)
+            view.write.format("noop").mode("overwrite").save()  # every customer, not collected
+
+        _, t_sum = timed(summ)
+
+        def run() -> pd.Series:
+            out = assess(pb, spark.read.parquet(str(path)), as_of=AS_OF, progress=False)
+            # the Python function computes every column; two of them are collected
+            got = out.select("customer_id", column).toPandas()
+            return got.set_index("customer_id")[column]
+
+        clv, t = timed(run)
+    finally:
+        spark.stop()
+    return {"summarize": t_sum, "assess": t, "clv": clv}
+
+
+def _dask_side(path: Path, pb: Any, partitions: int, column: str) -> dict[str, Any]:
+    """A 2-worker dask.distributed LocalCluster: engines.assess (``clv`` collected)."""
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    from crmkit.engines import assess
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit="5GB",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster),
+    ):
+
+        def run() -> pd.Series:
+            tx = dd.read_parquet(str(path))
+            out = assess(pb, tx, as_of=AS_OF, partitions=partitions, progress=False)
+            return out[["customer_id", column]].compute().set_index("customer_id")[column]
+
+        clv, t = timed(run)
+    return {"assess": t, "clv": clv}
+
+
+def assess_bench(
+    path: Path,
+    engines: list[str],
+    partitions: int,
+    warm: Path | None = None,
+    purchase_model: str = "auto",
+) -> list[dict[str, Any]]:
     """engines.assess of a fitted default Playbook: pandas, Spark local[2], 2-worker Dask.
 
     The playbook is fitted once with pandas on all records; each engine then
-    assesses every customer from the Parquet file (read included), the
-    result materialised (Spark: a ``noop`` write of every column; Dask:
-    ``compute`` of ``customer_id`` and ``clv``). Every engine's ``clv`` is
-    then collected (untimed for Spark) and compared with pandas
-    ``Playbook.assess`` (exact equality expected).
+    assesses every customer from the Parquet file (read included; pandas
+    ``from_frames`` + ``assess``), ``customer_id`` and ``clv`` collected
+    (every column is computed), and its ``clv`` (or, when the Playbook has no
+    value models, the first of :data:`COMPARED` it gives) is compared with
+    pandas ``Playbook.assess`` (exact equality expected). Spark ``summarize``
+    (``noop`` write) is timed against pandas ``read_parquet`` + ``summarize``
+    too. The pandas records are freed before the engines run.
     """
-    from crmkit.compose import Playbook
-    from crmkit.data import CustomerData
-    from crmkit.engines import assess
-
-    def pandas_data() -> Any:
-        return CustomerData.from_frames(pd.read_parquet(path), as_of=AS_OF)
-
-    data, t_data = timed(pandas_data)
-    pb, t_fit = timed(lambda: Playbook().fit(data, progress=False))
-    ref, t_assess = timed(lambda: pb.assess(data, progress=False))
-    ref_clv = ref["clv"].sort_index()
-    print(f"\nPlaybook (default) on {data.n_customers:,} customers")
-    print(f"  pandas: read + validate {t_data:.1f} s, fit {t_fit:.1f} s, assess {t_assess:.1f} s")
-    rows = [("pandas", t_data + t_assess, "reference")]
+    pb, ref_clv, pt, n_cust = _pandas_side(path, purchase_model)
+    column = str(ref_clv.name)
+    print(
+        f"\nPlaybook(purchase_model={purchase_model!r}) on {n_cust:,} customers; "
+        f"compared: {column!r}"
+    )
+    for note in pb.notes_:
+        print(f"  note: {note}")
+    print(
+        f"  pandas: read + summarize {pt['summarize']:.1f} s; read + validate {pt['data']:.1f} s,"
+        f" fit {pt['fit']:.1f} s, assess {pt['assess']:.1f} s"
+    )
 
     def compare(clv: pd.Series) -> str:
         got = clv.sort_index()
         if not got.index.equals(ref_clv.index):
             return "DIFFERENT customers"
         exact = bool(np.array_equal(got.to_numpy(), ref_clv.to_numpy(), equal_nan=True))
-        return "clv identical" if exact else "clv DIFFERS"
+        return f"{column} identical" if exact else f"{column} DIFFERS"
 
+    rows: list[dict[str, Any]] = [
+        {
+            "engine": "pandas",
+            "cores": 1,
+            "assess": pt["data"] + pt["assess"],
+            "summarize": pt["summarize"],
+            "same": "reference",
+        }
+    ]
     if "spark" in engines:
-        spark = _spark_session(partitions)
-        try:
-
-            def run() -> Any:
-                out = assess(pb, spark.read.parquet(str(path)), as_of=AS_OF, progress=False)
-                out.write.format("noop").mode("overwrite").save()  # every customer assessed
-                return out
-
-            out, t = timed(run)
-            clv = out.select("customer_id", "clv").toPandas()  # untimed: runs assess again
-            rows.append(("spark", t, compare(clv.set_index("customer_id")["clv"])))
-        finally:
-            spark.stop()
+        res = _spark_side(path, pb, partitions, warm, column)
+        same = compare(res.pop("clv"))
+        rows.append({"engine": "spark", "cores": 2, **res, "same": same})
     if "dask" in engines:
-        import dask.dataframe as dd
-        from distributed import Client, LocalCluster
+        res = _dask_side(path, pb, partitions, column)
+        same = compare(res.pop("clv"))
+        rows.append({"engine": "dask", "cores": 2, **res, "same": same})
+    base = rows[0]
+    print(
+        f"\n{'engine':8} {'read + assess':>14} {'x pandas':>9} {'customers/s/core':>17} "
+        f"{'summarize':>10} {'x pandas':>9}  vs pandas"
+    )
+    for row in rows:
+        rate = n_cust / (row["assess"] * row["cores"])
+        summ = row.get("summarize")
+        summ_text = f"{summ:>9.1f}s {summ / base['summarize']:>8.2f}x" if summ else " " * 20
+        print(
+            f"{row['engine']:8} {row['assess']:>13.1f}s {row['assess'] / base['assess']:>8.2f}x "
+            f"{rate:>17,.0f} {summ_text}  {row['same']}"
+        )
+        row["customers"] = n_cust
+    return rows
 
-        with (
-            LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                memory_limit="5GB",
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster),
-        ):
 
-            def run_dask() -> pd.Series:
-                tx = dd.read_parquet(str(path))
-                out = assess(pb, tx, as_of=AS_OF, partitions=partitions, progress=False)
-                return out[["customer_id", "clv"]].compute().set_index("customer_id")["clv"]
-
-            clv, t = timed(run_dask)
-            rows.append(("dask", t, compare(clv)))
-    print(f"\n{'engine':8} {'read + assess':>14}  vs pandas")
-    for engine, t, same in rows:
-        print(f"{engine:8} {t:>13.1f}s  {same}")
+def _assess_main(args: Any, workdir: Path) -> None:
+    warm = None
+    if "spark" in args.engines and not args.no_warmup:
+        warm = workdir / "warm.parquet"
+        make_parquet(100_000, warm, seed=1)
+    summary = []
+    for n in args.sizes or [args.n]:
+        path = workdir / f"tx_{n}.parquet"
+        _, t_gen = timed(lambda n=n, path=path: make_parquet(n, path))
+        print(
+            f"\n{n:,} transactions -> {path.stat().st_size / 1e6:.0f} MB Parquet in {t_gen:.1f} s"
+        )
+        engines = [e for e in args.engines if e in ("spark", "dask")]
+        summary += [
+            {"transactions": n, **row}
+            for row in assess_bench(path, engines, args.partitions, warm, args.purchase_model)
+        ]
+        path.unlink()
+    print(f"\n{'transactions':>13} {'engine':8} {'assess s':>9} {'summarize s':>12}")
+    for row in summary:
+        summ = f"{row['summarize']:>12.1f}" if row.get("summarize") else ""
+        print(f"{row['transactions']:>13,} {row['engine']:8} {row['assess']:>9.1f} {summ}")
 
 
 RUNNERS = {
@@ -353,14 +458,38 @@ def main() -> None:
     )
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument(
+        "--assess",
         "--playbook",
+        dest="assess",
         action="store_true",
-        help="only engines.assess of a fitted Playbook (pandas, spark, dask)",
+        help="only engines.assess of a fitted Playbook (pandas, spark, dask) and summarize",
+    )
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=lambda text: int(float(text)),
+        default=None,
+        help="with --assess: transactions, one run each (1e7 allowed; default --n)",
+    )
+    parser.add_argument(
+        "--purchase-model",
+        default="auto",
+        help="with --assess: the Playbook's purchase_model (e.g. bgnbd when the default "
+        "Pareto/NBD is not identified on the synthetic data)",
+    )
+    parser.add_argument(
+        "--no-warmup", action="store_true", help="with --assess: no untimed Spark warm-up"
     )
     parser.add_argument("--partitions", type=int, default=8, help="customer buckets")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     workdir = Path(tempfile.mkdtemp(prefix="crmkit-bench-"))
+    if args.assess:
+        try:
+            _assess_main(args, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     try:
         path = workdir / "tx.parquet"
         _, t_gen = timed(lambda: make_parquet(args.n, path))
@@ -368,9 +497,6 @@ def main() -> None:
             f"{args.n:,} transactions -> {path.stat().st_size / 1e6:.0f} MB Parquet "
             f"in {t_gen:.1f} s"
         )
-        if args.playbook:
-            playbook_bench(path, args.engines, args.partitions)
-            return
         # reference: the pandas view and models fitted on its sufficient statistics
         view = crmkit.summarize(pd.read_parquet(path), as_of=AS_OF)
         print(f"{len(view):,} customers, {int((view['frequency'] > 0).sum()):,} repeat buyers")

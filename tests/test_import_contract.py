@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "kernel",
         frozenset({
             "exceptions", "_estimator", "_params", "_persist", "_vocab", "_version",
-            "_checks", "_display", "_frames", "plugins",
+            "_checks", "_display", "_frames", "_text", "plugins",
         }),
     ),
     ("domain", frozenset({"domain"})),

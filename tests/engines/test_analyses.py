@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmkit.analysis import composition_vs_market, gini, pareto_table, value_pivot
+from crmkit.analysis import (
+    composition_vs_market,
+    decile_profiles,
+    gini,
+    pareto_table,
+    value_pivot,
+)
 from crmkit.exceptions import DataWarning, SchemaError
 from tests.engines._data import pandas_view, transactions
 
@@ -160,3 +166,45 @@ def test_composition_refuses_duplicates_and_missing_profiles(engine: str) -> Non
         composition_vs_market(ENGINES[engine](base), {"ict": 0.5, "retail": 0.5})
     assert {f.column: f.n_failing for f in info.value.failures} == {
         "customer_id": 1, "industry": 1}
+
+
+def _profiled_view(view: pd.DataFrame) -> pd.DataFrame:
+    """The view with categorical columns (one with missing values) and no proportional margin.
+
+    ``margin`` is 0.6 x ``revenue`` here: their lifts tie exactly, and engine
+    means (summed in another order) could flip the tie in ``distinguishing``.
+    """
+    rng = np.random.default_rng(0)
+    size = pd.Series(rng.choice(np.array(["s", "m", None], dtype=object), len(view)))
+    return view.drop(columns="margin").assign(
+        industry=rng.choice(["retail", "it", "services"], len(view)),
+        size_class=size.to_numpy(),
+    )
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+@pytest.mark.parametrize(("by", "q"), [("revenue", 10), ("frequency", 4), ("days_since_last", 3)])
+def test_decile_profiles_equal_pandas(engine: str, by: str, q: int, view: pd.DataFrame) -> None:
+    profiled = _profiled_view(view)
+    expected = decile_profiles(profiled, by, q)
+    frame = profiled.reset_index().sample(frac=1.0, random_state=3)
+    got = decile_profiles(ENGINES[engine](frame), by, q)
+    # counts and texts exactly; sums, means and medians (midpoints) to float tolerance
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    floats = ("mean_", "median_", "lift_", "value_", "cum_")
+    exact = [c for c in expected.columns if not c.startswith(floats)]
+    pd.testing.assert_frame_equal(got[exact], expected[exact], check_exact=True)
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_decile_profiles_cut_ties_by_customer_id(engine: str) -> None:
+    view = pd.DataFrame(
+        {"revenue": [5.0, 1.0, 5.0, 5.0, 2.0, 5.0, 0.0], "industry": list("abababa")},
+        index=pd.Index([7, 3, 1, 9, 4, 2, 8], name="customer_id"),
+    )
+    expected = decile_profiles(view, "revenue", 3, columns=["revenue"], min_count=1)
+    got = decile_profiles(ENGINES[engine](view.reset_index()), "revenue", 3, columns=["revenue"],
+                          min_count=1)  # fmt: skip
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    with pytest.raises(SchemaError, match="needs at least q=8"):
+        decile_profiles(ENGINES[engine](view.reset_index()), "revenue", 8)

@@ -104,7 +104,7 @@ def test_bad_arguments() -> None:
         score_batch(BG, view, horizon=1, time_unit="Y")
     with pytest.raises(InvalidParameterError, match="margin"):
         BatchScorer(BG, horizon=1, margin=2.0)
-    with pytest.raises(TypeError, match=r"'batch' must be a pandas DataFrame; got dict"):
+    with pytest.raises(TypeError, match=r"'batch' parameter of score_batch must be a pandas Data"):
         score_batch(BG, view.to_dict("list"), horizon=1)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match=r"'model' .*purchase model.*GammaGamma"):
         score_batch(GG, view, horizon=1)

@@ -150,7 +150,7 @@ def test_spend_is_identical_on_every_engine(spark: Any, tx: pd.DataFrame) -> Non
 def test_analyses_inside_spark_equal_pandas(
     spark: Any, tx: pd.DataFrame, view: pd.DataFrame
 ) -> None:
-    from crmkit.analysis import gini, pareto_table, value_pivot
+    from crmkit.analysis import decile_profiles, gini, pareto_table, value_pivot
 
     frame = spark.createDataFrame(view.reset_index())
     for by, q in (("revenue", 10), ("margin", 3)):
@@ -162,3 +162,13 @@ def test_analyses_inside_spark_equal_pandas(
     pd.testing.assert_frame_equal(
         got, value_pivot(tx, by="quarter", values="margin"), check_exact=True
     )
+    profiled = view.drop(columns="margin").assign(  # margin = 0.6 x revenue: lifts tie
+        industry=np.where(np.arange(len(view)) % 3 == 0, "retail", "it")
+    )
+    for by, q in (("revenue", 10), ("frequency", 4)):
+        pd.testing.assert_frame_equal(
+            decile_profiles(spark.createDataFrame(profiled.reset_index()), by, q),
+            decile_profiles(profiled, by, q),
+            check_exact=False,
+            rtol=1e-12,
+        )

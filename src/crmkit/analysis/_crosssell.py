@@ -187,6 +187,18 @@ def top_k_per_row(
     return rows[kept], cols[kept], values[kept], rank[kept].astype(np.int64)
 
 
+def _owned(owned: Ints, cell: Ints, n_cells: int) -> npt.NDArray[np.bool_]:
+    """Which ``cell`` keys are among the ``owned`` keys (of ``n_cells`` possible)."""
+    if n_cells <= 4 * (len(owned) + len(cell)) + 1024:  # a dense mark: linear
+        mark = np.zeros(n_cells, dtype=bool)
+        mark[owned] = True
+        out: npt.NDArray[np.bool_] = mark[cell]
+        return out
+    owned = np.sort(owned)
+    at = np.minimum(np.searchsorted(owned, cell), max(len(owned) - 1, 0))
+    return owned[at] == cell if len(owned) else np.zeros(len(cell), dtype=bool)
+
+
 def _coords(x: sp.csr_array) -> tuple[Ints, Ints]:
     rows = np.repeat(np.arange(x.shape[0], dtype=np.int64), np.diff(x.indptr))
     return rows, np.asarray(x.indices, dtype=np.int64)
@@ -406,10 +418,7 @@ class CrossSellRecommender(BaseEstimator, Persistable):
             )
             b_rows, b_cols = _coords(block)
             n_p = x.shape[1]
-            owned = np.sort(b_rows * n_p + b_cols)  # already sorted: canonical rows
-            cell = rows * n_p + cols
-            at = np.minimum(np.searchsorted(owned, cell), max(len(owned) - 1, 0))
-            bought = owned[at] == cell if len(owned) else np.zeros(len(cell), dtype=bool)
+            bought = _owned(b_rows * n_p + b_cols, rows * n_p + cols, (stop - start) * n_p)
             rows, cols, values, rank = top_k_per_row(
                 rows[~bought], cols[~bought], values[~bought], k
             )

@@ -79,21 +79,49 @@ def new_purchases(data: CustomerData | pd.DataFrame, as_of: Any, end: Any = None
     after = bought & (dates > cut).to_numpy()
     if end is not None:
         after &= (dates <= _day(end, "end")).to_numpy()
-    cols = ["customer_id", "product"]
-    old = tx.loc[before, cols].astype(object).drop_duplicates()
-    later = pd.DataFrame(
+    customer, customers = _sorted_codes(tx["customer_id"], before | after)
+    product, products = _sorted_codes(tx["product"], before | after)
+    n_p = max(len(products), 1)
+    # (customer, product) pairs as integers, in the order of the sorted values
+    before &= customer >= 0
+    old = customer[before] * n_p + product[before]
+    had_history = np.zeros(len(customers), dtype=bool)
+    had_history[customer[before]] = True
+    later = after & (customer >= 0)
+    key = customer[later] * n_p + product[later]
+    first = pd.Series(dates.to_numpy()[later]).groupby(key, sort=True).min()
+    pairs = first.index.to_numpy(dtype=np.int64)
+    known = had_history[pairs // n_p]
+    if len(customers) * n_p <= 2 * len(old) + 1024:  # a dense mark of the pairs bought before
+        seen = np.zeros(len(customers) * n_p, dtype=bool)
+        seen[old] = True
+        fresh = ~seen[pairs]
+    else:
+        fresh = ~pd.Index(pairs).isin(pd.unique(old))
+    keep = known & fresh
+    out: pd.DataFrame = pd.DataFrame(
         {
-            "customer_id": tx["customer_id"].to_numpy()[after].astype(object),
-            "product": tx["product"].to_numpy()[after].astype(object),
-            "first_date": dates.to_numpy()[after],
+            # the dtype inferred from the values (as the groupby keys of a frame would)
+            "customer_id": pd.Series(customers[pairs[keep] // n_p]).infer_objects(),
+            "product": pd.Series(products[pairs[keep] % n_p]).infer_objects(),
+            "first_date": first.to_numpy()[keep],
         }
     )
-    later = later.groupby(cols, sort=True)["first_date"].min().reset_index()
-    known = later["customer_id"].isin(pd.unique(old["customer_id"].to_numpy()))
-    seen = pd.MultiIndex.from_frame(old)
-    fresh = ~pd.MultiIndex.from_frame(later[cols]).isin(seen)
-    out: pd.DataFrame = later.loc[known.to_numpy() & fresh].reset_index(drop=True)
     return out
+
+
+def _sorted_codes(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``values`` (-1 outside ``rows`` or missing) ranked as the values sort.
+
+    The levels are sorted as objects (as a groupby on the values would), and
+    returned as an object array.
+    """
+    codes, uniques = pd.factorize(values[rows])
+    levels = np.asarray(uniques, dtype=object)
+    rank, sorted_levels = pd.factorize(levels, sort=True)
+    out = np.full(len(values), -1, dtype=np.int64)
+    out[rows] = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return out, np.asarray(sorted_levels, dtype=object)
 
 
 def hit_rate(recommendations: pd.DataFrame, actual: pd.DataFrame, k: int = 5) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,18 +40,139 @@ def _expand(starts: Ints, lengths: Ints) -> Ints:
     return out
 
 
+Found = tuple[list[Ints], list[Ints], list[F]]
+#: (target, mask) lookups generated at once by the enumeration of near baskets.
+ENUM_BLOCK = 1_048_576
+#: A target is looked up level by level while that takes at most this share of
+#: the pool's distinct baskets in lookups (a lookup costs a few scanned pairs).
+NEAR_SHARE = 0.25
+
+
+def _similarity_table(base: int) -> F:
+    """Similarity of every (target size, shared, pool size), as the full search computes it."""
+    size, shared, other = np.meshgrid(np.arange(base), np.arange(base), np.arange(base),
+                                      indexing="ij")  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = shared.astype(np.float64) / np.sqrt(size.astype(np.float64) * other)
+    table = np.where((shared > 0) & (size > 0) & (other > 0), table, 0.0)
+    out: F = table.reshape(base, base * base)
+    return out
+
+
+def _levels(a: int, n_p: int, table: F) -> list[tuple[float, list[tuple[int, int]]]]:
+    """The possible (removed, added) product counts of a basket of ``a`` products,
+    grouped by similarity (descending, > 0 only)."""
+    base = n_p + 1
+    by_sim: dict[float, list[tuple[int, int]]] = {}
+    for s in range(1, a + 1):
+        for p in range(s, s + n_p - a + 1):
+            by_sim.setdefault(float(table[a, s * base + p]), []).append((a - s, p - s))
+    return sorted(((v, c) for v, c in by_sim.items() if v > 0), key=lambda vc: -vc[0])
+
+
+def _combo_bits(positions: Ints, r: int) -> Masks:
+    """Per row of ``positions`` (bit numbers), the masks of every ``r`` of them."""
+    n, m = positions.shape
+    if r == 0:
+        return np.zeros((n, 1), dtype=np.uint64)
+    combos = np.array(list(itertools.combinations(range(m), r)), dtype=np.int64).reshape(-1, r)
+    bits = np.left_shift(np.uint64(1), positions.astype(np.uint64))
+    out: Masks = bits[:, combos].sum(axis=2, dtype=np.uint64)
+    return out.reshape(n, len(combos))
+
+
+def _near(targets: Masks, a: int, n_p: int, baskets: Masks, counts: Ints, need: int,
+          table: F, found: Found) -> Ints:  # fmt: skip
+    """Candidates of the targets of size ``a`` from the pool baskets near them.
+
+    The pool baskets are looked up level by level of similarity (all baskets
+    of a level: every way to drop and add products), until the levels hold
+    ``need`` pool customers; the candidates (target, basket, similarity) are
+    appended to ``found``. Returns the targets for which that would cost
+    more lookups than there are pool baskets (left to the scan).
+    """
+    idx = np.arange(len(targets))
+    bits = ((targets[:, None] >> np.arange(n_p, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+    held = np.zeros(len(targets), dtype=np.int64)
+    spent = 0
+    for sim, moves in _levels(a, n_p, table):
+        cost = sum(math.comb(a, r) * math.comb(n_p - a, q) for r, q in moves)
+        if spent + cost > NEAR_SHARE * len(baskets):
+            return idx
+        spent += cost
+        inside = np.nonzero(bits[idx])[1].reshape(len(idx), a)
+        outside = np.nonzero(~bits[idx])[1].reshape(len(idx), n_p - a)
+        for r, q in moves:
+            dropped, added = _combo_bits(inside, r), _combo_bits(outside, q)
+            width = dropped.shape[1] * added.shape[1]
+            step = max(1, ENUM_BLOCK // width)
+            for lo in range(0, len(idx), step):
+                rows = idx[lo : lo + step]
+                masks = (targets[rows, None] ^ dropped[lo : lo + step])[:, :, None]
+                masks = (masks | added[lo : lo + step, None, :]).reshape(-1)
+                at = np.minimum(np.searchsorted(baskets, masks), len(baskets) - 1)
+                (hit,) = np.nonzero(baskets[at] == masks)
+                row, g = rows[hit // width], at[hit]
+                found[0].append(row)
+                found[1].append(g)
+                found[2].append(np.full(len(hit), sim))
+                held += np.bincount(row, weights=counts[g], minlength=len(held)).astype(np.int64)
+        idx = idx[held[idx] < need]
+        if len(idx) == 0:
+            break
+    return np.zeros(0, dtype=np.int64)
+
+
+def _scan(targets: Masks, baskets: Masks, counts: Ints, need: int, table: F,
+          found: Found) -> None:  # fmt: skip
+    """Candidates of ``targets`` from the shared products with every pool basket."""
+    n_g, base = len(baskets), table.shape[0]
+    t_size = np.bitwise_count(targets).astype(np.int64)
+    g_size = np.bitwise_count(baskets).astype(np.int32)
+    order = np.argsort(-table, axis=1, kind="stable")
+    step = max(1, BASKET_BLOCK // n_g)
+    weight = np.tile(counts.astype(np.float64), min(step, len(targets)))
+    for lo in range(0, len(targets), step):
+        hi = min(lo + step, len(targets))
+        common = np.bitwise_count(targets[lo:hi, None] & baskets[None, :])
+        cell = np.multiply(common, base, dtype=np.int32)
+        cell += g_size
+        cell += np.arange(hi - lo, dtype=np.int32)[:, None] * (base * base)
+        cell = cell.ravel()
+        count = np.bincount(
+            cell, weights=weight[: len(cell)], minlength=(hi - lo) * base * base
+        ).reshape(hi - lo, base * base)
+        level = order[t_size[lo:hi]]
+        held = np.cumsum(np.take_along_axis(count, level, axis=1), axis=1)
+        last = np.minimum((held < need).sum(axis=1), base * base - 1)
+        sim_of = table[t_size[lo:hi]]
+        bound = sim_of[np.arange(hi - lo), level[np.arange(hi - lo), last]]
+        wanted = ((sim_of >= bound[:, None]) & (sim_of > 0)).ravel()
+        (at,) = np.nonzero(wanted[cell])
+        r, g = np.divmod(at, n_g)
+        found[0].append(r + lo)
+        found[1].append(g)
+        found[2].append(sim_of.ravel()[cell[at]])
+
+
 class _Baskets:
     """The pool's distinct baskets, and for every distinct target basket the pool
     baskets that can hold its nearest neighbours.
 
     A target's similarity to a pool basket depends only on the sizes of both and
-    on the products they share, so the pool customers are first counted by
+    on the products they share, so the pool customers are counted by
     (shared, pool basket size): the most similar levels that hold ``n_keep +
     1`` customers (one may be the target itself) hold every neighbour, and
     their pool baskets are the candidates; of each, only the first ``n_keep +
     1`` customers in pool order can be chosen (ties go to the earlier
     customer). The candidate customers thus hold the neighbours the full
     search finds, with the same similarities.
+
+    The baskets of the most similar levels are first looked up directly
+    (every basket that drops and adds a few of the target's products): on a
+    large base the nearest neighbours are near, so a target costs a bounded
+    number of lookups. Targets whose levels would take more lookups than
+    there are pool baskets are compared with every pool basket instead.
     """
 
     def __init__(self, x: sp.csr_array, pool: sp.csr_array, n_keep: int) -> None:
@@ -58,46 +181,32 @@ class _Baskets:
         self.start: Ints = (np.cumsum(counts) - counts).astype(np.int64)
         self.take: Ints = np.minimum(counts, n_keep + 1).astype(np.int64)
         self.targets: Masks = np.unique(_masks(x))
-        base = x.shape[1] + 1
+        n_p = x.shape[1]
+        table = _similarity_table(n_p + 1)
         t_size = np.bitwise_count(self.targets).astype(np.int64)
-        g_size = np.bitwise_count(baskets).astype(np.int32)
-        # similarity of every (target size, shared, pool size), as the full search computes it
-        size, shared, other = np.meshgrid(np.arange(base), np.arange(base), np.arange(base),
-                                          indexing="ij")  # fmt: skip
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table = shared.astype(np.float64) / np.sqrt(size.astype(np.float64) * other)
-        table = np.where((shared > 0) & (size > 0) & (other > 0), table, 0.0)
-        table = table.reshape(base, base * base)
-        order = np.argsort(-table, axis=1, kind="stable")
-        n_g = len(baskets)
-        step = max(1, BASKET_BLOCK // n_g)
-        weight = np.tile(counts.astype(np.float64), min(step, len(self.targets)))
-        rows, groups, sims = [], [], []
-        for lo in range(0, len(self.targets), step):
-            hi = min(lo + step, len(self.targets))
-            common = np.bitwise_count(self.targets[lo:hi, None] & baskets[None, :])
-            cell = np.multiply(common, base, dtype=np.int32)
-            cell += g_size
-            cell += np.arange(hi - lo, dtype=np.int32)[:, None] * (base * base)
-            cell = cell.ravel()
-            count = np.bincount(
-                cell, weights=weight[: len(cell)], minlength=(hi - lo) * base * base
-            ).reshape(hi - lo, base * base)
-            level = order[t_size[lo:hi]]
-            held = np.cumsum(np.take_along_axis(count, level, axis=1), axis=1)
-            last = np.minimum((held < n_keep + 1).sum(axis=1), base * base - 1)
-            sim_of = table[t_size[lo:hi]]
-            bound = sim_of[np.arange(hi - lo), level[np.arange(hi - lo), last]]
-            wanted = ((sim_of >= bound[:, None]) & (sim_of > 0)).ravel()
-            (at,) = np.nonzero(wanted[cell])
-            r, g = np.divmod(at, n_g)
-            sim = sim_of.ravel()[cell[at]]
-            rows.append(r + lo)
-            groups.append(g)
-            sims.append(sim)
-        row = np.concatenate(rows).astype(np.int64)
-        self.group: Ints = np.concatenate(groups).astype(np.int64)
-        self.sim: F = np.concatenate(sims)
+        near: Found = ([], [], [])
+        rest = [np.zeros(0, dtype=np.int64)]
+        for a in np.unique(t_size[t_size > 0]).tolist():
+            (of_size,) = np.nonzero(t_size == a)
+            before = len(near[0])
+            left = _near(self.targets[of_size], a, n_p, baskets, counts, n_keep + 1, table, near)
+            for i in range(before, len(near[0])):
+                near[0][i] = of_size[near[0][i]]
+            rest.append(of_size[left])
+        scanned = np.sort(np.concatenate(rest))
+        found: Found = ([], [], [])
+        if len(scanned):
+            _scan(self.targets[scanned], baskets, counts, n_keep + 1, table, found)
+        row = np.concatenate([np.zeros(0, np.int64), *near[0]]).astype(np.int64)
+        keep = ~np.isin(row, scanned)  # the scan replaces what was found near those
+        row = np.concatenate([row[keep], *(scanned[r] for r in found[0])]).astype(np.int64)
+        group_of = np.concatenate([np.zeros(0, np.int64), *near[1]])[keep]
+        group_of = np.concatenate([group_of, *found[1]]).astype(np.int64)
+        sim = np.concatenate([np.concatenate([np.zeros(0), *near[2]])[keep], *found[2]])
+        order = np.lexsort((group_of, row))
+        row = row[order]
+        self.group: Ints = group_of[order]
+        self.sim: F = sim[order]
         n_t = len(self.targets)
         self.ptr: Ints = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n_t))])
         cost = np.bincount(row, weights=self.take[self.group], minlength=n_t)
@@ -155,8 +264,11 @@ class CustomerKNNRecommender(CrossSellRecommender):
     customers hold at most half as many distinct baskets, nearly every pair
     shares a product; there the distinct baskets are compared instead, and
     the neighbours are drawn from the few most similar baskets (same
-    neighbours, same scores, exactly). Time then grows with the pairs of
-    distinct baskets.
+    neighbours, same scores, exactly). Those baskets are first looked up
+    directly, from the most similar level down (the target's basket with a
+    few products dropped or added): on a large base the neighbours are near,
+    so time grows about linearly with the customers; only targets whose
+    neighbours are far are compared with every distinct basket.
 
     Parameters
     ----------
@@ -260,6 +372,8 @@ class CustomerKNNRecommender(CrossSellRecommender):
 
     def _explain(self, context: Any, rows: Ints, products: Ints) -> list[str]:
         bought_by, used = context
+        if len(rows) == 0:  # scipy gives a sparse result for empty index arrays
+            return []
         counts = np.asarray(bought_by[rows, products], dtype=np.float64).ravel()
         return [
             f"bought by {int(c)} of {int(u)} similar customers"

@@ -8,6 +8,7 @@ many people gives one company-wide picture.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -184,8 +185,10 @@ def _customers(data: object, interactions: pd.DataFrame) -> pd.Index:
         cust = data.get("customers")
         if cust is not None:
             ids.append(cust["customer_id"])
-    allids = pd.concat([pd.Series(i.to_numpy(dtype=object)) for i in ids], ignore_index=True)
-    uniq = pd.unique(allids.to_numpy())
+    # distinct ids of each source first (in its own dtype: fast), then across the sources;
+    # the order of first appearance is that of the concatenated sources
+    parts = [pd.Series(pd.unique(i.to_numpy())).to_numpy(dtype=object) for i in ids]
+    uniq = pd.unique(np.concatenate(parts))
     try:
         uniq = np.sort(uniq)
     except TypeError:
@@ -211,6 +214,22 @@ def _main_seller(visits: pd.DataFrame) -> pd.Series:
         first["seller"].astype(object).to_numpy(), index=first["customer_id"].to_numpy()
     )
     return result
+
+
+def _seller_names(known: pd.DataFrame) -> pd.Series:
+    """Per customer, the distinct sellers (as text) sorted and joined with ", "."""
+    code, names = pd.factorize(known["seller"].astype(str).to_numpy(), sort=True)
+    customer, customers = pd.factorize(known["customer_id"].to_numpy())
+    pairs = pd.unique(customer.astype(np.int64) * max(len(names), 1) + code)
+    who, which = np.divmod(pairs, max(len(names), 1))
+    if len(who) == 0:
+        return pd.Series([], index=customers[:0], dtype=object)
+    order = np.lexsort((which, who))  # by customer, then seller name
+    who = who[order]
+    text = np.asarray(names, dtype=object)[which[order]].tolist()
+    bounds = np.flatnonzero(np.r_[True, who[1:] != who[:-1], True]).tolist()
+    joined = [", ".join(text[a:b]) for a, b in itertools.pairwise(bounds)]
+    return pd.Series(joined, index=customers[who[bounds[:-1]]], dtype=object)
 
 
 def visit_history(
@@ -331,8 +350,7 @@ def visit_history(
         gs = known.groupby("customer_id", sort=False)["seller"]
         out["n_sellers"] = gs.nunique().reindex(index, fill_value=0).astype(np.int64)
         out["main_seller"] = _main_seller(known).reindex(index).fillna("").astype(object)
-        names = gs.agg(lambda s: ", ".join(sorted({str(v) for v in s})))
-        out["sellers"] = names.reindex(index).fillna("").astype(object)
+        out["sellers"] = _seller_names(known).reindex(index).fillna("").astype(object)
     result = out
     return result
 

@@ -238,14 +238,23 @@ class ItemCoPurchaseRecommender(CrossSellRecommender):
 
     def _explain(self, context: Any, rows: Ints, products: Ints) -> list[str]:
         x: sp.csr_array = context
+        if len(rows) == 0:  # scipy gives a sparse result for empty index arrays
+            return []
         start, length = x.indptr[rows], np.diff(x.indptr)[rows]
         pair = np.repeat(np.arange(len(rows)), length)
         within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
         basket = np.asarray(x.indices, dtype=np.int64)[np.repeat(start, length) + within]
         contrib = np.asarray(self.similarity_[basket, products[pair]], dtype=np.float64).ravel()
         # the largest contribution of each pair; ties go to the first basket product
-        order = np.lexsort((within, -contrib, pair))
-        first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
+        # (each pair's cells are consecutive, basket order: linear, no sort)
+        if len(contrib):
+            best = np.zeros(len(rows))
+            cells = length > 0
+            best[cells] = np.maximum.reduceat(contrib, (np.cumsum(length) - length)[cells])
+            (top,) = np.nonzero(contrib == best[pair])
+            first = top[np.r_[True, pair[top][1:] != pair[top][:-1]]]
+        else:
+            first = np.zeros(0, dtype=np.int64)
         names = np.asarray(self.products_, dtype=object)[basket[first]]
         return [
             f"often bought with {n} ({c:.2f})"

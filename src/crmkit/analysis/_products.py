@@ -43,9 +43,15 @@ def level_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     ([1, 0, 1], ['a', 'b'])
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        present = values.cat.remove_unused_categories()
-        codes = np.asarray(present.cat.codes, dtype=np.int64)
-        return codes, pd.Index(present.cat.categories)
+        # drop the unused categories in linear time (pandas' remove_unused_categories sorts)
+        raw = np.asarray(values.cat.codes, dtype=np.int64)
+        categories = values.cat.categories
+        used = np.bincount(raw[raw >= 0], minlength=len(categories)) > 0
+        if used.all():
+            return raw, pd.Index(categories)
+        new_code = np.cumsum(used) - 1
+        codes = np.where(raw >= 0, new_code[raw], -1)
+        return codes, pd.Index(categories[used])
     codes_raw, uniques = pd.factorize(values, sort=True)
     return np.asarray(codes_raw, dtype=np.int64), pd.Index(uniques)
 
@@ -238,14 +244,35 @@ class PurchaseMatrix(NamedTuple):
     products: pd.Index
 
 
+def _cells(key: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cell keys (ascending) and each record's position among them.
+
+    Linear time: a dense count over the key space where that is no larger
+    than twice the records, else a hash factorisation (only the distinct
+    cells are sorted). The same as ``np.unique(key, return_inverse=True)``.
+    """
+    if n_cells <= 2 * len(key) + 1024:
+        present = np.bincount(key, minlength=n_cells) > 0
+        cells = np.flatnonzero(present)
+        small = np.int32 if len(cells) < 2**31 else np.int64  # half the memory to gather from
+        position = np.cumsum(present, dtype=small)
+        position -= 1
+        return cells, position[key]
+    codes, uniques = pd.factorize(key, sort=False)
+    order = np.argsort(uniques)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.asarray(uniques)[order], rank[codes]
+
+
 def _sparse_from(tx: pd.DataFrame, weights: np.ndarray, values: str) -> PurchaseMatrix:
     r, r_levels = level_codes(tx["customer_id"])
     c, c_levels = level_codes(tx["product"])
     n_r, n_c = len(r_levels), len(c_levels)
-    # one key per cell; np.unique sorts it row-major, bincount sums each cell in
-    # record order (the very sums of the dense pivot)
-    cells, inverse = np.unique(r * n_c + c, return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=weights, minlength=len(cells))
+    # one key per cell, sorted row-major; bincount sums each cell in record
+    # order (the very sums of the dense pivot)
+    cells, inverse = _cells(r * n_c + c, n_r * n_c)
+    sums = np.bincount(inverse, weights=weights, minlength=len(cells))
     if values == "binary":
         sums = (sums > 0).astype(np.float64)
     keep = sums != 0

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crmkit.analysis._engine import is_engine_frame
 from crmkit.analysis._inputs import check_int, rank_groups, view_values
+from crmkit.analysis._profiles_engine import engine_decile_profiles
 from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.segmentation import profile_segments
 
@@ -46,7 +48,11 @@ def _level_summaries(
 ) -> tuple[list[str], list[str]]:
     """Per group: the commonest level and the most over-represented one."""
     levels = values.astype(object).where(values.notna(), "(missing)").astype(str).to_numpy()
-    table = pd.crosstab(group, levels).reindex(range(q), fill_value=0)
+    return _summaries(pd.crosstab(group, levels).reindex(range(q), fill_value=0), q, min_count)
+
+
+def _summaries(table: pd.DataFrame, q: int, min_count: int) -> tuple[list[str], list[str]]:
+    """Per group (a row of customers per group x level): commonest, most over-represented."""
     base = table.sum(axis=0) / table.to_numpy().sum()
     top, over = [], []
     for g in range(q):
@@ -90,7 +96,13 @@ def decile_profiles(
     Parameters
     ----------
     view : DataFrame
-        Customer view indexed by customer id.
+        Customer view indexed by customer id; a polars, DuckDB, Dask or
+        Spark view (``customer_id`` a column) is profiled inside its engine:
+        only the customer ids on the values a group boundary cuts through,
+        one row of sums, means and medians per group and one row per
+        (group, level) reach the driver. Counts, medians and texts equal the
+        pandas result; sums and means to float precision (summed in another
+        order).
     by : str, default="revenue"
         The value column (revenue, margin, clv ...). Profitability deciles:
         ``by="margin"``.
@@ -144,6 +156,12 @@ def decile_profiles(
     q = check_int(q, "q", owner)
     n_distinguishing = check_int(n_distinguishing, "n_distinguishing", owner, low=0)
     min_count = check_int(min_count, "min_count", owner)
+    name = "decile" if q == 10 else "group"
+    if is_engine_frame(view):
+        profile, tables = engine_decile_profiles(view, by, q, columns, categorical)
+        profile.index = pd.Index(np.arange(1, q + 1), name=name)
+        summaries = {c: _summaries(t, q, min_count) for c, t in tables.items()}
+        return _finish(profile, by, q, summaries, n_distinguishing)
     if not isinstance(view, pd.DataFrame):
         raise SchemaError(
             [
@@ -167,14 +185,24 @@ def decile_profiles(
         )
     cats = _categorical_columns(view, categorical)
     group = rank_groups(x, q, ties=view.index)
-    name = "decile" if q == 10 else "group"
     labels = pd.Series(group + 1, index=view.index, name=name)
     profile = profile_segments(view, labels, value_column=by, columns=columns)
     profile = profile.reindex(pd.Index(np.arange(1, q + 1), name=name))
+    summaries = {c: _level_summaries(view[c], group, q, min_count) for c in cats}
+    return _finish(profile, by, q, summaries, n_distinguishing)
+
+
+def _finish(
+    profile: pd.DataFrame,
+    by: str,
+    q: int,
+    summaries: dict[str, tuple[list[str], list[str]]],
+    n_distinguishing: int,
+) -> pd.DataFrame:
+    """Add the cumulative value share, the level summaries and the distinguishing columns."""
     if "value_share" in profile.columns:
         profile["cum_value_share"] = profile["value_share"].cumsum()
-    for c in cats:
-        top, over = _level_summaries(view[c], group, q, min_count)
+    for c, (top, over) in summaries.items():
         profile[f"top_{c}"] = top
         profile[f"over_{c}"] = over
     lift_cols = [c for c in profile.columns if c.startswith("lift_") and c != f"lift_{by}"]

@@ -19,11 +19,14 @@ import pandas as pd
 from crmkit._estimator import check_is_fitted
 from crmkit._params import COLUMN_NAME, Constraint, Interval, instance_of
 from crmkit.care._rows import (
+    Firing,
     _failure,
     _join,
     care_plan_from_row,
+    churn_firing,
     column_labels,
     one_row_frame,
+    plan_rows,
     required_labels,
     top_reasons,
 )
@@ -275,11 +278,17 @@ class CareModelBase(PluginBase):
         """Restore :meth:`_extra_state` (hook)."""
 
     # --------------------------------------------------------------------- plan
-    def _routine(
+    def _tier_codes(
         self, frame: pd.DataFrame, value: FloatArray, rules: Mapping[str, Mapping[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> tuple[ObjArray, npt.NDArray[np.intp]]:
+        """Each customer's tier and its code into ``rules`` (labels without a rule raise)."""
         tiers = self._tiers(frame, value)
-        unknown = ~np.isin(tiers, np.asarray(list(rules), dtype=object))
+        code_of = {name: k for k, name in enumerate(rules)}
+        # each distinct tier looked up once
+        tier_codes, distinct = pd.factorize(np.asarray(tiers, dtype=object), use_na_sentinel=False)
+        per_tier = np.asarray([code_of.get(t, -1) for t in distinct], dtype=np.intp)
+        codes = per_tier[np.asarray(tier_codes, dtype=np.intp)]
+        unknown = codes < 0
         if unknown.any():
             shown = sorted({str(t) for t in tiers[unknown]})[:_MAX_SHOWN]
             raise SchemaError(
@@ -293,9 +302,13 @@ class CareModelBase(PluginBase):
                     )
                 ]
             )
+        return tiers, codes
+
+    @staticmethod
+    def _routine(
+        tiers: ObjArray, codes: npt.NDArray[np.intp], rules: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Any]:
         names = list(rules)
-        code_of = {name: k for k, name in enumerate(names)}
-        codes = np.fromiter((code_of[t] for t in tiers), dtype=np.intp, count=len(tiers))
 
         def pick(key: str, fn: Any = str) -> Any:
             return np.asarray([fn(rules[name][key]) for name in names], dtype=object)[codes]
@@ -313,35 +326,51 @@ class CareModelBase(PluginBase):
         }
 
     def _columns(self, frame: pd.DataFrame, value: FloatArray, risk: FloatArray) -> dict[str, Any]:
+        """The plan: ``rank`` and ``cadence`` per customer, the texts per distinct plan.
+
+        Customers with the same tier, adjustments, churn override, top churn
+        reason and risk shown get the same plan: it is made once per such
+        group (its first customer) and ``rows`` gives each customer's group.
+        """
         owner = type(self).__name__
         rules = merge_rules(owner, self._defaults, self.table)
-        cols = self._routine(frame, value, rules)
-        for adj in self._adjustments(frame, value):
-            m = np.asarray(adj.mask, dtype=bool)
-            if not m.any():
-                continue
+        tiers, codes = self._tier_codes(frame, value, rules)
+        adjustments = [
+            (adj, np.asarray(adj.mask, dtype=bool)) for adj in self._adjustments(frame, value)
+        ]
+        adjustments = [(adj, m) for adj, m in adjustments if m.any()]
+        firing = None
+        if self.churn_threshold is not None:
+            firing = churn_firing(frame, risk, float(self.churn_threshold), self.reasons_column)
+        keys = [codes, *(m for _, m in adjustments)]
+        if firing is not None:
+            keys += [firing.top, firing.shown]
+        rows, first = plan_rows(keys, len(codes))
+        cols = self._routine(tiers[first], codes[first], rules)
+        for adj, mask in adjustments:
+            m = mask[first]
             if adj.step_up:
                 cols["rank"] = np.where(m, np.minimum(cols["rank"] + 1, _TOP), cols["rank"])
             if adj.activity:
                 cols["activities"][m] = _join(cols["activities"][m], adj.activity)
             cols["reasons"][m] = _join(cols["reasons"][m], adj.reason)
-        if self.churn_threshold is not None:
-            self._override(frame, risk, cols, merge_actions(owner, self.retention_actions))
+        if firing is not None:
+            self._override(firing, first, cols, merge_actions(owner, self.retention_actions))
+        cols["rows"] = rows
+        cols["rank"], cols["cadence"] = cols["rank"][rows], cols["cadence"][rows]
         return cols
 
     def _override(
         self,
-        frame: pd.DataFrame,
-        risk: FloatArray,
+        firing: Firing,
+        first: npt.NDArray[np.intp],
         cols: dict[str, Any],
         actions: Mapping[str, Mapping[str, Any]],
     ) -> None:
-        threshold = float(self.churn_threshold)  # type: ignore[arg-type]
-        with np.errstate(invalid="ignore"):
-            fires = risk > threshold
-        if not fires.any():
-            return
-        top = top_reasons(frame, self.reasons_column, fires)
+        """Let the churn reasons override the routine plans (of the groups' first customers)."""
+        fires = firing.top[first] >= 0
+        top = np.asarray(firing.tops, dtype=object)[firing.top[first][fires]]
+        shown = np.asarray(firing.texts, dtype=object)[firing.shown[first][fires]]
         chosen = [actions.get(t, actions[DEFAULT_RETENTION]) for t in top]
         cols["rank"][fires] = np.maximum(cols["rank"][fires], _HIGH)
         due = np.asarray([a["due_days"] for a in chosen], dtype=np.int64)
@@ -350,10 +379,11 @@ class CareModelBase(PluginBase):
         cols["owner"][fires] = np.asarray([a["owner_role"] for a in chosen], dtype=object)
         action_text = np.asarray([a["action"] for a in chosen], dtype=object)
         cols["activities"][fires] = _join(action_text, cols["activities"][fires])
+        threshold = float(self.churn_threshold)  # type: ignore[arg-type]
         why = np.asarray(
             [
-                f"churn risk {r:.2f} > {threshold:g} ({t or 'no reason given'})"
-                for r, t in zip(risk[fires], top, strict=True)
+                f"churn risk {r} > {threshold:g} ({t or 'no reason given'})"
+                for r, t in zip(shown, top, strict=True)
             ],
             dtype=object,
         )
@@ -453,6 +483,11 @@ class CareModelBase(PluginBase):
         self._check_fitted()
         frame, value, risk = self._read(view)
         cols = self._columns(frame, value, risk)
+        rows = cols["rows"]
+
+        def texts(column: str) -> Any:  # each distinct plan's text converted once
+            return pd.array(cols[column].tolist(), dtype="str").take(rows)
+
         total = float(self.budget_total_)
         share = (
             np.minimum(self._weights(cols, value) / total, 1.0)
@@ -461,14 +496,14 @@ class CareModelBase(PluginBase):
         )
         out: pd.DataFrame = pd.DataFrame(
             {
-                "care_model": pd.array(cols["care_model"].tolist(), dtype="str"),
+                "care_model": texts("care_model"),
                 "intensity": pd.Categorical.from_codes(cols["rank"], dtype=INTENSITY_DTYPE),
                 "cadence_days": np.asarray(cols["cadence"], dtype=np.int64),
-                "channel": pd.array(cols["channel"].tolist(), dtype="str"),
-                "owner_role": pd.array(cols["owner"].tolist(), dtype="str"),
-                "activities": pd.array(cols["activities"].tolist(), dtype="str"),
+                "channel": texts("channel"),
+                "owner_role": texts("owner"),
+                "activities": texts("activities"),
                 "budget_share": np.asarray(share, dtype=np.float64),
-                "care_reasons": pd.array(cols["reasons"].tolist(), dtype="str"),
+                "care_reasons": texts("reasons"),
             },
             index=frame.index,
         )

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any, cast
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from crmkit._checks import failure_at
 from crmkit._params import instance_of, validate_params
+from crmkit._text import fixed
 from crmkit.domain import CarePlan
 from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.plugins import CARE_PLAN_COLUMNS
 
 __all__ = [
+    "Firing",
     "care_plan_from_row",
+    "churn_firing",
     "check_row",
     "column_labels",
     "one_row_frame",
+    "plan_rows",
     "required_labels",
     "top_reasons",
 ]
 
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 ObjArray = npt.NDArray[np.object_]
 
 _MAX_SHOWN = 5
@@ -103,6 +110,28 @@ def required_labels(view: pd.DataFrame, column: str) -> ObjArray:
     return labels
 
 
+def _arrow_top_reasons(column: pd.Series, mask: BoolArray) -> ObjArray | None:
+    """:func:`top_reasons` of a pyarrow-backed string column, split in C (else None).
+
+    Splitting at the first ``"; "`` and then the first ``" ("`` is what
+    ``str.split(sep, 1)[0]`` does; the few distinct names are stripped in Python.
+    """
+    if not isinstance(column.array, pd.arrays.ArrowStringArray):
+        return None
+    pa: Any = importlib.import_module("pyarrow")
+    pc: Any = importlib.import_module("pyarrow.compute")
+    texts = pa.chunked_array(column.array.__arrow_array__()).filter(pa.array(mask))
+    for sep in ("; ", " ("):
+        texts = pc.list_element(pc.split_pattern(texts, pattern=sep, max_splits=1), 0)
+    encoded = pc.dictionary_encode(texts.combine_chunks())
+    names = [str(t).strip() for t in encoded.dictionary.to_pylist()]
+    table = np.empty(len(names) + 1, dtype=object)
+    table[:] = [*names, ""]  # missing texts give ""
+    codes = pc.fill_null(encoded.indices, len(names)).to_numpy(zero_copy_only=False)
+    out: ObjArray = table[np.asarray(codes, dtype=np.intp)]
+    return out
+
+
 def top_reasons(view: pd.DataFrame, column: str, mask: BoolArray) -> ObjArray:
     """The first (strongest) churn reason of each customer in ``mask``.
 
@@ -137,6 +166,9 @@ def top_reasons(view: pd.DataFrame, column: str, mask: BoolArray) -> ObjArray:
     n = int(mask.sum())
     if column not in view.columns:
         return np.full(n, "", dtype=object)
+    fast = _arrow_top_reasons(view[column], mask)
+    if fast is not None:
+        return fast
     raw = view[column].to_numpy(dtype=object)[mask]
     out = np.full(n, "", dtype=object)
     bad = np.zeros(n, dtype=bool)
@@ -160,6 +192,106 @@ def top_reasons(view: pd.DataFrame, column: str, mask: BoolArray) -> ObjArray:
             ]
         )
     return out
+
+
+@attrs.frozen
+class Firing:
+    """Who the churn override concerns: the top churn reason and the risk as shown.
+
+    Attributes
+    ----------
+    top : numpy.ndarray of int, shape (n_customers,)
+        Code of the top churn reason into ``tops``; -1 where the risk does
+        not exceed the threshold.
+    tops : list of str
+        The distinct top reasons.
+    shown : numpy.ndarray of int, shape (n_customers,)
+        Code of the risk written with two decimals into ``texts``.
+    texts : list of str
+        The distinct risks as written.
+
+    Examples
+    --------
+    >>> Firing.__name__
+    'Firing'
+    """
+
+    top: npt.NDArray[np.intp]
+    tops: list[str]
+    shown: npt.NDArray[np.intp]
+    texts: list[str]
+
+
+def churn_firing(view: pd.DataFrame, risk: FloatArray, threshold: float, column: str) -> Firing:
+    """Which customers the churn override concerns, with their top reason and risk text.
+
+    Parameters
+    ----------
+    view : pandas.DataFrame
+        The view (its ``column`` holds the churn reasons).
+    risk : numpy.ndarray of float, shape (n_customers,)
+        Churn risk (NaN never exceeds the threshold).
+    threshold : float
+        Risks above it fire.
+    column : str
+        The churn reasons column.
+
+    Returns
+    -------
+    Firing
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"r": ["overdue (0.40)", "x (0.1)"]})
+    >>> f = churn_firing(v, np.array([0.7, 0.2]), 0.5, "r")
+    >>> f.top.tolist(), f.tops, [f.texts[k] for k in f.shown.tolist()]
+    ([0, -1], ['overdue'], ['0.70', ''])
+    """
+    with np.errstate(invalid="ignore"):
+        fires = risk > threshold
+    top = np.full(len(risk), -1, dtype=np.intp)
+    tops: list[str] = []
+    if fires.any():
+        codes, distinct = pd.factorize(top_reasons(view, column, fires), use_na_sentinel=False)
+        top[fires] = codes
+        tops = [str(t) for t in distinct]
+    shown = fixed(risk, 2, where=fires)
+    return Firing(top=top, tops=tops, shown=shown.codes, texts=shown.texts)
+
+
+def plan_rows(
+    keys: list[npt.NDArray[Any]], n: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The group of each row by its combination of key values, and each group's first row.
+
+    Parameters
+    ----------
+    keys : list of numpy.ndarray, each shape (n,)
+        Discrete keys (codes, masks).
+    n : int
+        Number of rows.
+
+    Returns
+    -------
+    rows : numpy.ndarray of int, shape (n,)
+        Group of each row.
+    first : numpy.ndarray of int, shape (n_groups,)
+        First row of each group.
+
+    Examples
+    --------
+    >>> rows, first = plan_rows([np.array([1, 0, 1]), np.array([True, False, True])], 3)
+    >>> rows.tolist(), first.tolist()
+    ([0, 1, 0], [0, 1])
+    """
+    combined = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        codes, distinct = pd.factorize(np.asarray(key))
+        combined, _ = pd.factorize(combined * len(distinct) + codes)  # stays below n
+    rows = np.asarray(combined, dtype=np.intp)
+    first = np.empty(int(rows.max()) + 1 if n else 0, dtype=np.intp)
+    first[rows[::-1]] = np.arange(n - 1, -1, -1)
+    return rows, first
 
 
 def _join(left: ObjArray, right: ObjArray | str) -> ObjArray:

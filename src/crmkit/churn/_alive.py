@@ -13,6 +13,7 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval, Options, Predicate
+from crmkit._text import Coded, coded, fixed, formatted, join_texts
 from crmkit.churn._common import check_churn_view, check_labels, column_values, score_frame
 from crmkit.churn._noisy_or import fit_noisy_or_weights, noisy_or
 from crmkit.churn._rules import DEFAULT_WEIGHTS, RULES
@@ -67,56 +68,42 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if value >= 9.95 else f"{value:.1f}"
 
 
-def _distinct_rows(
-    columns: list[FloatArray],
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Code of each row's distinct combination of values, and the first row of each.
-
-    Values are told apart bit for bit (like ``np.unique(..., axis=0)``) by
-    hashing, in linear time: the columns' codes are combined one at a time.
-    """
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    width = 1
-    for column in columns:
-        codes, distinct = pd.factorize(np.ascontiguousarray(column).view(np.int64))
-        if width * len(distinct) >= 2**62:  # renumber before the product overflows
-            combined, seen = pd.factorize(combined)
-            width = len(seen)
-        combined = combined * len(distinct) + codes
-        width *= len(distinct)
-    inverse, distinct_rows = pd.factorize(combined)
-    first = np.empty(len(distinct_rows), dtype=np.intp)
-    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
-    return inverse.astype(np.intp), first
+def _durations(values: FloatArray, where: npt.NDArray[np.bool_] | None = None) -> Coded:
+    """:func:`_number` of each value as a text piece."""
+    return fixed(values, np.where(values >= 9.95, 0, 1), where=where)
 
 
 def _model_reasons(
     x: FloatArray, tx: FloatArray, T: FloatArray, p0: FloatArray, share: FloatArray,
     horizon: float, unit: str,
-) -> npt.NDArray[np.object_]:  # fmt: skip
-    """The purchase-model part of each reason, written once per distinct text."""
+) -> list[str | Coded]:  # fmt: skip
+    """The pieces of the purchase-model part of each reason (each distinct number written once)."""
     since = T - tx
     gap = np.where(x > 0, tx / np.where(x > 0, x, 1.0), 0.0)
     # -0.0 reads as 0.0 (+ 0.0): one text, whatever the row order
-    keys: list[FloatArray] = [
+    sh, n, s, g, p = (
         np.asarray(k, dtype=np.float64) + 0.0
         for k in (np.round(share, 2), x, np.round(since, 1), np.round(gap, 1), np.round(p0, 2))
+    )
+    single = n == 0
+    repeat = ~single
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(g > 0, s / np.where(g > 0, g, 1.0), 0.0)
+    never = np.zeros(len(n), dtype=np.intp)
+    return [
+        "dropout (",
+        fixed(sh, 2),
+        f"): P(no purchase in {_number(horizon)} {unit}) ",
+        fixed(p, 2),
+        coded(single, [" after no purchase for ", " after a single purchase "]),
+        _durations(s),
+        coded(single, [f" {unit}, ", f" {unit} ago"]),
+        _durations(ratio, where=repeat),
+        coded(never, ["x the usual gap of "], where=repeat),
+        _durations(g, where=repeat),
+        coded(never, [f" {unit} ("], where=repeat),
+        formatted(n, lambda v: f"{int(v) + 1} purchases)", where=repeat),
     ]
-    inverse, first = _distinct_rows(keys)
-    h = _number(horizon)
-    texts = []
-    for sh, n, s, g, p in zip(*(k[first].tolist() for k in keys), strict=True):
-        head = f"dropout ({sh:.2f}): P(no purchase in {h} {unit}) {p:.2f}"
-        if n == 0:
-            texts.append(f"{head} after a single purchase {_number(s)} {unit} ago")
-        else:
-            ratio = s / g if g > 0 else 0.0
-            texts.append(
-                f"{head} after no purchase for {_number(s)} {unit}, {_number(ratio)}x the usual "
-                f"gap of {_number(g)} {unit} ({int(n) + 1} purchases)"
-            )
-    table = np.array(texts, dtype=object)
-    return np.asarray(table[inverse.reshape(-1)], dtype=object)
 
 
 class AliveChurn(PluginBase):
@@ -432,14 +419,16 @@ class AliveChurn(PluginBase):
             risk, parts, dropout = p0, np.zeros((len(p0), 0)), p0
         x, tx, T = (column_values(view, c) for c in _COLUMNS)
         unit = _UNIT_WORDS[self.time_unit]
-        text = _model_reasons(x, tx, T, p0, dropout, float(self.horizon), unit)
+        pieces = _model_reasons(x, tx, T, p0, dropout, float(self.horizon), unit)
         for j, name in enumerate(names):
             listed = parts[:, j] > float(self.min_contribution)
             if listed.any():
-                extra = np.array([f"; {name} ({v:.2f})" for v in parts[listed, j].tolist()],
-                                 dtype=object)  # fmt: skip
-                text[listed] = text[listed] + extra
-        reasons = pd.array(text.tolist(), dtype="str")
+                pieces += [
+                    coded(np.zeros(len(p0), dtype=np.intp), [f"; {name} ("], where=listed),
+                    fixed(parts[:, j], 2, where=listed),
+                    coded(np.zeros(len(p0), dtype=np.intp), [")"], where=listed),
+                ]
+        reasons = join_texts(pieces, len(p0))
         signals = {"dropout": dropout, **{n: parts[:, j] for j, n in enumerate(names)}}
         return score_frame(view.index, risk, reasons, signals)
 

@@ -167,10 +167,9 @@ def apply_step(step: Step, view: pd.DataFrame, churn_labels: Sequence[str]) -> d
     scores = [d.score(view) for d in step.plugin]
     risks = np.column_stack([s["churn_risk"].to_numpy(dtype=np.float64) for s in scores])
     best = np.argmax(risks, axis=1)
-    reasons = np.column_stack([s["reasons"].to_numpy(dtype=object) for s in scores])
     out: dict[str, Any] = {
         "churn_risk": risks[np.arange(len(best)), best],
-        "churn_reasons": pd.array(reasons[np.arange(len(best)), best].tolist(), dtype="str"),
+        "churn_reasons": _best_reasons([s["reasons"] for s in scores], best),
     }
     if len(scores) == 1:
         out.update({c: scores[0][c] for c in step.provides if c.startswith("signal_")})
@@ -178,6 +177,14 @@ def apply_step(step: Step, view: pd.DataFrame, churn_labels: Sequence[str]) -> d
         for name, column in zip(churn_labels, risks.T, strict=True):
             out[f"churn_risk_{name}"] = column
     return out
+
+
+def _best_reasons(reasons: Sequence[pd.Series], best: np.ndarray) -> Any:
+    """The reasons of the riskiest detector of each customer, a ``"str"`` array."""
+    if len(reasons) == 1 and reasons[0].dtype == pd.array([], dtype="str").dtype:
+        return reasons[0].array.copy()  # one detector's texts already: the same array
+    table = np.column_stack([r.to_numpy(dtype=object) for r in reasons])
+    return pd.array(table[np.arange(len(best)), best].tolist(), dtype="str")
 
 
 def assemble(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -18,11 +18,29 @@ STAGE_DTYPE = pd.CategoricalDtype(categories=list(STAGES), ordered=False)
 #: Categorical dtype of the playbook's ``status`` column.
 STATUS_DTYPE = pd.CategoricalDtype(categories=list(STATUSES), ordered=False)
 
+_STR = pd.array([], dtype="str").dtype
+
+
+def _known(values: Any, allowed: tuple[str, ...]) -> pd.Categorical | None:
+    """A categorical column's labels recoded to ``allowed`` (None when one is not allowed)."""
+    if not isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return None
+    given = pd.Categorical(values)
+    to_allowed = pd.Index(list(allowed), dtype=object).get_indexer(given.categories.astype(object))
+    codes = np.where(given.codes < 0, -1, to_allowed[given.codes])
+    if (codes < 0).any():
+        return None
+    recoded: Any = pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(allowed))
+    return cast("pd.Categorical", recoded)
+
 
 def _labels(
     values: Any, allowed: tuple[str, ...], column: str, owner: str, index: pd.Index
 ) -> pd.Categorical:
-    raw = pd.Series(values, index=index).astype(object)
+    known = _known(values, allowed)
+    if known is not None and len(known) == len(index):
+        return known
+    raw = pd.Series(np.asarray(values, dtype=object), index=index).astype(object)
     bad = ~raw.isin(list(allowed)).to_numpy()
     if bad.any():
         hint = (
@@ -92,13 +110,15 @@ def stager_columns(stager: Any, view: pd.DataFrame) -> dict[str, Any]:
         reasons = frame[STAGE_REASONS_COLUMN] if STAGE_REASONS_COLUMN in frame.columns else None
     else:
         stage_values, status_values, reasons = stager.stage(view), None, None
-    stage = _labels(np.asarray(stage_values, dtype=object), STAGES, "stage", owner, index)
+    stage = _labels(stage_values, STAGES, "stage", owner, index)
     if status_values is None:
         status = pd.Categorical(np.full(len(index), ACTIVE, dtype=object), categories=STATUSES)
     else:
-        status = _labels(np.asarray(status_values, dtype=object), STATUSES, "status", owner, index)
+        status = _labels(status_values, STATUSES, "status", owner, index)
     if reasons is None:
         text = [f"{s}: staged by {owner}" for s in np.asarray(stage, dtype=object).tolist()]
+    elif getattr(reasons, "dtype", None) == _STR and len(reasons) == len(index):
+        text = pd.Series(reasons, copy=False).fillna("").array  # str already: only NaN to fill
     else:
         text = ["" if pd.isna(r) else str(r) for r in np.asarray(reasons, dtype=object)]
     return {

@@ -35,18 +35,29 @@ def _ns(values: pd.Series) -> IntArray:
     return out
 
 
-def _lower_kinds(kind: pd.Series) -> npt.NDArray[np.object_]:
-    """Each row's kind as lower-case text (None where missing), from its distinct values."""
-    if isinstance(kind.dtype, pd.CategoricalDtype):
-        codes, uniques = kind.array.codes, kind.dtype.categories
-    else:
-        codes, uniques = pd.factorize(kind)
-    if all(isinstance(u, str) and u.isascii() for u in uniques):
-        labels = [u.lower() for u in uniques]  # for ASCII text, what pandas' str.lower gives
-    else:
-        labels = pd.Index(uniques).astype(str).str.lower().tolist()
-    out: npt.NDArray[np.object_] = np.array([*labels, None], dtype=object)[codes]  # -1: None
-    return out
+class _Kinds:
+    """Each row's kind, matched lower-cased against names through its distinct values.
+
+    ``kinds.rows(name)`` is a table look-up of the row codes: no per-row text.
+    """
+
+    def __init__(self, kind: pd.Series) -> None:
+        if isinstance(kind.dtype, pd.CategoricalDtype):
+            codes, uniques = kind.array.codes, kind.dtype.categories
+        else:
+            codes, uniques = pd.factorize(kind)
+        if all(isinstance(u, str) and u.isascii() for u in uniques):
+            labels = [u.lower() for u in uniques]  # for ASCII text, what pandas' str.lower gives
+        else:
+            labels = pd.Index(uniques).astype(str).str.lower().tolist()
+        self.labels = np.array([*labels, None], dtype=object)  # code -1 (missing): None
+        self.codes = codes
+
+    def rows(self, name: str) -> BoolArray:
+        """Whether each row's kind, lower-cased, is ``name``."""
+        table = np.array([label == name for label in self.labels], dtype=bool)
+        out: BoolArray = table[self.codes]
+        return out
 
 
 def _take(values: pd.Series, rows: IntArray) -> Any:
@@ -59,6 +70,21 @@ def _take(values: pd.Series, rows: IntArray) -> Any:
     return pd.api.extensions.take(source, rows, allow_fill=True)
 
 
+def _positions(index: pd.Index, ids: npt.NDArray[Any]) -> IntArray:
+    """``index.get_indexer(ids)``; integers in a compact range by a table look-up."""
+    keys = index.to_numpy()
+    if keys.dtype.kind == "i" and ids.dtype.kind == "i" and len(keys) and len(ids):
+        lo = min(int(keys.min()), int(ids.min()), 0)
+        hi = max(int(keys.max()), int(ids.max()))
+        if hi - lo < 4 * len(keys) + (1 << 16):  # a table of the ids' range: no hashing
+            table = np.full(hi - lo + 1, -1, dtype=np.int64)
+            table[keys - lo] = np.arange(len(keys))
+            out: IntArray = table[ids if lo == 0 else ids.astype(np.int64) - lo]
+            return out
+    found: IntArray = index.get_indexer(pd.Index(ids, copy=False)).astype(np.int64)
+    return found
+
+
 class _Located:
     """The rows of one record frame, located in the view (position -1: not in it)."""
 
@@ -67,7 +93,7 @@ class _Located:
         self.index = index
         self.n = len(index)
         self.ids = frame["customer_id"].to_numpy()
-        self.pos: IntArray = index.get_indexer(pd.Index(self.ids, copy=False)).astype(np.int64)
+        self.pos: IntArray = _positions(index, self.ids)
         self.in_view: BoolArray = self.pos >= 0
         self.as_of = as_of
         try:  # as_of for comparisons with datetime64[ns] values, capped to their range
@@ -122,11 +148,11 @@ class _Located:
 
 def _feedback(fb: _Located) -> dict[str, Any]:
     frame = fb.frame
-    kind = _lower_kinds(frame["kind"])
+    kind = _Kinds(frame["kind"])
     out: dict[str, Any] = {"n_feedback": fb.count()}
     if "score" in frame.columns:
         score = frame["score"]
-        is_nps = kind == "nps"
+        is_nps = kind.rows("nps")
         # the latest NPS score by date (NaT sorts last; ties: the later row)
         stamp = _ns(frame["date"])
         order = np.where(stamp == _NAT, _LAST, stamp)
@@ -139,14 +165,14 @@ def _feedback(fb: _Located) -> dict[str, Any]:
                 score = score.astype(np.float64)
         out["last_nps"] = _take(score, rows)
         for name in ("csat", "ces"):
-            out[f"mean_{name}"] = fb.mean(score, kind == name)
-    is_complaint = kind == "complaint"
+            out[f"mean_{name}"] = fb.mean(score, kind.rows(name))
+    is_complaint = kind.rows("complaint")
     out["n_complaints"] = fb.count(is_complaint)
     if "resolved_date" in frame.columns:
         resolved = _ns(frame["resolved_date"])
         open_ = (resolved == _NAT) | (resolved > fb.as_of_ns)
         out["n_complaints_open"] = fb.count(is_complaint & open_)
-        out["n_suggestions_open"] = fb.count((kind == "suggestion") & open_)
+        out["n_suggestions_open"] = fb.count(kind.rows("suggestion") & open_)
     if is_complaint.any():
         out["days_since_complaint"] = fb.days_since_last("date", is_complaint)
     return out
@@ -159,7 +185,7 @@ def _interactions(ix: _Located) -> dict[str, Any]:
         "days_since_contact": ix.days_since_last("date"),
     }
     if "kind" in frame.columns:
-        out["n_visits"] = ix.count(_lower_kinds(frame["kind"]) == "visit")
+        out["n_visits"] = ix.count(_Kinds(frame["kind"]).rows("visit"))
     if "seller" in frame.columns:
         out["n_sellers"] = distinct_per_customer(ix.pos, frame["seller"], ix.n)
     return out
@@ -189,8 +215,8 @@ def _contacts(ct: _Located) -> dict[str, Any]:
 
 
 def _events(ev: _Located) -> dict[str, Any]:
-    kind = _lower_kinds(ev.frame["kind"])
-    moves = (kind == "address_change") | (kind == "address")
+    kind = _Kinds(ev.frame["kind"])
+    moves = kind.rows("address_change") | kind.rows("address")
     return {
         "n_address_changes": ev.count(moves),
         "days_since_address_change": ev.days_since_last("date", moves),

@@ -45,7 +45,8 @@ def count_duplicate_rows(tx: pd.DataFrame) -> int:
     else:
         codes, _ = pd.factorize(ids)
     stamp = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return count_duplicates(codes.astype(np.int64), stamp, tx["amount"].to_numpy(dtype=np.float64))
+    amount = tx["amount"].to_numpy(dtype=np.float64)
+    return count_duplicates(codes.astype(np.int64, copy=False), stamp, amount)  # no copy
 
 
 def check_scores(fb: pd.DataFrame, fails: list[SchemaFailure]) -> None:

@@ -12,7 +12,7 @@ from crmkit._checks import warn_user
 from crmkit.data._aggregates import record_aggregates
 from crmkit.data._columns import TIME_UNITS, ColumnMap
 from crmkit.data._container import CustomerData
-from crmkit.data._core import distinct_per_customer, purchase_stats
+from crmkit.data._core import distinct_per_customer, factorize_sorted, purchase_stats
 from crmkit.data._summarize_nw import MICRO, MONEY_LIMIT
 from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError, SchemaFailure
 
@@ -21,9 +21,12 @@ __all__ = ["summarize"]
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
-def _days(dates: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
+def _days(dates: pd.Series) -> np.ndarray[Any, np.dtype[np.int32]]:
+    """Days since the epoch (floored), as int32: every datetime64[ns] day fits."""
     ns = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return ns // 86_400_000_000_000
+    out: np.ndarray[Any, np.dtype[np.int32]] = np.empty(len(ns), dtype=np.int32)
+    np.floor_divide(ns, 86_400_000_000_000, out=out, casting="same_kind")
+    return out
 
 
 def _micro(money: np.ndarray[Any, np.dtype[np.float64]], column: str) -> np.ndarray[Any, Any]:
@@ -33,7 +36,8 @@ def _micro(money: np.ndarray[Any, np.dtype[np.float64]], column: str) -> np.ndar
     evaluates (see ``crmkit.data._summarize_nw``); so revenue, spend and margin
     are identical bit for bit on pandas, polars, DuckDB, Dask and Spark.
     """
-    huge = np.abs(money) > MONEY_LIMIT
+    inside = len(money) == 0 or (money.min() >= -MONEY_LIMIT and money.max() <= MONEY_LIMIT)
+    huge = np.zeros(0, dtype=bool) if inside else np.abs(money) > MONEY_LIMIT  # NaN: not huge
     if huge.any():
         raise SchemaError(
             [
@@ -46,15 +50,16 @@ def _micro(money: np.ndarray[Any, np.dtype[np.float64]], column: str) -> np.ndar
                 )
             ]
         )
-    out: np.ndarray[Any, Any] = np.floor(money * MICRO + 0.5)
+    out: np.ndarray[Any, Any] = money * MICRO
+    out += 0.5  # in place: the same rounding as floor(money * MICRO + 0.5), one buffer
+    np.floor(out, out=out)
     return out
 
 
 def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     tx = data.transactions
     unit = TIME_UNITS[data.time_unit]
-    codes, uniques = pd.factorize(tx["customer_id"], sort=True)
-    codes = codes.astype(np.int64)
+    codes, uniques = factorize_sorted(tx["customer_id"])
     n = len(uniques)
     day = _days(tx["date"])
     amount = _micro(tx["amount"].to_numpy(dtype=np.float64), "amount")
@@ -64,8 +69,14 @@ def _view_from_data(data: CustomerData, include_records: bool) -> pd.DataFrame:
     if "cost" in tx.columns:
         cost = tx["cost"].to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(cost)
-        margin_rows = amount - _micro(np.where(missing, 0.0, cost), "cost")
-    s = purchase_stats(codes, day, amount, n, as_of_day, margin_rows)
+        margin_rows = _micro(cost, "cost")  # NaN where missing: counted as 0
+        if missing.any():
+            margin_rows[missing] = 0.0
+        np.subtract(amount, margin_rows, out=margin_rows)  # amount - cost, in place
+        del cost
+    # micro-units are whole numbers, never -0.0: exact sums in any order
+    s = purchase_stats(codes, day, amount, n, as_of_day, margin_rows, whole=True)
+    del day, amount, margin_rows  # the row-sized buffers, before the other aggregates
     frequency = s["n_periods"] - 1
     repeat_spend = s["revenue"] - s["first_amount"]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmkit.datasets._synth_lines import date_sorted
+
 __all__ = [
     "World",
     "SIGNALS",
@@ -63,6 +65,7 @@ SUGGESTIONS = np.array(
     ],
     dtype=object,
 )
+FEEDBACK_KINDS = ("nps", "csat", "ces", "complaint", "suggestion")
 STREETS = np.array(
     ["Rantatie", "Koulukatu", "Teollisuustie", "Kauppakatu", "Puistotie", "Asemakatu"],
     dtype=object,
@@ -171,12 +174,14 @@ def _tiny_world() -> World:
     )
 
 
-def categorical(codes: I, names: Sequence[str], ordered: bool = False) -> pd.Categorical[str]:
+def categorical(
+    codes: npt.NDArray[np.integer[Any]], names: Sequence[str], ordered: bool = False
+) -> pd.Categorical[str]:
     """A categorical from integer codes and category names.
 
     Parameters
     ----------
-    codes : ndarray of int64
+    codes : ndarray of int
         Category index of every value.
     names : sequence of str
         The categories.
@@ -226,24 +231,6 @@ def to_dates(start: np.datetime64, days: F) -> npt.NDArray[np.datetime64]:
     return out
 
 
-def stable_order(key: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
-    """``argsort(key, kind="stable")`` of non-negative keys by one sort of ``key << b | row``.
-
-    Examples
-    --------
-    >>> stable_order(np.array([3, 1, 3, 0])).tolist()
-    [3, 1, 0, 2]
-    """
-    n = len(key)
-    bits = max(int(n - 1).bit_length(), 1)
-    if n == 0 or int(key.min()) < 0 or int(key.max()).bit_length() + bits > 62:
-        return np.argsort(key, kind="stable")
-    packed = (key << bits) | np.arange(n, dtype=np.int64)
-    packed.sort()
-    packed &= (1 << bits) - 1  # in place: no second row-sized array
-    return packed.astype(np.intp, copy=False)
-
-
 def poisson_events(rng: np.random.Generator, rate: F, lo: F, hi: F) -> tuple[I, F]:
     """Event times of independent Poisson processes, one per owner.
 
@@ -273,7 +260,9 @@ def poisson_events(rng: np.random.Generator, rate: F, lo: F, hi: F) -> tuple[I, 
     span = np.maximum(hi - lo, 0.0)
     counts = rng.poisson(rate * span)
     owner = np.repeat(np.arange(len(rate), dtype=np.int64), counts)
-    times = lo[owner] + rng.random(len(owner)) * span[owner]
+    times = rng.random(len(owner))  # lo + u * span, in place (the same values)
+    times *= span[owner]
+    times += lo[owner]
     return owner, times
 
 
@@ -338,8 +327,8 @@ def _interactions(w: World) -> pd.DataFrame:
             "seller": categorical(seller, sellers),
             "kind": categorical(kind, kinds),
         }
-    ).sort_values(["date", "customer_id"], kind="stable", ignore_index=True)
-    return out
+    )
+    return date_sorted(out)
 
 
 def _scores(
@@ -360,7 +349,7 @@ def _feedback(w: World) -> pd.DataFrame:
                 {
                     "customer_id": w.ids[owner],
                     "date": to_dates(w.start, t),
-                    "kind": kind,
+                    "kind": np.full(len(owner), FEEDBACK_KINDS.index(kind), dtype=np.int8),
                     "score": score,
                     "text": text,
                     "resolved_date": to_dates(w.start, resolved),
@@ -402,12 +391,9 @@ def _feedback(w: World) -> pd.DataFrame:
     add(owner, t, "complaint", np.full(len(t), np.nan),
         COMPLAINTS[rng.integers(0, len(COMPLAINTS), len(t))], resolved)  # fmt: skip
     out = pd.concat(parts, ignore_index=True)
-    out["kind"] = pd.Categorical(out["kind"], categories=["nps", "csat", "ces", "complaint",
-                                                          "suggestion"])  # fmt: skip
+    out["kind"] = categorical(out["kind"].to_numpy(), FEEDBACK_KINDS)
     out["text"] = out["text"].astype("str").where(out["text"].notna(), None)
-    ordered: pd.DataFrame = out.sort_values(["date", "customer_id"], kind="stable",
-                                            ignore_index=True)  # fmt: skip
-    return ordered
+    return date_sorted(out)
 
 
 def address_text(rng: np.random.Generator, city: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -459,9 +445,7 @@ def _events(w: World, city: npt.NDArray[Any]) -> pd.DataFrame:
         }
     )
     out["detail"] = out["detail"].astype("str")
-    ordered: pd.DataFrame = out.sort_values(["date", "customer_id"], kind="stable",
-                                            ignore_index=True)  # fmt: skip
-    return ordered
+    return date_sorted(out)
 
 
 def make_records(w: World, city: npt.NDArray[Any]) -> dict[str, pd.DataFrame]:

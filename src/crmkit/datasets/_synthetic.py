@@ -55,7 +55,10 @@ from crmkit._params import Interval, Options, validate_params
 from crmkit.data import TIME_UNITS
 from crmkit.datasets._synth_campaigns import campaign_records, rate_multiplier
 from crmkit.datasets._synth_lines import (
+    channels,
+    chunks,
     copula_classes,
+    day_stamps,
     normal_scores,
     order_lines,
 )
@@ -229,8 +232,7 @@ def _cut(crm: SyntheticCRM, when: pd.Timestamp) -> dict[str, pd.DataFrame]:
                 "events": "date", "touches": "date", "campaigns": "start",
                 "contacts": "active_from", "customers": "customer_since",
                 "prospects": "created"}  # fmt: skip
-    # a boolean selection is a new frame already (copy-on-write): no second copy
-    out = {kind: df.loc[(df[date_col[kind]] <= when).to_numpy()] for kind, df in f.items()}
+    out = {kind: _rows(df, (df[date_col[kind]] <= when).to_numpy()) for kind, df in f.items()}
     out["contacts"]["left_date"] = out["contacts"]["left_date"].where(
         out["contacts"]["left_date"] <= when
     )
@@ -250,6 +252,13 @@ def _cut(crm: SyntheticCRM, when: pd.Timestamp) -> dict[str, pd.DataFrame]:
         stage.to_numpy(), categories=out["prospects"]["stage"].cat.categories
     )
     return {kind: df.reset_index(drop=True) for kind, df in out.items()}
+
+
+def _rows(df: pd.DataFrame, keep: npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """The rows of ``keep``: a view when they are the first rows (records in date order)."""
+    k = int(np.count_nonzero(keep))
+    out: pd.DataFrame = df.iloc[:k] if bool(keep[:k].all()) else df.loc[keep]
+    return out
 
 
 def _ts(value: Any, name: str) -> pd.Timestamp:
@@ -505,38 +514,37 @@ def _purchases(
     keep = g_buy.random(len(t)) < rate_multiplier(w, decay_from, owner, t)
     c_owner, c_t, campaigns, touches, campaign_truth = campaign_records(w, decay_from, uplift)
     owner = np.concatenate([np.arange(n, dtype=np.int64), owner[keep], c_owner])
-    day = np.floor(np.concatenate([lat.t0, t[keep], c_t])).astype(np.int64)
-    del t, keep
+    times = np.concatenate([lat.t0, t[keep], c_t])
+    day = np.floor(times, out=times).astype(np.int64)
+    del t, keep, times
     weights = _product_weights(g_firm, lat.industry, lat.breadth)
     pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[lat.size], axis=1)).sum(1)
-    occ, product, amount = order_lines(
-        g_buy, owner, day, lat.nu[owner], SIZE_LINES[lat.size][owner], weights, p
+    order, k, product, amount = order_lines(
+        g_buy, owner, day, (1.0 / lat.nu)[owner], SIZE_LINES[lat.size][owner], weights, p
     )
     del weights
-    draw, owner_size = g_buy.random(len(owner)), lat.size[owner]
-    random_channel = np.zeros(len(owner), dtype=np.int64)  # channels whose cum. share < draw
-    for cum_share in np.cumsum(CHANNEL_PREF, axis=1).T:  # one 1-D pass per channel
-        random_channel += draw > cum_share[owner_size]
-    np.minimum(random_channel, 3, out=random_channel)
-    usual = g_buy.random(len(owner)) < 0.8
-    channel = np.where(usual, pref_channel[owner], random_channel)[occ]
-    line_owner = owner[occ]
+    channel = channels(g_buy, owner, lat.size, pref_channel, CHANNEL_PREF)[order]
+    owner_s, day_s = owner[order], day[order]  # occasions in date order
+    del order
     quantity = PRICES[product]  # each line-sized array made once and reused in place
     np.divide(amount, quantity, out=quantity)
     np.maximum(1.0, np.round(quantity, out=quantity), out=quantity)
-    cost = COST_RATIO[product // 4]
+    cost = COST_RATIO[np.arange(len(PRODUCTS)) // 4][product]
     np.multiply(amount, cost, out=cost)
-    cost *= g_buy.uniform(0.9, 1.1, len(occ))
-    # the holdout revenue of the truth, while the line-sized index arrays exist
-    hold_revenue: F = np.round(np.bincount(line_owner, weights=np.where(
-        (day >= w.cal_end)[occ], amount, 0.0), minlength=n), 2)  # fmt: skip
+    for a, b in chunks(len(cost)):  # the same draws as one call, without a line-sized temporary
+        cost[a:b] *= g_buy.uniform(0.9, 1.1, b - a)
+    # the holdout revenue of the truth: the holdout lines, in date order (zeros add nothing)
+    hold = day_s >= w.cal_end
+    hold_owner, hold_amount = np.repeat(owner_s[hold], k[hold]), amount[np.repeat(hold, k)]
+    hold_revenue: F = np.round(np.bincount(hold_owner, weights=hold_amount, minlength=n), 2)
+    del hold, hold_owner, hold_amount
     transactions: pd.DataFrame = pd.DataFrame({
-        "customer_id": w.ids[line_owner],
-        "date": to_dates(w.start, day.astype(np.float64))[occ],  # per occasion, then lines
+        "customer_id": np.repeat(w.ids[owner_s], k),
+        "date": np.repeat(day_stamps(w.start, day_s), k),
         "amount": amount,
         "product": categorical(product, PRODUCTS),
         "quantity": quantity,
-        "channel": categorical(channel, CHANNELS),
+        "channel": categorical(np.repeat(channel, k), CHANNELS),
         "cost": np.round(cost, 2, out=cost),
     }, copy=False)  # fresh arrays: no copy into blocks  # fmt: skip
     return transactions, (owner, day), hold_revenue, (campaigns, touches, campaign_truth)

@@ -2,264 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import narwhals as nw
-import pandas as pd
-
-from crmkit._frames import is_spark, to_narwhals
-from crmkit._params import Interval, validate_params
+from crmkit._frames import to_narwhals
+from crmkit._params import Interval, validate_args
 from crmkit.compose import LARGE, step_bar
-from crmkit.data import ColumnMap, CustomerData
-from crmkit.engines._records import (
-    CUSTOMER_KINDS,
-    SHARED_KINDS,
-    Layout,
-    PlaybookRunner,
-    check_playbook,
-    output_layout,
-)
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.data import ColumnMap
+from crmkit.engines._driver import PLAYBOOK, EngineRecords, check_fitted, parse_as_of
+from crmkit.engines._records import Layout, PlaybookRunner, output_layout
 
 __all__ = ["EngineRecords", "assess", "parse_as_of"]
-
-
-def parse_as_of(value: Any) -> pd.Timestamp:
-    """Read an ``as_of`` exactly as :meth:`CustomerData.from_frames` does (a calendar day).
-
-    Parameters
-    ----------
-    value : date-like
-        The date (a time of day and an offset are ignored).
-
-    Returns
-    -------
-    Timestamp
-        Midnight of that day, naive.
-
-    Raises
-    ------
-    InvalidParameterError
-        For a value that is not a date in crmkit's range.
-
-    Examples
-    --------
-    >>> parse_as_of("2024-06-01T23:30-05:00")
-    Timestamp('2024-06-01 00:00:00')
-    """
-    if isinstance(value, pd.Timestamp) and value.tz is not None:
-        value = value.tz_convert("UTC").tz_localize(None)
-    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
-        value = pd.Timestamp(value)
-    probe = pd.DataFrame(
-        {"customer_id": [0], "date": [pd.Timestamp("1677-09-22")], "amount": [1.0]}
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed: pd.Timestamp = CustomerData.from_frames(probe, as_of=value).as_of
-    return parsed
-
-
-class EngineRecords:
-    """The user's records on a distributed engine: kinds, id columns, the global ``as_of``.
-
-    Parameters
-    ----------
-    records : mapping of str to frame
-        Records by kind (``transactions`` required); customer-keyed kinds on
-        one engine, ``campaigns`` and ``prospects`` of any kind (collected).
-    columns : mapping of str to str or ColumnMap, optional
-        The user's column names by role.
-    who : str
-        The caller, for messages.
-
-    Attributes
-    ----------
-    engine : str
-        ``"pyspark"`` (also Spark Connect), ``"dask"`` or ``"local"``.
-    frames : dict of str to frame
-        The customer-keyed kinds (native frames), transactions first.
-    shared : dict of str to pandas.DataFrame
-        Campaigns and prospects, collected.
-    id_columns : dict of str to str
-        The customer id column of each kind.
-    cmap : ColumnMap
-        The column mapping.
-
-    Raises
-    ------
-    InvalidParameterError
-        For frames of different engines or objects that are not frames.
-    SchemaError
-        When a kind lacks its customer id column.
-
-    Examples
-    --------
-    >>> tx = pd.DataFrame({"customer_id": [1], "date": ["2024-01-01"], "amount": [1.0]})
-    >>> EngineRecords({"transactions": tx}, None, "demo").engine
-    'local'
-    """
-
-    def __init__(self, records: Mapping[str, Any], columns: Any, who: str) -> None:
-        if records.get("transactions") is None:
-            raise InvalidParameterError(f"{who}: transactions are required")
-        self.cmap = columns if isinstance(columns, ColumnMap) else ColumnMap(columns or {})
-        impl = to_narwhals(records["transactions"], who, "transactions").implementation
-        if is_spark(impl):
-            self.engine = "pyspark"
-        elif impl.is_dask():
-            self.engine = "dask"
-        else:
-            self.engine = "local"
-        self.frames: dict[str, Any] = {}
-        self.shared: dict[str, pd.DataFrame] = {}
-        self.id_columns: dict[str, str] = {}
-        fails: list[SchemaFailure] = []
-        for kind in CUSTOMER_KINDS + SHARED_KINDS:
-            frame = records.get(kind)
-            if frame is None:
-                continue
-            f = to_narwhals(frame, who, kind)
-            if kind in SHARED_KINDS:
-                self.shared[kind] = _collect(f)
-                continue
-            same = (f.implementation == impl) or (
-                self.engine == "pyspark"
-                and is_spark(f.implementation)
-            )
-            if self.engine != "local" and not same:
-                raise InvalidParameterError(
-                    f"{who}: {kind} is a {f.implementation.value} frame but the transactions "
-                    f"are a {impl.value} frame; give every customer-keyed record kind on the "
-                    "same engine"
-                )
-            column = self.cmap.column_for(kind, "customer_id")
-            if column not in f.columns:
-                fails.append(
-                    SchemaFailure(frame=kind, column=column, check="is missing (the customer id)")
-                )
-            self.frames[kind] = frame
-            self.id_columns[kind] = column
-        if fails:
-            raise SchemaError(fails)
-
-    def last_day(self, who: str) -> pd.Timestamp:
-        """The day of the last transaction, computed once over all records by the engine.
-
-        Parameters
-        ----------
-        who : str
-            The caller, for messages.
-
-        Returns
-        -------
-        Timestamp
-
-        Raises
-        ------
-        InvalidParameterError
-            When the date column does not hold dates (then give ``as_of``).
-        SchemaError
-            When the date column is missing or holds no date.
-
-        Examples
-        --------
-        >>> tx = pd.DataFrame({"customer_id": [1], "date": pd.to_datetime(["2024-01-01 10:00"]),
-        ...                    "amount": [1.0]})
-        >>> EngineRecords({"transactions": tx}, None, "demo").last_day("demo")
-        Timestamp('2024-01-01 00:00:00')
-        """
-        tx = self.frames["transactions"]
-        column = self.cmap.column_for("transactions", "date")
-        f = to_narwhals(tx, who, "transactions")
-        schema = dict(f.collect_schema())
-        if column not in schema:
-            raise SchemaError(
-                [SchemaFailure(frame="transactions", column=column, check="is missing (the date)")]
-            )
-        if schema[column] not in (nw.Datetime, nw.Date):
-            raise InvalidParameterError(
-                f"{who}: transactions[{column!r}] holds {schema[column]}, not dates, so the "
-                "engine cannot find the last transaction day; pass as_of= (the observation "
-                "end) or cast the column to a timestamp"
-            )
-        if self.engine == "pyspark":
-            from crmkit.engines._assess_spark import max_date_spark
-
-            last = max_date_spark(tx, column)
-        elif self.engine == "dask":
-            last = tx[column].max().compute()
-        else:
-            last = to_pandas_local(tx)[column].max()
-        if last is None or pd.isna(last):
-            raise SchemaError(
-                [
-                    SchemaFailure(
-                        frame="transactions",
-                        column=column,
-                        check="holds no date: nothing to analyse",
-                    )
-                ]
-            )
-        return parse_as_of(pd.Timestamp(last))
-
-    def n_buckets(self, partitions: int | None) -> int:
-        """Groups the customers are hashed into (the engine's default unless given).
-
-        Parameters
-        ----------
-        partitions : int, optional
-            The user's choice.
-
-        Returns
-        -------
-        int
-
-        Examples
-        --------
-        >>> tx = pd.DataFrame({"customer_id": [1], "date": ["2024-01-01"], "amount": [1.0]})
-        >>> EngineRecords({"transactions": tx}, None, "demo").n_buckets(None)
-        1
-        """
-        if partitions is not None:
-            return int(partitions)
-        tx = self.frames["transactions"]
-        if self.engine == "pyspark":
-            return max(1, int(tx.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200))
-        if self.engine == "dask":
-            return max(1, int(tx.npartitions))
-        return 1
-
-
-def _collect(f: Any) -> pd.DataFrame:
-    native = f.collect() if isinstance(f, nw.LazyFrame) else f
-    out: pd.DataFrame = native.to_pandas()
-    return out
-
-
-def to_pandas_local(frame: Any) -> pd.DataFrame:
-    """A local frame (pandas, polars, DuckDB ...) as pandas.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The frame.
-
-    Returns
-    -------
-    DataFrame
-
-    Examples
-    --------
-    >>> to_pandas_local(pd.DataFrame({"a": [1]})).shape
-    (1, 1)
-    """
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    return _collect(to_narwhals(frame, "engines", "frame"))
 
 
 def _id_probe(records: EngineRecords) -> Any:
@@ -269,6 +22,10 @@ def _id_probe(records: EngineRecords) -> Any:
     return 0 if schema[column].is_integer() else "0"
 
 
+@validate_args(
+    {"partitions": [None, Interval("int", 1, None)], "playbook": [PLAYBOOK]},
+    owner="engines.assess",
+)
 def assess(
     playbook: Any,
     transactions: Any,
@@ -373,9 +130,7 @@ def assess(
     >>> bool((out["clv"] == pb.assess(crm.data)["clv"]).all())
     True
     """
-    rule: dict[str, list[Any]] = {"partitions": [None, Interval("int", 1, None)]}
-    validate_params("engines.assess", {"partitions": partitions}, rule)
-    check_playbook(playbook, "engines.assess")
+    check_fitted(playbook)
     given = {
         "transactions": transactions,
         "customers": customers,
@@ -389,15 +144,9 @@ def assess(
     }
     records = EngineRecords(given, columns, "engines.assess")
     if records.engine == "local":
-        data = CustomerData.from_frames(
-            **{k: v for k, v in given.items() if v is not None},
-            columns=records.cmap,
-            as_of=as_of,
-            time_unit=playbook.time_unit_,
-        )
-        return playbook.assess(data, progress=progress)
+        return playbook.assess(records.local_data(as_of, playbook.time_unit_), progress=progress)
     with step_bar(progress, LARGE, "engines.assess") as bar:
-        day = records.last_day("engines.assess") if as_of is None else parse_as_of(as_of)
+        day = records.observation_end(as_of)
         bar.step("as_of")
         output = output_layout(playbook, day, _id_probe(records))
         bar.step("schema")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmkit._params import Interval, validate_params
+from crmkit._params import Interval, Options, validate_args
 from crmkit.compose import (
     AUTO,
     DEFAULT_PENALIZER,
@@ -30,13 +30,8 @@ from crmkit.compose import (
     value_model,
 )
 from crmkit.data import TIME_UNITS, ColumnMap, CustomerData, summarize
-from crmkit.engines._assess import EngineRecords, parse_as_of
-from crmkit.exceptions import (
-    ConvergenceError,
-    ConvergenceWarning,
-    InvalidParameterError,
-    SchemaError,
-)
+from crmkit.engines._driver import PLAYBOOK, EngineRecords
+from crmkit.exceptions import ConvergenceError, ConvergenceWarning, SchemaError
 from crmkit.value import SPEND_COLUMNS, sufficient_stats
 
 __all__ = ["fit", "fit_value_stats"]
@@ -44,6 +39,8 @@ __all__ = ["fit", "fit_value_stats"]
 _CONSTRAINTS: dict[str, list[Any]] = {
     "sample": [Interval("int", 1, None)],
     "seed": [Interval("int", 0, None)],
+    "time_unit": [Options(frozenset(TIME_UNITS))],
+    "playbook": [PLAYBOOK],
 }
 #: Fewest repeat buyers with positive spend the default spend model is fitted on.
 _MIN_SPENDERS = 10
@@ -135,6 +132,30 @@ def fit_value_stats(
     return model, spend_model, notes
 
 
+def _view_stats(
+    records: EngineRecords, day: pd.Timestamp, time_unit: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both sufficient statistics of the customer view, summarised once in the engine.
+
+    The view is materialised in the engine (Spark ``cache``, Dask ``persist``)
+    and read by the two ``sufficient_stats`` jobs, rather than summarised
+    (shuffle, pandas pass, Dask graph optimisation) once for each.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*narwhals-dask.*")
+        lazy = summarize(
+            records.frames["transactions"], columns=records.cmap, as_of=day, time_unit=time_unit
+        )
+        spark = records.engine == "pyspark"
+        # Dask: no blockwise fusion, which takes seconds on the summarize graph
+        view = lazy.cache() if spark else lazy.persist(fuse=False)
+        try:
+            return sufficient_stats(view), sufficient_stats(view, SPEND_COLUMNS)
+        finally:
+            if spark:
+                view.unpersist()
+
+
 def _sample(records: EngineRecords, seed: int, fraction: float) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for kind, frame in records.frames.items():
@@ -154,6 +175,7 @@ def _sample(records: EngineRecords, seed: int, fraction: float) -> dict[str, pd.
     return out
 
 
+@validate_args(_CONSTRAINTS, owner="engines.fit")
 def fit(
     playbook: Any,
     transactions: Any,
@@ -251,39 +273,25 @@ def fit(
     >>> pb.fit_sample_["customers"], 60 < pb.fit_sample_["sampled"] < 140
     (300, True)
     """
-    from crmkit.compose import Playbook
-
-    validate_params("engines.fit", {"sample": sample, "seed": seed}, _CONSTRAINTS)
-    if time_unit not in TIME_UNITS:
-        raise InvalidParameterError(
-            f"time_unit must be one of {sorted(TIME_UNITS)}; got {time_unit!r}"
-        )
-    if not isinstance(playbook, Playbook):
-        raise InvalidParameterError(
-            f"engines.fit: 'playbook' must be a crmkit Playbook; got {type(playbook).__name__}"
-        )
-    given = {"transactions": transactions, "customers": customers, "contacts": contacts,
-             "interactions": interactions, "feedback": feedback, "events": events,
-             "campaigns": campaigns, "touches": touches, "prospects": prospects}
+    given = {
+        "transactions": transactions,
+        "customers": customers,
+        "contacts": contacts,
+        "interactions": interactions,
+        "feedback": feedback,
+        "events": events,
+        "campaigns": campaigns,
+        "touches": touches,
+        "prospects": prospects,
+    }
     records = EngineRecords(given, columns, "engines.fit")
     if records.engine == "local":
-        data = CustomerData.from_frames(
-            **{k: v for k, v in given.items() if v is not None},
-            columns=records.cmap, as_of=as_of, time_unit=time_unit,
-        )
-        fitted: Any = playbook.fit(data, progress=progress)
+        fitted: Any = playbook.fit(records.local_data(as_of, time_unit), progress=progress)
         return fitted
     with step_bar(progress, LARGE, "engines.fit") as bar:
-        day = records.last_day("engines.fit") if as_of is None else parse_as_of(as_of)
+        day = records.observation_end(as_of)
         bar.step("as_of")
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*narwhals-dask.*")
-            view = summarize(
-                records.frames["transactions"], columns=records.cmap, as_of=day,
-                time_unit=time_unit,
-            )
-            stats = sufficient_stats(view)
-            spend_stats = sufficient_stats(view, SPEND_COLUMNS)
+        stats, spend_stats = _view_stats(records, day, time_unit)
         n = int(stats["weights"].sum())
         bar.step("statistics")
         pm, sm, notes = fit_value_stats(
@@ -293,8 +301,11 @@ def fit(
         fraction = min(1.0, float(sample) / max(n, 1))
         frames: dict[str, Any] = {**_sample(records, int(seed), fraction), **records.shared}
         data = CustomerData.from_frames(
-            frames.pop("transactions"), **frames,
-            columns=records.cmap, as_of=day, time_unit=time_unit,
+            frames.pop("transactions"),
+            **frames,
+            columns=records.cmap,
+            as_of=day,
+            time_unit=time_unit,
         )
         bar.step("sample")
         playbook.fit(data, value_models=(pm, sm), progress=False)

@@ -28,8 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmkit._estimator import check_is_fitted
-from crmkit.exceptions import DataWarning, InvalidParameterError, SchemaError
+from crmkit.exceptions import DataWarning, SchemaError
 
 __all__ = [
     "BUCKET",
@@ -37,7 +36,6 @@ __all__ = [
     "KIND",
     "SHARED_KINDS",
     "PlaybookRunner",
-    "check_playbook",
     "output_layout",
 ]
 
@@ -72,39 +70,6 @@ _NULLABLE: Mapping[str, str] = {"int": "Int64", "bool": "boolean"}
 
 #: (generated name, the record's column name, dtype to restore or None) per column.
 Layout = list[tuple[str, list[tuple[str, str, str | None]]]]
-
-
-def check_playbook(playbook: Any, who: str) -> None:
-    """Check that ``playbook`` is a fitted :class:`~crmkit.compose.Playbook`.
-
-    Parameters
-    ----------
-    playbook : object
-        The playbook.
-    who : str
-        The caller, for messages.
-
-    Raises
-    ------
-    InvalidParameterError
-        When it is no Playbook (also a ``TypeError``).
-    NotFittedError
-        When it is not fitted.
-
-    Examples
-    --------
-    >>> check_playbook(object(), "demo")
-    Traceback (most recent call last):
-    ...
-    crmkit.exceptions.InvalidParameterError: demo: 'playbook' must be a crmkit Playbook; got object
-    """
-    from crmkit.compose import Playbook
-
-    if not isinstance(playbook, Playbook):
-        raise InvalidParameterError(
-            f"{who}: 'playbook' must be a crmkit Playbook; got {type(playbook).__name__}"
-        )
-    check_is_fitted(playbook, ("plugins_", "order_", "schema_"))
 
 
 def _kind_of(dtype: Any) -> str:

@@ -15,6 +15,7 @@ import importlib
 import json
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import narwhals as nw
@@ -22,11 +23,18 @@ import numpy as np
 import pandas as pd
 
 from crmkit._frames import is_spark, require_columns, to_narwhals
-from crmkit._params import Interval, Options, Predicate, validate_params
+from crmkit._params import (
+    Interval,
+    Options,
+    Predicate,
+    instance_of,
+    validate_args,
+    validate_params,
+)
 from crmkit._persist import from_dict
 from crmkit.compose import LARGE, StepBar, step_bar
 from crmkit.data import TIME_UNITS
-from crmkit.exceptions import InvalidParameterError, NotFittedError
+from crmkit.exceptions import NotFittedError
 
 __all__ = ["SCORE_COLUMNS", "BatchScorer", "score", "score_batch"]
 
@@ -44,33 +52,44 @@ def _finite(low_open: bool) -> Predicate:
     return Predicate(check, "a finite float > 0" if low_open else "a finite float >= 0")
 
 
+def _has_methods(*names: str) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        return all(callable(getattr(value, n, None)) for n in names)
+
+    return check
+
+
 _CONSTRAINTS: dict[str, list[Any]] = {
     "horizon": [_finite(True)],
     "discount_rate": [_finite(False)],
     "time_unit": [Options(frozenset(TIME_UNITS))],
     "steps": [None, Interval("int", 1, None)],
     "margin": [Interval("real", 0, 1, closed="right")],
+    "model": [
+        Predicate(
+            _has_methods("p_alive", "conditional_expected_purchases", "to_dict"),
+            "a fitted crmkit purchase model (with p_alive, conditional_expected_purchases "
+            "and to_dict)",
+        )
+    ],
+    "spend_model": [
+        None,
+        Predicate(
+            _has_methods("expected_spend", "to_dict"),
+            "a fitted crmkit spend model (with expected_spend and to_dict)",
+        ),
+    ],
+    "batch": [instance_of(pd.DataFrame, "a pandas DataFrame")],
     "batch_size": [Interval("int", 1, None)],
 }
+_SCORER = ("horizon", "discount_rate", "time_unit", "steps", "margin", "model", "spend_model")
 
 
-def _check_models(model: Any, spend_model: Any, who: str) -> None:
-    needs = ("p_alive", "conditional_expected_purchases", "to_dict")
-    if not all(callable(getattr(model, n, None)) for n in needs):
-        raise InvalidParameterError(
-            f"{who}: 'model' must be a fitted crmkit purchase model (with p_alive, "
-            f"conditional_expected_purchases and to_dict); got {type(model).__name__}"
-        )
-    if spend_model is not None and not (
-        callable(getattr(spend_model, "expected_spend", None))
-        and callable(getattr(spend_model, "to_dict", None))
-    ):
-        raise InvalidParameterError(
-            f"{who}: 'spend_model' must be a fitted crmkit spend model (with expected_spend "
-            f"and to_dict) or None; got {type(spend_model).__name__}"
-        )
+def _rules(*names: str) -> dict[str, list[Any]]:
+    return {name: _CONSTRAINTS[name] for name in names}
 
 
+@validate_args(_rules(*_SCORER, "batch"))
 def score_batch(
     model: Any,
     batch: pd.DataFrame,
@@ -145,22 +164,6 @@ def score_batch(
     >>> bool((out["p_alive"] == m.p_alive(batch)).all())
     True
     """
-    validate_params(
-        "score_batch",
-        {
-            "horizon": horizon,
-            "discount_rate": discount_rate,
-            "time_unit": time_unit,
-            "steps": steps,
-            "margin": margin,
-        },
-        _CONSTRAINTS,
-    )
-    _check_models(model, spend_model, "score_batch")
-    if not isinstance(batch, pd.DataFrame):
-        raise InvalidParameterError(
-            f"score_batch: 'batch' must be a pandas DataFrame; got {type(batch).__name__}"
-        )
     new = [c for c in SCORE_COLUMNS if c != "clv" or spend_model is not None]
     n = len(batch)
     if n == 0:
@@ -267,9 +270,8 @@ class BatchScorer:
             "steps": steps,
             "margin": margin,
         }
-        validate_params("BatchScorer", options, _CONSTRAINTS)
-        _check_models(model, spend_model, "BatchScorer")
         models = {"model": model, "spend_model": spend_model}
+        validate_params("BatchScorer", {**options, **models}, _rules(*_SCORER))
         docs: dict[str, Any] = {}
         modules: list[str] = []
         for role, m in models.items():
@@ -361,6 +363,7 @@ def _score_local(f: Any, scorer: BatchScorer, batch_size: int, bar: StepBar) -> 
     return nw.from_arrow(result.to_native(), backend=impl).to_native()
 
 
+@validate_args(_rules("batch_size"))
 def score(
     view: Any,
     model: Any,
@@ -445,7 +448,6 @@ def score(
     >>> out["p_alive"].to_list() == m.p_alive(view.to_pandas()).tolist()
     True
     """
-    validate_params("score", {"batch_size": batch_size}, _CONSTRAINTS)
     scorer = BatchScorer(
         model,
         horizon=horizon,

@@ -15,7 +15,7 @@ from crmkit._params import Constraint, Interval, Options
 from crmkit._vocab import LAPSED, STAGER_COLUMNS, STAGES, STATUSES, UNIT_NAMES
 from crmkit.domain import LifecycleStage
 from crmkit.exceptions import SchemaError, SchemaFailure
-from crmkit.lifecycle._reasons import history_clauses, join_clauses, lapse_clauses
+from crmkit.lifecycle._reasons import Pieces, history_clauses, join_clauses, lapse_clauses
 from crmkit.plugins import PluginBase, validate_view
 
 __all__ = [
@@ -298,7 +298,7 @@ class Staging:
         Stage codes into :data:`crmkit.plugins.STAGES`.
     lapse : Lapse
         The status and its evidence.
-    details : list of str
+    details : list of str or Pieces
         Per customer, what decided its stage (appended to the stage reason).
 
     Examples
@@ -309,7 +309,7 @@ class Staging:
 
     codes: npt.NDArray[np.intp]
     lapse: Lapse
-    details: list[str]
+    details: list[str] | Pieces
 
 
 def _failure(
@@ -540,14 +540,14 @@ class StagerBase(PluginBase):
             self._limit(),
             unit,
         )
-        status = pd.Categorical(
-            np.where(lapse.lapsed, LAPSED, STATUSES[0]).astype(object), dtype=STATUS_DTYPE
+        status = pd.Categorical.from_codes(
+            np.where(lapse.lapsed, STATUSES.index(LAPSED), 0), dtype=STATUS_DTYPE
         )
         out: pd.DataFrame = pd.DataFrame(
             {
                 "stage": stage_series(staging.codes, frame.index),
                 "status": status,
-                "stage_reasons": pd.array(join_clauses(stage_text, status_text), dtype="str"),
+                "stage_reasons": join_clauses(stage_text, status_text),
             },
             index=frame.index,
         )

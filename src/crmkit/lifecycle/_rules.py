@@ -11,6 +11,7 @@ import pandas as pd
 
 from crmkit._estimator import check_is_fitted
 from crmkit._params import Constraint, Interval
+from crmkit._text import coded, fixed
 from crmkit._vocab import UNIT_NAMES
 from crmkit.lifecycle._common import (
     ACQUISITION,
@@ -26,7 +27,7 @@ from crmkit.lifecycle._common import (
     onboarding_mask,
     typical_gap,
 )
-from crmkit.lifecycle._reasons import numbers
+from crmkit.lifecycle._reasons import Pieces, number_piece
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -309,41 +310,35 @@ purchases steady (trend -0.60); lapsed: no purchase for 70 weeks, 28.0x its usua
             threshold=self._threshold(),
         )
         unit = UNIT_NAMES[str(self.time_unit)]
-        tenure_need = float(self.retention_tenure)
-        details: list[str] = []
-        for code, f, ten, tr, up, br, wide in zip(
-            codes.tolist(),
-            freq.tolist(),
-            numbers(tenure),  # each distinct tenure written once
-            trend.tolist(),
-            trend_up.tolist(),
-            breadth.tolist(),
-            broad.tolist(),
-            strict=True,
-        ):
-            if code == ONBOARDING:
-                if f + 1 < k:
-                    details.append(
-                        "no repeat purchase yet" if k == 2 else f"fewer than {k} purchases"
-                    )
-                else:
-                    details.append(f"within the first {window:g} {unit}")
-            elif code == DEVELOPMENT:
-                if up:
-                    details.append(f"purchases growing (trend {tr:+.2f})")
-                elif wide:
-                    details.append(f"{br:.1f} new products per repeat purchase")
-                else:
-                    details.append(
-                        f"tenure {ten} {unit}, under the {tenure_need:g} {unit} of "
-                        "a mature customer"
-                    )
-            elif code == RETENTION:
-                details.append(
-                    f"mature: tenure {ten} {unit}, purchases steady (trend {tr:+.2f})"
-                )
-            else:
-                details.append("")
+        # what decided the stage: 0 none (acquisition), 1 few purchases, 2 onboarding window,
+        # 3 purchases growing, 4 breadth growing, 5 short tenure, 6 mature
+        why = np.select(
+            [
+                codes == ONBOARDING,
+                (codes == DEVELOPMENT) & trend_up,
+                (codes == DEVELOPMENT) & broad,
+                codes == DEVELOPMENT,
+                codes == RETENTION,
+            ],
+            [np.where(freq + 1 < k, 1, 2), 3, 4, 5, 6],
+            0,
+        )
+        few = "no repeat purchase yet" if k == 2 else f"fewer than {k} purchases"
+        need = float(self.retention_tenure)
+        details = Pieces(
+            [
+                coded(why, ["", few, f"within the first {window:g} {unit}",
+                            "purchases growing (trend ", "", "tenure ", "mature: tenure "]),
+                number_piece(tenure, where=why >= 5),
+                coded(why, ["", "", "", "", "",
+                            f" {unit}, under the {need:g} {unit} of a mature customer",
+                            f" {unit}, purchases steady (trend "]),
+                fixed(trend, 2, sign="+", where=(why == 3) | (why == 6)),
+                fixed(breadth, 1, where=why == 4),
+                coded(why, ["", "", "", ")", " new products per repeat purchase", "", ")"]),
+            ],
+            why != 0,
+        )  # fmt: skip
         return Staging(codes=codes, lapse=lapse, details=details)
 
     def _get_state(self) -> dict[str, Any] | None:

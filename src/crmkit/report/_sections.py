@@ -82,6 +82,14 @@ def _mode(values: pd.Series) -> Any:
     return counts.index[0] if len(counts) else None
 
 
+def _first_items(values: pd.Series) -> pd.Series:
+    """The first ``;``-separated item of each text, worked out once per distinct text."""
+    codes, distinct = pd.factorize(values.astype(str), use_na_sentinel=False)
+    firsts = pd.Series(distinct).str.split(";").str[0].str.strip()
+    out: pd.Series = firsts.take(codes)
+    return out
+
+
 def glance_section(inputs: ReportInputs) -> Section:
     """The customer base at a glance: customers, revenue, customer equity, concentration.
 
@@ -362,7 +370,9 @@ def portfolio_section(inputs: ReportInputs, maker: FigureMaker) -> Section:
         )
     rows = []
     total = float(a["revenue"].sum()) if "revenue" in a else 0.0
-    for label, group in a.groupby("portfolio", observed=True, sort=True):
+    grouped = a.groupby("portfolio", observed=True, sort=True)
+    firsts = _first_items(a["activities"]) if "activities" in a else None
+    for label, group in grouped:
         row: dict[str, Any] = {"meaning": PORTFOLIOS.get(str(label), ""), "customers": len(group)}
         if total:
             row["revenue share"] = float(group["revenue"].sum()) / total
@@ -377,9 +387,8 @@ def portfolio_section(inputs: ReportInputs, maker: FigureMaker) -> Section:
                 row[name] = _mode(group[col])
         if "cadence_days" in group:
             row["contact every (days)"] = int(group["cadence_days"].median())
-        if "activities" in group:
-            first = group["activities"].astype(str).str.split(";").str[0].str.strip()
-            row["typical activity"] = _mode(first)
+        if firsts is not None:
+            row["typical activity"] = _mode(firsts.iloc[grouped.indices[label]])
         rows.append(pd.Series(row, name=str(label)))
     table = pd.DataFrame(rows)
     table.index.name = "portfolio"

@@ -255,9 +255,10 @@ class GammaGamma(CoefficientMixin):
         # the canonical form: the fit depends on the multiset of customers only
         (xu, mu), wu = canonical_rows([x[repeat], m[repeat]], w[repeat])
         mbar = float(np.average(mu, weights=wu))
+        rows = _spend_rows(xu, mu)
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-            ll, grad = _loglik_and_grad(np.exp(theta), xu, mu)
+            ll, grad = _loglik_and_grad(np.exp(theta), xu, mu, rows=rows)
             return -float(np.dot(wu, ll)), -(grad @ wu) * np.exp(theta)
 
         result = fit_mle(
@@ -536,22 +537,39 @@ class GammaGamma(CoefficientMixin):
         self.n_ignored_ = float(state.get("n_ignored", 0.0))
 
 
+SpendRows = tuple[FloatArray, npt.NDArray[np.intp], FloatArray, FloatArray, FloatArray]
+
+
+def _spend_rows(x: FloatArray, m: FloatArray) -> SpendRows:
+    """What :func:`_loglik_and_grad` reuses on the same rows: the distinct ``x``,
+    each row's index into them, and ``log(m)``, ``log(x)``, ``m * x`` per row."""
+    ux, inv = np.unique(x, return_inverse=True)
+    return ux, np.asarray(inv, dtype=np.intp).reshape(-1), np.log(m), np.log(x), m * x
+
+
 def _loglik_and_grad(
-    params: FloatArray, x: FloatArray, m: FloatArray, *, grad: bool = True
+    params: FloatArray,
+    x: FloatArray,
+    m: FloatArray,
+    *,
+    grad: bool = True,
+    rows: SpendRows | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Per-row log-density of mean spend ``m`` over ``x`` purchases, and its gradient.
 
     Returns ``(ll of shape (n,), grad of shape (3, n))`` with the gradient
-    with respect to ``(p, q, gamma)`` on the natural scale.
+    with respect to ``(p, q, gamma)`` on the natural scale. ``rows`` is
+    :func:`_spend_rows` of ``x, m`` (computed when not given).
     """
     p, q, gamma = (float(v) for v in params)
+    ux, inv, log_m, log_x, mx = _spend_rows(x, m) if rows is None else rows
     a = p * x
-    log_den = np.log(gamma + m * x)
-    log_m = np.log(m)
-    log_x = np.log(x)
+    ua = p * ux  # the gamma functions once per distinct x: the same values as per row
+    den = gamma + mx
+    log_den = np.log(den)
     ll = (
-        gammaln(a + q)
-        - gammaln(a)
+        gammaln(ua + q)[inv]
+        - gammaln(ua)[inv]
         - gammaln(q)
         + q * math.log(gamma)
         + (a - 1.0) * log_m
@@ -560,11 +578,12 @@ def _loglik_and_grad(
     )
     if not grad:
         return ll, np.empty((3, 0))
-    psi_aq = digamma(a + q)
-    d_p = x * (psi_aq - digamma(a) + log_m + log_x - log_den)
-    d_q = psi_aq - digamma(q) + math.log(gamma) - log_den
-    d_gamma = q / gamma - (a + q) / (gamma + m * x)
-    return ll, np.vstack([d_p, d_q, d_gamma])
+    psi_aq = digamma(ua + q)[inv]
+    out = np.empty((3, len(ll)))  # d/dp, d/dq, d/dgamma written in place
+    np.multiply(x, psi_aq - digamma(ua)[inv] + log_m + log_x - log_den, out=out[0])
+    np.subtract(psi_aq - digamma(q) + math.log(gamma), log_den, out=out[1])
+    np.subtract(q / gamma, (a + q) / den, out=out[2])
+    return ll, out
 
 
 def _first(index: tuple[Any, ...], mask: npt.NDArray[np.bool_]) -> tuple[Any, ...]:

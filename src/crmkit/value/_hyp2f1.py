@@ -256,27 +256,38 @@ def _series(
     buf = np.empty(m)
     hc, hd = np.zeros(m), np.zeros(m)
     sc, sd, sn = np.zeros(m), np.zeros(m), np.zeros(m)
+    # one c0 for all (the Pareto/NBD with alpha < beta): c0 + n and h_c(n) are
+    # scalars, the very values the per-element arrays would hold
+    same_c = m > 0 and bool(np.all(c0 == c0[0]))
+    c_n, hc_n = (float(c0[0]), 0.0) if same_c else (0.0, 0.0)
     for n in range(1, len(active)):
         k = int(active[n])
         if k == 0:
             break
         r, bf, t = rho[:k], buf[:k], term[:k]
-        np.divide(cn[:k], dn[:k], out=r)
+        np.divide(c_n if same_c else cn[:k], dn[:k], out=r)
         r *= z[:k]
         t *= r
         total[:k] += t
         if gradient:
-            np.reciprocal(cn[:k], out=bf)
-            hc[:k] += bf
+            if same_c:
+                hc_n += 1.0 / c_n
+                np.multiply(t, hc_n, out=bf)
+            else:
+                np.reciprocal(cn[:k], out=bf)
+                hc[:k] += bf
+                np.multiply(t, hc[:k], out=bf)
+            sc[:k] += bf
             np.reciprocal(dn[:k], out=bf)
             hd[:k] += bf
-            np.multiply(t, hc[:k], out=bf)
-            sc[:k] += bf
             np.multiply(t, hd[:k], out=bf)
             sd[:k] += bf
             np.multiply(t, float(n), out=bf)
             sn[:k] += bf
-        cn[:k] += 1.0
+        if same_c:
+            c_n += 1.0
+        else:
+            cn[:k] += 1.0
         dn[:k] += 1.0
     value = (1.0 - b) * log_eps + np.log(total)
     if not gradient:
@@ -302,10 +313,17 @@ def _log1mexp_over(y: FloatArray) -> FloatArray:
 
 
 def _segment(
-    a2: FloatArray, lo: FloatArray, hi: FloatArray, power: bool
+    a2: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    power: bool,
+    out: tuple[FloatArray, FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Nodes ``y`` on ``[lo, hi]``, ``log(1 - e^-y)`` and ``log`` of the weight times
-    ``(1 - e^-y)^(a-1)``; ``power`` maps ``y = hi v^(1/a)`` (for ``a < 1``, ``lo = 0``)."""
+    ``(1 - e^-y)^(a-1)``; ``power`` maps ``y = hi v^(1/a)`` (for ``a < 1``, ``lo = 0``).
+
+    ``out``: arrays of shape ``(len(lo), n_nodes)`` to write the three into
+    (not with ``power``)."""
     log_v, _, log_w = _NODES
     width = (hi - lo)[:, None]
     with np.errstate(divide="ignore"):
@@ -318,13 +336,18 @@ def _segment(
         # (1 - e^-y)^(a-1) dy with y^(a-1) dy = hi^a / a dv folded in exactly
         log_f = (a2 - 1.0) * (g + log_width) + log_width - np.log(a2) + log_w[None, :]
         return y, lm, log_f
+    shape = (len(lo), len(log_v))
+    y, lm, log_f = out if out is not None else (np.empty(shape), np.empty(shape), np.empty(shape))
     # y from the nearer end keeps full relative precision at both ends
-    y = np.empty((len(lo), len(log_v)))
     y[:, :_HALF] = lo[:, None] + width * _V[None, :_HALF]
     y[:, _HALF:] = hi[:, None] - width * _1MV[None, _HALF:]
     np.maximum(y, 0.0, out=y)
-    lm = np.log(-np.expm1(-y))
-    log_f = (a2 - 1.0) * lm + (log_width + log_w[None, :])
+    np.negative(y, out=lm)  # lm = log(-expm1(-y)), in place
+    np.expm1(lm, out=lm)
+    np.negative(lm, out=lm)
+    np.log(lm, out=lm)
+    np.multiply(a2 - 1.0, lm, out=log_f)
+    log_f += log_width + log_w[None, :]
     return y, lm, log_f
 
 
@@ -354,12 +377,11 @@ def _quadrature(
             y, lm, log_f = _segment(a2, zero, big_l[idx], power=True)
         elif kind == 1:
             y, lm, log_f = _segment(a2, zero, big_l[idx], power=False)
-        else:
-            parts = (
-                _segment(a2, zero, cut[idx], power=False),
-                _segment(a2, cut[idx], big_l[idx], power=False),
-            )
-            y, lm, log_f = (np.concatenate(pair, axis=1) for pair in zip(*parts, strict=True))
+        else:  # the two segments side by side, written in place
+            k = len(_V)
+            y, lm, log_f = (np.empty((len(idx), 2 * k)) for _ in range(3))
+            _segment(a2, zero, cut[idx], False, (y[:, :k], lm[:, :k], log_f[:, :k]))
+            _segment(a2, cut[idx], big_l[idx], False, (y[:, k:], lm[:, k:], log_f[:, k:]))
         out = _finish(a[idx], b[idx], z[idx], y, lm, log_f, gradient)
         value[idx], d_a[idx], d_b[idx], d_z[idx] = out
     return value, d_a, d_b, d_z
@@ -375,9 +397,11 @@ def _finish(
     gradient: bool,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Value and derivatives of ``log 2F1`` from the quadrature nodes of ``I``."""
-    vals = log_f + (b[:, None] - 1.0) * y
-    top = vals.max(axis=1, keepdims=True)
-    wts = np.exp(vals - top)
+    wts = np.multiply(b[:, None] - 1.0, y)  # log f + (b - 1) y, then its exp, in place
+    wts += log_f
+    top = wts.max(axis=1, keepdims=True)
+    wts -= top
+    np.exp(wts, out=wts)
     mass = wts.sum(axis=1)
     log_i = top[:, 0] + np.log(mass)
     log_z = np.log(z)
@@ -389,7 +413,7 @@ def _finish(
     d_a = 1.0 / a - log_z + np.einsum("ij,ij->i", wts, lm)
     d_b = np.einsum("ij,ij->i", wts, y)
     # d log 2F1 / dz = E[b w / (1 - zw)] = (b / z) E[e^y - 1]: positive terms only
-    d_z = b / z * np.einsum("ij,ij->i", wts, np.expm1(y))
+    d_z = b / z * np.einsum("ij,ij->i", wts, np.expm1(y, out=y))  # y is not used after
     return value, d_a, d_b, d_z
 
 

@@ -35,6 +35,7 @@ from crmkit.value._paretonbd_core import (
     PNBDObjective,
     _argument_error,
     pnbd_conditional,
+    pnbd_conditional_path,
     pnbd_expected,
     pnbd_loglik,
     pnbd_p_alive,
@@ -383,8 +384,7 @@ class ParetoNBD(ContinuousTimeMixin, CovariateMixin):
                 for t in ts
             )
         (x, tx, T), _, _ = self._read(view, "conditional_expected_purchases")
-        alive = pnbd_p_alive(prm, x, tx, T)
-        return (pnbd_conditional(prm, x, tx, T, np.float64(t), alive) for t in ts)
+        return pnbd_conditional_path(prm, x, tx, T, ts)
 
     def p_no_purchase(self, view: pd.DataFrame | Any, t: Any) -> pd.Series:
         """Probability that each customer makes no purchase in the next ``t`` time units.

@@ -5,11 +5,13 @@ See :mod:`crmkit.value._paretonbd` for the formulas.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import special
 
 from crmkit.exceptions import SchemaError, SchemaFailure
@@ -103,6 +105,50 @@ def _alive(
     return -r * la - x * np.log(alpha + T) - s * lb, la, lb
 
 
+def _distinct_pairs(
+    x: FloatArray, ts: tuple[FloatArray, ...], ux: FloatArray, inv_x: npt.NDArray[np.intp]
+) -> tuple[FloatArray, FloatArray, list[npt.NDArray[np.intp]]]:
+    """The distinct pairs ``(x, t)`` over ``t`` in each of ``ts``, and each row's pair.
+
+    ``ux[inv_x]`` is ``x`` (``ux`` distinct). The pairs come in no particular
+    order; one index array per array of ``ts``. Hash-based: no sorting.
+    """
+    n = len(x)
+    codes_t, ut = pd.factorize(np.concatenate(ts) + 0.0)  # +0.0: -0.0 and 0.0 alike
+    ut = np.asarray(ut, dtype=np.float64)
+    key = np.tile(inv_x.astype(np.int64), len(ts)) * len(ut) + codes_t
+    size = len(ux) * len(ut)
+    if size <= 4 * len(key) + 1024:  # a table of all combinations
+        seen = np.zeros(size, dtype=bool)
+        seen[key] = True
+        ids = np.flatnonzero(seen)
+        inv = (np.cumsum(seen) - 1)[key]
+    else:
+        codes, ids = pd.factorize(key)
+        inv = np.asarray(codes)
+    inv = np.asarray(inv, dtype=np.intp).reshape(-1)
+    pairs_x, pairs_t = ux[ids // len(ut)], ut[ids % len(ut)]
+    return pairs_x, pairs_t, [inv[k * n : (k + 1) * n] for k in range(len(ts))]
+
+
+def _log_g_rows(
+    p: FloatArray,
+    x: FloatArray,
+    ts: tuple[FloatArray, ...],
+    ux: FloatArray,
+    inv_x: npt.NDArray[np.intp],
+) -> list[FloatArray]:
+    """``_log_g(p, x, t)[0]`` for each ``t`` of ``ts``, evaluated once per distinct ``(x, t)``.
+
+    Without the gradient every element of :func:`_log_g` is computed on its
+    own (the method of the tail integral included), so the values equal the
+    row-by-row ones exactly.
+    """
+    px, pt, invs = _distinct_pairs(x, ts, ux, inv_x)
+    lg, _ = _log_g(p, px, pt, False)
+    return [lg[i] for i in invs]
+
+
 def _parts(
     p: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -111,10 +157,10 @@ def _parts(
     The last two include ``alpha^r beta^s``; the log-likelihood is
     ``first + logaddexp(second, third)``.
     """
-    ux, inv = np.unique(x, return_inverse=True)
-    log_c = _log_poch(float(p[0]), ux)[0][inv.reshape(-1)]
-    l1, _ = _log_g(p, x, tx, False)
-    l2, _ = _log_g(p, x, T, False)
+    codes, uniq = pd.factorize(x + 0.0)
+    ux, inv = np.asarray(uniq, dtype=np.float64), np.asarray(codes, dtype=np.intp)
+    log_c = _log_poch(float(p[0]), ux)[0][inv]
+    l1, l2 = _log_g_rows(p, x, (tx, T), ux, inv)
     with np.errstate(divide="ignore"):  # G(t_x) = G(T) (t_x = T): no dropout term
         log_i = l1 + np.log1p(-np.exp(np.minimum(l2 - l1, 0.0)))
     return log_c, _alive(p, x, T)[0], np.where(l1 > l2, np.log(float(p[2])) + log_i, -np.inf)
@@ -131,7 +177,9 @@ class PNBDObjective:
 
     For collapsed rows ``(x, t_x, T)`` with weights. The tail integral ``G``
     is evaluated once per distinct ``(x, t)`` pair over both ``t = t_x``
-    and ``t = T``; the gamma functions once per distinct ``x``.
+    and ``t = T`` (the alive term with them), the gamma functions once per
+    distinct ``x``, the functions of ``T`` alone once per distinct ``T``:
+    elementwise, so the values are those of a row-by-row computation.
     """
 
     def __init__(self, x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray) -> None:
@@ -141,17 +189,23 @@ class PNBDObjective:
         (self.px, self.pt), _, inv = collapse_rows(both, np.ones(2 * len(x)))
         self.inv1, self.inv2 = inv[: len(x)], inv[len(x) :]
         self.wx = np.bincount(self.inv_x, weights=w, minlength=len(self.ux)).astype(np.float64)
+        codes, uT = pd.factorize(T + 0.0)
+        self.by_T = (np.asarray(uT, dtype=np.float64), np.asarray(codes, dtype=np.intp))
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
         p = np.exp(np.asarray(theta, dtype=np.float64))
         r, alpha, s, beta = (float(v) for v in p)
-        x, T, w = self.x, self.T, self.w
+        w = self.w
         lg, dg = _log_g(p, self.px, self.pt, True)
         l1, l2 = lg[self.inv1], lg[self.inv2]
         has_dead = l1 > l2
         ratio = np.exp(np.minimum(l2 - l1, 0.0))  # G(T) / G(t_x) <= 1
         log_s = np.log(s)
-        l_alive, log1p_ta, log1p_tb = _alive(p, x, T)
+        # functions of (x, T) once per pair, of T once per distinct T: the same values
+        px, pt, inv2 = self.px, self.pt, self.inv2
+        l_alive = _alive(p, px, pt)[0][inv2]
+        uT, gT = self.by_T
+        log1p_ta, log1p_tb = np.log1p(uT / alpha)[gT], np.log1p(uT / beta)[gT]
         with np.errstate(divide="ignore"):
             l_dead = np.where(has_dead, log_s + l1 + np.log1p(-ratio), -np.inf)
         l_tot = np.logaddexp(l_alive, l_dead)
@@ -168,9 +222,9 @@ class PNBDObjective:
         g_pairs = np.einsum("i,ij->j", coef, dg)
         grad = np.empty(4)
         grad[0] = _dot(self.wx, dpoch) - _dot(w_alive, log1p_ta) + g_pairs[0]
-        grad[1] = _dot(w_alive, (r * T / alpha - x) / (alpha + T)) + g_pairs[1]
+        grad[1] = _dot(w_alive, ((r * pt / alpha - px) / (alpha + pt))[inv2]) + g_pairs[1]
         grad[2] = -_dot(w_alive, log1p_tb) + float(np.sum(w1 - w2)) / s + g_pairs[2]
-        grad[3] = s / beta * _dot(w_alive, T / (beta + T)) + g_pairs[3]
+        grad[3] = s / beta * _dot(w_alive, (uT / (beta + uT))[gT]) + g_pairs[3]
         return -ll, -(grad * p)
 
 
@@ -267,6 +321,23 @@ def pnbd_conditional(
     if alive is None:
         alive = pnbd_p_alive(p, x, tx, T)
     return np.asarray(alive * lead * horizon, dtype=np.float64)
+
+
+def pnbd_conditional_path(
+    p: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, ts: FloatArray
+) -> Iterator[FloatArray]:
+    """:func:`pnbd_conditional` for each scalar horizon of ``ts``, exactly, sharing the work.
+
+    P(alive) and ``alive * (r+x)/(alpha+T) * (beta+T)`` are computed once; the
+    horizon factor, a function of ``T`` alone, once per distinct ``T``.
+    """
+    r, alpha, s, beta = (float(v) for v in p)
+    alive_lead = pnbd_p_alive(p, x, tx, T) * ((r + x) / (alpha + T) * (beta + T))
+    uT, inv = np.unique(T, return_inverse=True)
+    inv = inv.reshape(-1)
+    for t in ts:
+        horizon = expm1_ratio(s - 1.0, -np.log1p(np.float64(t) / (beta + uT)))
+        yield np.asarray(alive_lead * horizon[inv], dtype=np.float64)
 
 
 def pnbd_expected(p: FloatArray, t: FloatArray) -> FloatArray:

@@ -106,3 +106,36 @@ def test_the_basket_search_is_chosen_only_where_it_pays() -> None:
     )
     w = sparse_product_matrix(wide, "binary").matrix
     assert knn._group_baskets(w, w, 30) is None  # over 64 products
+
+
+def test_near_baskets_lookup_equals_the_full_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookup of near baskets (level by level) settles most targets; the scan the rest."""
+    tx = _records(3000, 5)
+    settled: list[int] = []
+    near = knn._near
+
+    def counting(targets: np.ndarray, *args: object) -> np.ndarray:
+        left: np.ndarray = near(targets, *args)
+        settled.append(len(targets) - len(left))
+        return left
+
+    monkeypatch.setattr(knn, "_near", counting)
+    model = CustomerKNNRecommender(n_neighbors=30).fit(tx)
+    grouped, full = _both(monkeypatch, lambda: model.recommend(k=5))
+    assert sum(settled) > 0  # the lookup was used, not only the scan
+    pd.testing.assert_frame_equal(grouped, full, check_exact=True)
+    monkeypatch.setattr(knn, "_near", lambda targets, *args: np.arange(len(targets)))
+    scanned, _ = _both(monkeypatch, lambda: model.recommend(k=5))
+    pd.testing.assert_frame_equal(scanned, full, check_exact=True)
+
+
+def test_customers_with_nothing_to_recommend_get_an_empty_frame() -> None:
+    from crmkit.analysis import ItemCoPurchaseRecommender
+
+    tx = pd.DataFrame(
+        {"customer_id": [1, 1, 2, 2, 3], "product": ["a", "b", "a", "b", "c"], "amount": 1.0}
+    )
+    for model in (CustomerKNNRecommender(n_neighbors=1), ItemCoPurchaseRecommender()):
+        got = model.fit(tx).recommend([3], k=3)
+        assert got.empty
+        assert list(got.columns) == ["customer_id", "product", "score", "rank", "reason"]
