@@ -26,14 +26,14 @@ crmkit.exceptions.InvalidParameterError: The 'k' parameter of f must be an int >
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, SupportsInt, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit._params import Interval, validate_params
+from crmkit._params import Interval, instance_of, validate_params
 from crmkit.exceptions import SchemaError, SchemaFailure
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "as_values",
     "check_fraction",
     "check_int",
+    "check_row",
     "failure_at",
     "first_labels",
     "first_line",
@@ -437,3 +438,43 @@ def warn_user(message: str, category: type[Warning]) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+_ROW = instance_of(
+    (Mapping, pd.Series),
+    "a mapping of column name -> value or a pandas Series (e.g. view.loc[customer_id])",
+)
+
+
+def check_row(row: object, who: str) -> Mapping[str, Any] | pd.Series:
+    """Check that ``row`` is one customer's values: a mapping or a pandas Series.
+
+    Parameters
+    ----------
+    row : object
+        The argument to check.
+    who : str
+        The caller, for the message.
+
+    Returns
+    -------
+    mapping or pandas.Series
+        ``row`` itself.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``row`` is neither a mapping nor a Series (also a ``TypeError``).
+
+    Examples
+    --------
+    >>> check_row({"clv": 1.0}, "demo")
+    {'clv': 1.0}
+    >>> check_row([1.0], "demo")
+    Traceback (most recent call last):
+    ...
+    crmkit.exceptions.InvalidParameterError: The 'row' parameter of demo must be a mapping of
+    column name -> value or a pandas Series (e.g. view.loc[customer_id]). Got [1.0] instead.
+    """
+    validate_params(who, {"row": row}, {"row": [_ROW]})
+    return cast("Mapping[str, Any] | pd.Series", row)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit._checks import failure_at
-from crmkit._params import instance_of, validate_params
+from crmkit._checks import check_row, failure_at
 from crmkit._text import fixed
 from crmkit.domain import CarePlan
 from crmkit.exceptions import SchemaError, SchemaFailure
@@ -35,11 +34,6 @@ FloatArray = npt.NDArray[np.float64]
 ObjArray = npt.NDArray[np.object_]
 
 _MAX_SHOWN = 5
-
-_ROW = instance_of(
-    (Mapping, pd.Series),
-    "a mapping of column name -> value or a pandas Series (e.g. view.loc[customer_id])",
-)
 
 
 def _failure(column: str, check: str, mask: BoolArray, index: pd.Index) -> SchemaFailure:
@@ -300,40 +294,6 @@ def _join(left: ObjArray, right: ObjArray | str) -> ObjArray:
     both = left + "; " + right_arr
     out: ObjArray = np.where(left == "", right_arr, np.where(right_arr == "", left, both))
     return out.astype(object)
-
-
-def check_row(row: object, who: str) -> Mapping[str, Any] | pd.Series:
-    """Check that ``row`` is one customer's values: a mapping or a pandas Series.
-
-    Parameters
-    ----------
-    row : object
-        The argument to check.
-    who : str
-        The caller, for the message.
-
-    Returns
-    -------
-    mapping or pandas.Series
-        ``row`` itself.
-
-    Raises
-    ------
-    InvalidParameterError
-        When ``row`` is neither a mapping nor a Series (also a ``TypeError``).
-
-    Examples
-    --------
-    >>> check_row({"clv": 1.0}, "demo")
-    {'clv': 1.0}
-    >>> check_row([1.0], "demo")
-    Traceback (most recent call last):
-    ...
-    crmkit.exceptions.InvalidParameterError: The 'row' parameter of demo must be a mapping of
-    column name -> value or a pandas Series (e.g. view.loc[customer_id]). Got [1.0] instead.
-    """
-    validate_params(who, {"row": row}, {"row": [_ROW]})
-    return cast("Mapping[str, Any] | pd.Series", row)
 
 
 def one_row_frame(

@@ -9,24 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmkit._checks import check_row
 from crmkit._vocab import ACTIVE, LAPSED, STAGE_REASONS_COLUMN, STAGES, STATUSES
 from crmkit.care import care_plan_from_row
 from crmkit.domain import CustomerAssessment, LifecycleStage
-from crmkit.exceptions import InvalidParameterError, SchemaError, SchemaFailure
+from crmkit.exceptions import SchemaError, SchemaFailure
 from crmkit.plugins import CARE_PLAN_COLUMNS
 
 __all__ = ["assessment_from_row", "lapsed_from"]
 
 _LAPSED = LAPSED
-
-
-def _check_row(row: object, who: str) -> Mapping[str, Any] | pd.Series:
-    if not isinstance(row, (Mapping, pd.Series)):
-        raise InvalidParameterError(
-            f"{who}: 'row' must be a mapping of column name -> value or a pandas Series "
-            f"(e.g. a row of Playbook.assess); got {type(row).__name__}"
-        )
-    return row
 
 
 def _number(value: Any, column: str) -> float | None:
@@ -88,7 +80,7 @@ def lapsed_from(row: Mapping[str, Any] | pd.Series) -> LifecycleStage:
     >>> lapsed_from({"frequency": 0}).value, lapsed_from({"frequency": 4}).value
     ('onboarding', 'development')
     """
-    row = _check_row(row, "lapsed_from")
+    row = check_row(row, "lapsed_from")
     frequency = _number(row.get("frequency", 0), "frequency") or 0.0
     return LifecycleStage.ONBOARDING if frequency == 0 else LifecycleStage.DEVELOPMENT
 
@@ -154,7 +146,7 @@ def assessment_from_row(
     >>> sorted(a.reasons)
     ['churn_reasons', 'portfolio_reasons', 'stage_reasons']
     """
-    row = _check_row(row, "assessment_from_row")
+    row = check_row(row, "assessment_from_row")
     if customer_id is None and isinstance(row, pd.Series):
         customer_id = row.name
     if isinstance(customer_id, np.generic):
