@@ -11,7 +11,7 @@ import pandas as pd
 from crmkit._checks import raise_if, warn_user
 from crmkit.data._columns import RECORD_KINDS, TIME_UNITS, ColumnMap
 from crmkit.data._integrity import UnmatchedRows, check_references, unmatched_message
-from crmkit.data._record_checks import as_of_timestamp, check_scores, count_duplicate_rows
+from crmkit.data._record_checks import as_of_timestamp, check_scores, duplicate_rows_soon
 from crmkit.data._validate import to_pandas, validate_frame
 from crmkit.exceptions import (
     CustomerNotFoundError,
@@ -390,6 +390,7 @@ class CustomerData:
                     )
                 ]
             )
+        duplicates = duplicate_rows_soon(tx)  # counted on a second thread meanwhile
         if "feedback" in frames:
             check_scores(frames["feedback"], fails)
         raise_if(fails)
@@ -428,7 +429,7 @@ class CustomerData:
                 )
                 frames[kind] = f.loc[~late]
         notes: list[str] = []
-        n_dup = count_duplicate_rows(frames["transactions"])
+        n_dup = duplicates(frames["transactions"])
         if n_dup:
             notes.append(
                 f"{n_dup} transaction rows repeat another row's customer, timestamp "

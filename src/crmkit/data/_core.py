@@ -375,40 +375,46 @@ def count_duplicates(codes: IntArray, stamp_ns: IntArray, amount: FloatArray) ->
     """
     if len(codes) < 2:
         return 0
-    u64 = np.uint64
-    with np.errstate(over="ignore"):  # wrap-around multiplication, in two row-sized buffers
-        mix = np.multiply(
-            np.ascontiguousarray(codes, dtype=np.int64).view(u64), u64(0x9E3779B97F4A7C15)
-        )
-        part = np.multiply(
-            np.ascontiguousarray(stamp_ns, dtype=np.int64).view(u64), u64(0xC2B2AE3D27D4EB4F)
-        )
-        mix ^= part
-        np.multiply(
-            np.ascontiguousarray(amount, dtype=np.float64).view(u64),
-            u64(0x165667B19E3779F9),
-            out=part,
-        )
-        mix ^= part
-    ms = part
-    ms[:] = mix
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    stamp_ns = np.ascontiguousarray(stamp_ns, dtype=np.int64)
+    amount = np.ascontiguousarray(amount, dtype=np.float64)
+    n, step = len(codes), 1 << 16
+    ms = np.empty(n, dtype=np.uint64)  # the only row-sized buffer: mixes made in cache-sized blocks
+    for a in range(0, n, step):
+        _mix(codes[a : a + step], stamp_ns[a : a + step], amount[a : a + step], ms[a : a + step])
     ms.sort()
     repeated = ms[1:][ms[1:] == ms[:-1]]
     if len(repeated) == 0:
         return 0
     # verify the few candidate rows exactly (a hash collision never counts). A bitmap
-    # of the candidates' low mix bits (small enough to stay in cache) filters the rows;
-    # only those that pass are binary-searched in the repeated mixes.
+    # of the candidates' low mix bits (small enough to stay in cache) filters the rows
+    # (their mixes made again, block by block); only those that pass are binary-searched.
     candidates = np.unique(repeated)
+    del ms, repeated
     bits = min(max((16 * len(candidates)).bit_length(), 16), 30)
     mask = np.uint64((1 << bits) - 1)
     seen = np.zeros(1 << bits, dtype=bool)
     seen[(candidates & mask).astype(np.intp)] = True
-    maybe = np.flatnonzero(seen[(mix & mask).astype(np.intp)])
-    at = np.minimum(np.searchsorted(candidates, mix[maybe]), len(candidates) - 1)
-    rows = maybe[candidates[at] == mix[maybe]]
+    found, mix = [], np.empty(min(n, step), dtype=np.uint64)
+    for a in range(0, n, step):
+        m = _mix(codes[a : a + step], stamp_ns[a : a + step], amount[a : a + step], mix[: n - a])
+        maybe = np.flatnonzero(seen[(m & mask).astype(np.intp)])
+        at = np.minimum(np.searchsorted(candidates, m[maybe]), len(candidates) - 1)
+        found.append(a + maybe[candidates[at] == m[maybe]])
+    rows = np.concatenate(found)
     table = pd.DataFrame({"c": codes[rows], "t": stamp_ns[rows], "a": amount[rows].view(np.uint64)})
     return int(table.duplicated().sum())
+
+
+def _mix(codes: IntArray, stamp_ns: IntArray, amount: FloatArray, out: npt.NDArray[Any]) -> Any:
+    """A 64-bit mix of each row's customer, timestamp and amount, written to ``out``."""
+    u64 = np.uint64
+    out = out[: len(codes)]
+    with np.errstate(over="ignore"):  # wrap-around multiplication
+        np.multiply(codes.view(u64), u64(0x9E3779B97F4A7C15), out=out)
+        out ^= stamp_ns.view(u64) * u64(0xC2B2AE3D27D4EB4F)
+        out ^= amount.view(u64) * u64(0x165667B19E3779F9)
+    return out
 
 
 def distinct_per_customer(codes: IntArray, values: pd.Series, n_customers: int) -> IntArray:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -10,7 +13,7 @@ import pandas as pd
 from crmkit.data._validate import as_timestamp
 from crmkit.exceptions import SchemaFailure
 
-__all__ = ["as_of_timestamp", "check_scores", "count_duplicate_rows"]
+__all__ = ["as_of_timestamp", "check_scores", "count_duplicate_rows", "duplicate_rows_soon"]
 
 #: The range of each feedback score kind.
 _SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -47,6 +50,43 @@ def count_duplicate_rows(tx: pd.DataFrame) -> int:
     stamp = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     amount = tx["amount"].to_numpy(dtype=np.float64)
     return count_duplicates(codes.astype(np.int64, copy=False), stamp, amount)  # no copy
+
+
+def duplicate_rows_soon(tx: pd.DataFrame) -> Callable[[pd.DataFrame], int]:
+    """Start :func:`count_duplicate_rows` of ``tx`` on a second thread (with 2+ cores).
+
+    NumPy releases the GIL while it hashes and sorts, so the count overlaps
+    the other checks.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        Validated transactions.
+
+    Returns
+    -------
+    callable
+        Given the final transactions, their duplicate count: the count of
+        ``tx`` when it is that frame, else counted anew (rows were dropped).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": [1, 1], "date": pd.to_datetime(["2024-01-01"] * 2),
+    ...                    "amount": [5.0, 5.0]})
+    >>> duplicate_rows_soon(tx)(tx)
+    1
+    """
+    if (os.cpu_count() or 1) < 2 or len(tx) < 1 << 20:
+        return count_duplicate_rows
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmkit-duplicates")
+    future = pool.submit(count_duplicate_rows, tx)
+    pool.shutdown(wait=False)  # the thread ends with the count
+
+    def count(final: pd.DataFrame) -> int:
+        n_dup = future.result()  # waited for even when unused: no thread outlives the call
+        return n_dup if final is tx else count_duplicate_rows(final)
+
+    return count
 
 
 def check_scores(fb: pd.DataFrame, fails: list[SchemaFailure]) -> None:

@@ -71,7 +71,7 @@ def rate_multiplier(w: World, decay_from: F, owner: I, t: F) -> F:
 
 
 def campaign_records(
-    w: World, decay_from: F, uplift: float
+    w: World, decay_from: F, uplift: float, rng: np.random.Generator | None = None
 ) -> tuple[I, F, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The campaigns of :data:`CAMPAIGNS`: touches, responses and their truth.
 
@@ -83,6 +83,8 @@ def campaign_records(
         When each customer's purchases start to fall (NaN: never).
     uplift : float
         Probability that campaign K1 makes an alive treated customer buy.
+    rng : Generator, optional
+        The campaigns' stream; default ``w.child()``.
 
     Returns
     -------
@@ -100,7 +102,7 @@ def campaign_records(
     >>> sorted(crm.frames["campaigns"]["campaign_id"]) == [c[0] for c in CAMPAIGNS]
     True
     """
-    rng = w.child()
+    rng = w.child() if rng is None else rng
     owners, times, touches, rows, truth = [], [], [], [], []
     for cid, name, before, length, action, cost in CAMPAIGNS:
         effect = uplift if cid == "K1" else 0.0

@@ -272,8 +272,7 @@ def _in_window(rng: np.random.Generator, w: World, mask: B) -> F:
     return np.where(mask, t, np.nan)
 
 
-def _contacts(w: World) -> pd.DataFrame:
-    rng = w.child()
+def _contacts(w: World, rng: np.random.Generator) -> pd.DataFrame:
     mean_extra = np.array([0.5, 1.2, 2.2, 3.2])[w.size]
     n_contacts = np.clip(1 + rng.poisson(mean_extra), 1, 6)
     owner = np.repeat(np.arange(w.n, dtype=np.int64), n_contacts)
@@ -307,8 +306,7 @@ def _contacts(w: World) -> pd.DataFrame:
     return out
 
 
-def _interactions(w: World) -> pd.DataFrame:
-    rng = w.child()
+def _interactions(w: World, rng: np.random.Generator) -> pd.DataFrame:
     n_sellers = max(2, int(np.ceil(w.n / 80)))
     sellers = [f"S{i + 1:03d}" for i in range(n_sellers)]
     primary = rng.integers(0, n_sellers, w.n)
@@ -338,8 +336,7 @@ def _scores(
     return np.clip(np.round(raw), low, high)
 
 
-def _feedback(w: World) -> pd.DataFrame:
-    rng = w.child()
+def _feedback(w: World, rng: np.random.Generator) -> pd.DataFrame:
     hi = w.alive_until()
     parts: list[pd.DataFrame] = []
 
@@ -423,8 +420,7 @@ def address_text(rng: np.random.Generator, city: npt.NDArray[Any]) -> npt.NDArra
     return out
 
 
-def _events(w: World, city: npt.NDArray[Any]) -> pd.DataFrame:
-    rng = w.child()
+def _events(w: World, city: npt.NDArray[Any], rng: np.random.Generator) -> pd.DataFrame:
     hi = w.alive_until()
     owner_a, t_a = poisson_events(rng, np.full(w.n, 0.04 / YEAR), w.t0, hi)
     planted = _in_window(rng, w, w.signals["address_change"])
@@ -448,7 +444,9 @@ def _events(w: World, city: npt.NDArray[Any]) -> pd.DataFrame:
     return date_sorted(out)
 
 
-def make_records(w: World, city: npt.NDArray[Any]) -> dict[str, pd.DataFrame]:
+def make_records(
+    w: World, city: npt.NDArray[Any], rngs: Sequence[np.random.Generator] | None = None
+) -> dict[str, pd.DataFrame]:
     """Contacts, interactions, feedback and events of the world.
 
     Parameters
@@ -457,6 +455,9 @@ def make_records(w: World, city: npt.NDArray[Any]) -> dict[str, pd.DataFrame]:
         The latent customers.
     city : ndarray of str, shape (n,)
         Each customer's city (for new addresses).
+    rngs : sequence of 4 Generator, optional
+        The streams of contacts, interactions, feedback and events; default
+        four ``w.child()`` drawn in that order.
 
     Returns
     -------
@@ -470,11 +471,12 @@ def make_records(w: World, city: npt.NDArray[Any]) -> dict[str, pd.DataFrame]:
     >>> sorted(frames)
     ['contacts', 'events', 'feedback', 'interactions']
     """
+    g = [w.child() for _ in range(4)] if rngs is None else list(rngs)
     return {
-        "contacts": _contacts(w),
-        "interactions": _interactions(w),
-        "feedback": _feedback(w),
-        "events": _events(w, city),
+        "contacts": _contacts(w, g[0]),
+        "interactions": _interactions(w, g[1]),
+        "feedback": _feedback(w, g[2]),
+        "events": _events(w, city, g[3]),
     }
 
 

@@ -43,7 +43,7 @@ value.
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -51,8 +51,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmkit._params import Interval, Options, validate_params
 from crmkit.data import TIME_UNITS
+from crmkit.datasets._synth_args import checked_args, in_background
 from crmkit.datasets._synth_campaigns import campaign_records, rate_multiplier
 from crmkit.datasets._synth_lines import (
     channels,
@@ -72,7 +72,6 @@ from crmkit.datasets._synth_records import (
     poisson_events,
     to_dates,
 )
-from crmkit.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
     from crmkit.data import CustomerData
@@ -261,19 +260,6 @@ def _rows(df: pd.DataFrame, keep: npt.NDArray[np.bool_]) -> pd.DataFrame:
     return out
 
 
-def _ts(value: Any, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"{name} must be a date, e.g. '2025-06-30'; got {value!r}"
-        ) from exc
-    if ts is pd.NaT or isinstance(value, (int, float)):
-        raise InvalidParameterError(f"{name} must be a date, e.g. '2025-06-30'; got {value!r}")
-    out: pd.Timestamp = ts.normalize()
-    return out
-
-
 def _product_weights(rng: np.random.Generator, industry: I, breadth: I) -> F:
     n = len(industry)
     keys = np.log(GROUP_PREF[industry]) + rng.gumbel(size=(n, len(GROUPS)))
@@ -352,7 +338,7 @@ def make_crm(
     >>> len(crm.frames["customers"]), crm.truth["churned"].dtype
     (200, dtype('bool'))
     """
-    t_start, t_as_of, t_end, alpha, beta = _checked_args(
+    t_start, t_as_of, t_end, alpha, beta = checked_args(
         n_customers, seed, start, as_of, holdout_end, n_prospects, time_unit, r, alpha, s, beta,
         p, q, gamma, campaign_uplift,
     )  # fmt: skip
@@ -363,18 +349,19 @@ def make_crm(
     end = float((t_end - t_start).days + 1)
     lat = _latent(g_latent, g_firm, n, (r, alpha, s, beta, p, q, gamma), cal_end, unit)
     w, decay_from = _world(g_signal, g_world, lat, cal_end, end, unit, t_start)
-    transactions, occasions, hold_revenue, campaign_frames = _purchases(
-        w, lat, g_buy, g_firm, decay_from, campaign_uplift, p
-    )
-    campaigns, touches, campaign_truth = campaign_frames
-    records = make_records(w, CITIES[lat.region])
-    customers, first_address = _customers(w, lat, g_firm, records)
-    truth = _truth(w, lat, occasions, hold_revenue, first_address)
+    g_camp, *g_records, g_pros = (w.child() for _ in range(6))  # each component's own stream
     n_pros = n // 2 if n_prospects is None else n_prospects
-    prospects, prospect_truth = make_prospects(
-        w.child(), n_pros, lat.industry, lat.size, lat.value_rate, INDUSTRIES, SIZES, REGIONS,
-        end, w.start,
-    )  # fmt: skip
+    firm, camp, side = in_background(  # g_firm draws these first, then the customers'
+        lambda: _firm_draws(g_firm, lat),
+        lambda: campaign_records(w, decay_from, campaign_uplift, g_camp),
+        lambda: _side_frames(w, lat, (*g_records, g_pros, g_firm), n_pros, end),
+    )
+    transactions, occasions, hold_revenue, campaign_frames = _purchases(
+        w, lat, g_buy, (firm, camp), decay_from, p
+    )
+    records, (prospects, prospect_truth), (customers, first_address) = side()
+    campaigns, touches, campaign_truth = campaign_frames
+    truth = _truth(w, lat, occasions, hold_revenue, first_address)
     frames = {"transactions": transactions, "customers": customers, **records,
               "campaigns": campaigns, "touches": touches, "prospects": prospects}  # fmt: skip
     params = {"r": r, "alpha": alpha, "s": s, "beta": beta, "p": p, "q": q, "gamma": gamma,
@@ -384,40 +371,6 @@ def make_crm(
                         time_unit=time_unit, truth=truth, campaign_truth=campaign_truth,
                         prospect_truth=prospect_truth,
                         params=types.MappingProxyType(params))  # fmt: skip
-
-
-def _checked_args(
-    n_customers: Any, seed: Any, start: Any, as_of: Any, holdout_end: Any, n_prospects: Any,
-    time_unit: Any, r: Any, alpha: Any, s: Any, beta: Any, p: Any, q: Any, gamma: Any,
-    campaign_uplift: Any,
-) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, float, float]:  # fmt: skip
-    """Validate the arguments of :func:`make_crm`: the three dates, alpha and beta."""
-    pos = [Interval("float", 0, None, closed="neither")]
-    validate_params("make_crm", {
-        "n_customers": n_customers, "seed": seed, "n_prospects": n_prospects,
-        "time_unit": time_unit, "r": r, "alpha": alpha, "s": s, "beta": beta, "p": p, "q": q,
-        "gamma": gamma, "campaign_uplift": campaign_uplift,
-    }, {
-        "n_customers": [Interval("int", 1, None)], "seed": [Interval("int", 0, None)],
-        "n_prospects": [Interval("int", 0, None), None],
-        "time_unit": [Options(frozenset(TIME_UNITS))], "r": pos, "alpha": [*pos, None],
-        "s": pos, "beta": [*pos, None], "p": pos, "q": [Interval("float", 1, None, "neither")],
-        "gamma": pos, "campaign_uplift": [Interval("float", 0, 1)],
-    })  # fmt: skip
-    t_start, t_as_of, t_end = (
-        _ts(start, "start"),
-        _ts(as_of, "as_of"),
-        _ts(holdout_end, "holdout_end"),
-    )
-    if (t_as_of - t_start).days < 180 or t_end <= t_as_of:
-        raise InvalidParameterError(
-            "make_crm needs start + 180 days <= as_of < holdout_end; got "
-            f"start={t_start.date()}, as_of={t_as_of.date()}, holdout_end={t_end.date()}"
-        )
-    unit = TIME_UNITS[time_unit]
-    alpha = 3.0 * 7.0 / unit if alpha is None else float(alpha)
-    beta = 250.0 * 7.0 / unit if beta is None else float(beta)
-    return t_start, t_as_of, t_end, alpha, beta
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -494,13 +447,34 @@ def _world(
     return w, decay_from
 
 
+def _firm_draws(g_firm: np.random.Generator, lat: _Latent) -> list[Any]:
+    """Each customer's product weights and preferred channel (drawn from ``g_firm``)."""
+    weights = _product_weights(g_firm, lat.industry, lat.breadth)
+    pref_channel = (g_firm.random(len(lat.size))[:, None] > np.cumsum(
+        CHANNEL_PREF[lat.size], axis=1)).sum(1)  # fmt: skip
+    return [weights, pref_channel]
+
+
+def _side_frames(
+    w: World, lat: _Latent, rngs: tuple[np.random.Generator, ...], n_pros: int, end: float
+) -> tuple[
+    dict[str, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, Any]
+]:  # fmt: skip
+    """The records, the prospects and the customers, each from its own stream (a thread's work:
+    the transactions draw from other generators)."""  # fmt: skip
+    *g_records, g_pros, g_firm = rngs
+    records = make_records(w, CITIES[lat.region], g_records)
+    prospects = make_prospects(g_pros, n_pros, lat.industry, lat.size, lat.value_rate,
+                               INDUSTRIES, SIZES, REGIONS, end, w.start)  # fmt: skip
+    return records, prospects, _customers(w, lat, g_firm, records)
+
+
 def _purchases(
     w: World,
     lat: _Latent,
     g_buy: np.random.Generator,
-    g_firm: np.random.Generator,
+    soon: tuple[Callable[[], Any], Callable[[], Any]],
     decay_from: F,
-    uplift: float,
     p: float,
 ) -> tuple[pd.DataFrame, tuple[I, I], F, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
     """Purchase occasions (the first, Poisson repeats thinned by falling purchases,
@@ -512,13 +486,14 @@ def _purchases(
     n = w.n
     owner, t = poisson_events(g_buy, w.lam_day, lat.t0, w.alive_until())
     keep = g_buy.random(len(t)) < rate_multiplier(w, decay_from, owner, t)
-    c_owner, c_t, campaigns, touches, campaign_truth = campaign_records(w, decay_from, uplift)
+    c_owner, c_t, campaigns, touches, campaign_truth = soon[1]()  # from a second thread
     owner = np.concatenate([np.arange(n, dtype=np.int64), owner[keep], c_owner])
     times = np.concatenate([lat.t0, t[keep], c_t])
     day = np.floor(times, out=times).astype(np.int64)
     del t, keep, times
-    weights = _product_weights(g_firm, lat.industry, lat.breadth)
-    pref_channel = (g_firm.random(n)[:, None] > np.cumsum(CHANNEL_PREF[lat.size], axis=1)).sum(1)
+    firm = soon[0]()  # (weights, preferred channel), drawn on a second thread
+    weights, pref_channel = firm
+    firm.clear()  # no reference left elsewhere: ``weights`` is freed after the order lines
     order, k, product, amount = order_lines(
         g_buy, owner, day, (1.0 / lat.nu)[owner], SIZE_LINES[lat.size][owner], weights, p
     )
